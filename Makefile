@@ -1,0 +1,51 @@
+# Shortlist: `make run` serves the API on 127.0.0.1:8000; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SHORTLIST_DATABASE_URL ?= sqlite:///./var/shortlist.db
+export SHORTLIST_STORAGE_URL ?= file://./var/blobs
+PYTEST_ARGS ?=
+
+.PHONY: run test test-pg lint format bench demo install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(BIN)/shortlist migrate
+	@echo "Shortlist on http://127.0.0.1:8000  -  API docs: http://127.0.0.1:8000/docs"
+	$(BIN)/shortlist serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-pg: $(STAMP)
+	SHORTLIST_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict api models submissions reviewers tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+demo: $(STAMP)
+	$(BIN)/shortlist demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP edge and composition root: the only package that imports FastAPI."""

@@ -1,0 +1,66 @@
+"""The application factory: settings in, a wired FastAPI app out."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.db import make_engine
+from api.deps import system_clock
+from api.errors import install_error_handlers
+from api.logging import RequestContextMiddleware, configure_logging
+from api.routes import health
+from api.settings import Settings, get_settings
+from api.storage import make_blob_store
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Shortlist",
+        version="1.0.0",
+        summary="Submission and review portal for staged funding competitions",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = system_clock
+    app.state.blob_store = make_blob_store(settings.storage_url)
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "X-Request-ID", "Location"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry for ``uvicorn --factory`` (each worker builds its own app from the environment)."""
+    return create_app()

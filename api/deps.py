@@ -1,0 +1,50 @@
+"""Dependency aliases: the session, the clock and the settings every route receives."""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.db import open_session
+from api.settings import Settings
+
+Clock = Callable[[], datetime]
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def system_clock() -> datetime:
+    """The server clock: the only clock that decides anything."""
+    return datetime.now(UTC)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; the route commits once, anything uncommitted is rolled back."""
+    session = open_session(request.app.state.engine, write=request.method in WRITE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]

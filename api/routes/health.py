@@ -1,0 +1,47 @@
+"""Liveness and readiness, without auth."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.db import ping
+from api.errors import problem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    responses={503: {"description": "A dependency is unreachable"}},
+    response_model=None,
+)
+def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+    """The database and the blob storage are reachable."""
+    checks: dict[str, str] = {}
+    try:
+        ping(request.app.state.engine)
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unreachable"
+    store = getattr(request.app.state, "blob_store", None)
+    if store is not None:
+        try:
+            store.ping()
+            checks["storage"] = "ok"
+        except Exception:
+            checks["storage"] = "unreachable"
+    if any(v != "ok" for v in checks.values()):
+        return problem(
+            503,
+            "not ready: " + ", ".join(k for k, v in checks.items() if v != "ok"),
+            type="not-ready",
+            extra={"checks": checks},
+        )
+    return {"status": "ok", "checks": checks}

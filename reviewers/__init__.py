@@ -1,0 +1,1 @@
+"""The evaluation side: reviewer pool, conflicts, assignment, reviews, scoring and shortlisting."""

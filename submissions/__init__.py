@@ -1,0 +1,1 @@
+"""The applicant side: organizations, rounds, applications, documents, receipts, audit log."""

@@ -1,0 +1,166 @@
+"""The audit log: one ``append`` that every state change calls inside its own transaction, and
+``verify`` that walks the hash chain."""
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from models.audit import AuditEvent, AuditHead, AuditVerification
+from submissions.canonical import canonical_json, jsonable, rfc3339
+
+GENESIS = "0" * 64
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Mapping[str, Any],
+) -> str:
+    body = canonical_json(
+        {
+            "seq": seq,
+            "at": rfc3339(at),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "data": data,
+        }
+    )
+    return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    """Create the head row if needed and lock it until the transaction ends."""
+    dialect = session.get_bind().dialect.name
+    values = {"id": 1, "seq": 0, "hash": GENESIS}
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(AuditHead).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(AuditHead).values(values).on_conflict_do_nothing())
+    # On SQLite the write above already holds the database's single writer lock.
+    return session.exec(
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def append(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the caller's transaction (flushed, not committed).
+
+    Appends are serialized by a lock on the chain's head row, so the chain has no forks.
+    """
+    head = _lock_head(session)
+    seq = head.seq + 1
+    plain = jsonable(dict(data or {}))
+    digest = event_hash(
+        prev_hash=head.hash,
+        seq=seq,
+        at=now,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=plain,
+    )
+    event = AuditEvent(
+        seq=seq,
+        at=now,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=plain,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    head.seq = seq
+    head.hash = digest
+    session.add(event)
+    session.add(head)
+    session.flush()
+    return event
+
+
+def verify(*, session: Session, batch: int = 5000) -> AuditVerification:
+    """Walk the whole chain; name the first event that was changed, removed or inserted."""
+    prev = GENESIS
+    expected_seq = 1
+    last_seq = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.seq >= expected_seq)
+            .order_by(col(AuditEvent.seq))
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return AuditVerification(
+                    ok=False,
+                    length=last_seq,
+                    head=prev,
+                    first_bad_seq=expected_seq,
+                    detail=f"event {expected_seq} is missing",
+                )
+            recomputed = event_hash(
+                prev_hash=prev,
+                seq=event.seq,
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                data=event.data,
+            )
+            if event.prev_hash != prev or event.hash != recomputed:
+                return AuditVerification(
+                    ok=False,
+                    length=last_seq,
+                    head=prev,
+                    first_bad_seq=event.seq,
+                    detail=f"event {event.seq} does not match its hash",
+                )
+            prev = event.hash
+            last_seq = event.seq
+            expected_seq += 1
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != last_seq or head.hash != prev):
+        return AuditVerification(
+            ok=False,
+            length=last_seq,
+            head=prev,
+            first_bad_seq=last_seq + 1,
+            detail=f"the chain ends at {last_seq} but its head records {head.seq}",
+        )
+    return AuditVerification(ok=True, length=last_seq, head=prev)
+
+
+def count_events(*, session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one())
