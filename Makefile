@@ -23,6 +23,7 @@ install: $(STAMP)
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/shortlist migrate
+	$(BIN)/shortlist bootstrap
 	@echo "Shortlist on http://127.0.0.1:8000  -  API docs: http://127.0.0.1:8000/docs"
 	$(BIN)/shortlist serve --host 127.0.0.1 --port 8000
 

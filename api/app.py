@@ -5,14 +5,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlmodel import Session
 
+from api.auth import TokenVerifier, TrustedIssuer
 from api.db import make_engine
 from api.deps import system_clock
 from api.errors import install_error_handlers
 from api.logging import RequestContextMiddleware, configure_logging
-from api.routes import health
+from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+from api.routes import health, me, oauth_clients, users
 from api.settings import Settings, get_settings
 from api.storage import make_blob_store
+from models.identity import RevokedToken
 
 API_PREFIX = "/api/v1"
 
@@ -46,8 +50,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = system_clock
     app.state.blob_store = make_blob_store(settings.storage_url)
 
+    app.state.keys = BuiltinKeys(
+        engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
+    )
+    app.state.token_verifier = TokenVerifier(trusted_issuers(settings, app.state.keys))
+    app.state.is_revoked = is_revoked
+
     install_error_handlers(app)
     app.include_router(health.router)
+    for router in (me.router, users.router, oauth_clients.router):
+        app.include_router(router)
 
     if settings.cors_origins:
         app.add_middleware(
@@ -59,6 +71,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def trusted_issuers(settings: Settings, keys: BuiltinKeys) -> list[TrustedIssuer]:
+    issuers = []
+    if settings.builtin_issuer:
+        issuers.append(
+            TrustedIssuer(
+                issuer=settings.issuer,
+                audience=settings.audience,
+                keys=keys,
+                algorithms=frozenset({SIGNING_ALG}),
+                builtin=True,
+            )
+        )
+    return issuers
+
+
+def is_revoked(session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
 
 
 def app_from_env() -> FastAPI:

@@ -54,6 +54,75 @@ def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from api.db import make_engine, session_scope
+    from api.deps import system_clock
+    from submissions.accounts import create_admin
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            user, issued = create_admin(session=session, email=args.email, now=system_clock())
+            out = {
+                "user_id": str(user.id),
+                "client_id": issued.client.client_id,
+                "client_secret": issued.secret,
+            }
+    finally:
+        engine.dispose()
+    print(json.dumps(out))
+    return 0
+
+
+def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
+    """First run: when no admin exists, create one and print its credentials once."""
+    from api.db import make_engine, session_scope
+    from api.deps import system_clock
+    from api.oauth.keys import ensure_signing_key
+    from submissions.accounts import any_admin_exists, create_admin
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            ensure_signing_key(session=session, now=system_clock())
+            if any_admin_exists(session=session):
+                print("An admin exists already; its credentials were shown when it was created.")
+                return 0
+            user, issued = create_admin(session=session, email=args.email, now=system_clock())
+    finally:
+        engine.dispose()
+    print("Created the first admin. Keep these credentials: they are shown only once.")
+    print(
+        json.dumps(
+            {
+                "user_id": str(user.id),
+                "email": user.email,
+                "client_id": issued.client.client_id,
+                "client_secret": issued.secret,
+                "token_endpoint": f"{settings.issuer}/oauth/token",
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
+    from api.db import make_engine, session_scope
+    from api.deps import system_clock
+    from api.oauth.keys import rotate_keys
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            key = rotate_keys(session=session, now=system_clock())
+            kid = key.kid
+    finally:
+        engine.dispose()
+    print(json.dumps({"kid": kid, "note": "older keys stay published until their tokens expire"}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shortlist", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
     migrate.set_defaults(handler=_migrate)
+
+    create_admin = sub.add_parser(
+        "create-admin", help="create (or promote) an admin and print a client with every scope"
+    )
+    create_admin.add_argument("email")
+    create_admin.set_defaults(handler=_create_admin)
+
+    bootstrap = sub.add_parser("bootstrap", help="create the first admin when none exists")
+    bootstrap.add_argument("--email", default="admin@shortlist.local")
+    bootstrap.set_defaults(handler=_bootstrap)
+
+    rotate = sub.add_parser("rotate-keys", help="start signing with a new key")
+    rotate.set_defaults(handler=_rotate_keys)
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

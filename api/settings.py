@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     # External OpenID Connect provider (optional); the built-in issuer may then be switched off.
     oidc_issuer: str | None = None
-    oidc_audience: str = "urn:shortlist:api"
+    audience: str = "urn:shortlist:api"
     oidc_roles_claim: str = "roles"
     oidc_role_map: dict[str, str] = Field(default_factory=dict)
     builtin_issuer: bool = True

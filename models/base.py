@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
@@ -40,6 +41,12 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class InputModel(SQLModel):
+    """Base of every request body: unknown or read-only fields are refused (422), never ignored."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
 def new_id() -> uuid.UUID:

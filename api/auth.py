@@ -1,0 +1,312 @@
+"""The one token verifier and the dependencies that turn a bearer token into an ``Actor``.
+
+Tokens are RFC 9068 JWTs from the built-in issuer or an external OpenID Connect provider. The
+verifier trusts only keys it fetched itself (never ``jku``/``jwk``/``x5u`` headers), an algorithm
+allow-list (never ``none``; never HMAC), ``typ: at+jwt``, and checks iss/aud/exp/nbf with a leeway.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials
+from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
+from fastapi.security import OAuth2, SecurityScopes
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import Key
+from joserfc.jwt import JWTClaimsRegistry
+from sqlmodel import Session
+
+from api.deps import NowDep, SessionDep
+from models.errors import DomainError
+from models.identity import Actor, Role, Scope, User
+from submissions.accounts import provision_external_user
+
+LEEWAY_SECONDS = 30
+ASYMMETRIC_ALGS = frozenset(
+    {
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "EdDSA",
+        "Ed25519",
+    }
+)
+FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
+REALM = "shortlist"
+
+
+class AuthError(DomainError):
+    """401 with the RFC 6750 challenge."""
+
+    status = 401
+    type = "invalid-token"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, *, error: str | None = "invalid_token") -> None:
+        challenge = f'Bearer realm="{REALM}"'
+        if error:
+            safe = detail.replace('"', "'")
+            challenge += f', error="{error}", error_description="{safe}"'
+        super().__init__(
+            detail,
+            type="invalid-token" if error else "unauthorized",
+            headers={"WWW-Authenticate": challenge},
+        )
+
+
+class InsufficientScope(DomainError):
+    status = 403
+    type = "insufficient-scope"
+    title = "Forbidden"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"this action needs the scope {scope}",
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+                )
+            },
+        )
+
+
+class KeyProvider(Protocol):
+    def public_key(self, kid: str) -> Key | None:
+        """The issuer's key with this kid, refetched (rate-limited) when unknown."""
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    issuer: str
+    audience: str
+    keys: KeyProvider
+    algorithms: frozenset[str]
+    builtin: bool
+    roles_claim: str | None = None
+    role_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    issuer: TrustedIssuer
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    jti: str
+    expires_at: int
+    claims: Mapping[str, Any]
+
+
+class TokenVerifier:
+    def __init__(self, issuers: list[TrustedIssuer], *, now: Callable[[], float] = time.time):
+        self._issuers = {i.issuer: i for i in issuers}
+        self._now = now
+
+    def verify(self, token: str) -> VerifiedToken:
+        try:
+            compact = jws.extract_compact(token.encode("ascii"))
+        except (JoseError, ValueError, UnicodeError) as exc:
+            raise AuthError("the token is not a well-formed JWT") from exc
+        header = compact.headers()
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGS:
+            raise AuthError("the token's algorithm is not accepted")
+        if any(h in header for h in FORBIDDEN_HEADERS):
+            raise AuthError("the token carries a key reference header that is not accepted")
+        typ = str(header.get("typ", "")).lower()
+        if typ not in ("at+jwt", "application/at+jwt"):
+            raise AuthError("the token is not an access token (typ must be at+jwt)")
+        try:
+            unverified_claims = json.loads(compact.payload)
+        except ValueError as exc:
+            raise AuthError("the token's payload is not JSON") from exc
+        iss = unverified_claims.get("iss") if isinstance(unverified_claims, dict) else None
+        trusted = self._issuers.get(iss) if isinstance(iss, str) else None
+        if trusted is None:
+            raise AuthError("the token's issuer is not trusted")
+        if alg not in trusted.algorithms:
+            raise AuthError("the token's algorithm is not accepted for this issuer")
+        kid = header.get("kid")
+        key = trusted.keys.public_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise AuthError("the token's signing key is unknown")
+        try:
+            decoded = jwt.decode(token, key, algorithms=[alg])
+            JWTClaimsRegistry(
+                now=int(self._now()),
+                leeway=LEEWAY_SECONDS,
+                iss={"essential": True, "value": trusted.issuer},
+                aud={"essential": True, "value": trusted.audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(decoded.claims)
+        except JoseError as exc:
+            raise AuthError(f"the token is not valid: {exc.error}") from exc
+        claims = decoded.claims
+        return VerifiedToken(
+            issuer=trusted,
+            subject=str(claims["sub"]),
+            client_id=str(claims.get("client_id") or claims.get("azp") or ""),
+            scopes=_scopes(claims),
+            jti=str(claims.get("jti", "")),
+            expires_at=int(claims["exp"]),
+            claims=claims,
+        )
+
+
+def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
+    scope = claims.get("scope")
+    if isinstance(scope, str):
+        return frozenset(scope.split())
+    scp = claims.get("scp")
+    if isinstance(scp, list):
+        return frozenset(str(s) for s in scp)
+    return frozenset()
+
+
+# --- FastAPI dependencies ----------------------------------------------------------------------
+
+SCOPE_DESCRIPTIONS = {
+    Scope.applications_read.value: "Read organizations, applications, documents and results",
+    Scope.applications_write.value: "Change organizations, applications and documents",
+    Scope.reviews_read.value: "Read one's reviews and recusals",
+    Scope.reviews_write.value: "Write reviews and recusals",
+    Scope.rounds_admin.value: "Administer users, programs, rounds, panels and assignments",
+    Scope.audit_read.value: "Read and verify the audit log",
+}
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlowsModel(
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/oauth/authorize",
+            tokenUrl="/oauth/token",
+            refreshUrl="/oauth/token",
+            scopes=SCOPE_DESCRIPTIONS,
+        ),
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS
+        ),
+    ),
+    scheme_name="shortlist",
+    auto_error=False,
+)
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid access token (see WWW-Authenticate)"},
+    403: {"description": "Insufficient scope, or the caller's role may not do this"},
+}
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthError("an access token is required", error=None)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("use the Bearer authorization scheme", error="invalid_request")
+    return token.strip()
+
+
+def resolve_actor(*, session: Session, verified: VerifiedToken, now: datetime) -> Actor:
+    """Map a verified token to a person: built-in subjects are user ids; external ones are
+    looked up by (issuer, subject)."""
+    if not verified.issuer.builtin:
+        user = provision_external_user(
+            session=session,
+            issuer=verified.issuer.issuer,
+            subject=verified.subject,
+            roles=_mapped_roles(verified),
+            email=_claim_str(verified.claims, "email"),
+            name=_claim_str(verified.claims, "name"),
+            now=now,
+        )
+        if session.new or session.dirty:
+            # First sight or changed roles: kept even when the request itself changes nothing.
+            session.commit()
+        return Actor(
+            user_id=user.id,
+            roles=frozenset(user.roles),
+            scopes=verified.scopes,
+            client_id=verified.client_id,
+            token_id=verified.jti,
+        )
+    try:
+        user_id = uuid.UUID(verified.subject)
+    except ValueError as exc:
+        raise AuthError("the token's subject is not a user") from exc
+    stored = session.get(User, user_id)
+    if stored is None or not stored.is_active:
+        raise AuthError("the token's user no longer exists")
+    return Actor(
+        user_id=stored.id,
+        roles=frozenset(stored.roles),
+        scopes=verified.scopes,
+        client_id=verified.client_id,
+        token_id=verified.jti,
+    )
+
+
+def _claim_str(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _mapped_roles(verified: VerifiedToken) -> list[Role] | None:
+    """Roles from the issuer's configured claim, through its value-to-role map; ``None`` when
+    the token carries no such claim (the stored roles then stand)."""
+    claim = verified.issuer.roles_claim
+    if not claim or claim not in verified.claims:
+        return None
+    raw = verified.claims[claim]
+    values = [raw] if isinstance(raw, str) else [str(v) for v in raw or []]
+    mapping = verified.issuer.role_map
+    roles: set[Role] = set()
+    for value in values:
+        target = mapping.get(value, value if not mapping else None)
+        if target is not None and target in Role.__members__:
+            roles.add(Role(target))
+    return sorted(roles)
+
+
+def current_actor(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    security_scopes: SecurityScopes,
+    _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
+) -> Actor:
+    """Authenticate the bearer token, then require every scope the route declares."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    verified = verifier.verify(_bearer(request))
+    revoked = getattr(request.app.state, "is_revoked", None)
+    if revoked is not None and verified.jti and revoked(session, verified.jti):
+        raise AuthError("the token has been revoked")
+    actor = resolve_actor(session=session, verified=verified, now=now)
+    for scope in security_scopes.scopes:
+        if scope not in actor.scopes:
+            raise InsufficientScope(scope)
+    request.state.actor = actor
+    return actor
+
+
+AnyActor = Annotated[Actor, Security(current_actor)]
+"""Any valid token (``/me``, one's own OAuth clients)."""
+ApplicationsRead = Annotated[Actor, Security(current_actor, scopes=[Scope.applications_read])]
+ApplicationsWrite = Annotated[Actor, Security(current_actor, scopes=[Scope.applications_write])]
+ReviewsRead = Annotated[Actor, Security(current_actor, scopes=[Scope.reviews_read])]
+ReviewsWrite = Annotated[Actor, Security(current_actor, scopes=[Scope.reviews_write])]
+RoundsAdmin = Annotated[Actor, Security(current_actor, scopes=[Scope.rounds_admin])]
+AuditRead = Annotated[Actor, Security(current_actor, scopes=[Scope.audit_read])]

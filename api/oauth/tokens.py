@@ -1,0 +1,49 @@
+"""Access tokens: RFC 9068 JWTs signed with the shared key."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from joserfc import jwt
+
+from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    jti: str
+    expires_in: int
+    scope: str
+
+
+def issue_access_token(
+    *,
+    keys: BuiltinKeys,
+    issuer: str,
+    audience: str,
+    user_id: uuid.UUID,
+    client_id: str,
+    scopes: list[str] | tuple[str, ...],
+    now: datetime,
+    ttl: int,
+) -> IssuedToken:
+    snap = keys.snapshot()
+    iat = int(now.timestamp())
+    jti = secrets.token_urlsafe(16)
+    scope = " ".join(sorted(set(scopes)))
+    claims = {
+        "iss": issuer,
+        "sub": str(user_id),
+        "aud": audience,
+        "exp": iat + ttl,
+        "iat": iat,
+        "nbf": iat,
+        "jti": jti,
+        "client_id": client_id,
+        "scope": scope,
+    }
+    header = {"alg": SIGNING_ALG, "typ": "at+jwt", "kid": snap.signing.kid}
+    token = jwt.encode(header, claims, snap.signing, algorithms=[SIGNING_ALG], default_type=None)
+    return IssuedToken(access_token=token, jti=jti, expires_in=ttl, scope=scope)

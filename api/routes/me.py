@@ -1,0 +1,16 @@
+"""The caller's own identity."""
+
+from fastapi import APIRouter
+
+from api.auth import AUTH_RESPONSES, AnyActor
+from api.deps import SessionDep
+from models.identity import MePublic
+from submissions.accounts import describe_me
+
+router = APIRouter(prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPONSES)
+
+
+@router.get("", response_model=MePublic)
+def read_me(actor: AnyActor, session: SessionDep) -> MePublic:
+    """Who the token speaks for: the user, their roles and organizations."""
+    return describe_me(session=session, actor=actor)

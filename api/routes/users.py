@@ -1,0 +1,23 @@
+"""Users (admins create them)."""
+
+from fastapi import APIRouter, status
+
+from api.auth import AUTH_RESPONSES, RoundsAdmin
+from api.deps import NowDep, SessionDep
+from models.identity import UserCreate, UserPublic
+from submissions.accounts import create_user
+
+router = APIRouter(prefix="/api/v1/users", tags=["identity"], responses=AUTH_RESPONSES)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses={409: {"description": "A user with this email exists"}},
+)
+def post_user(body: UserCreate, actor: RoundsAdmin, session: SessionDep, now: NowDep) -> UserPublic:
+    """Create a user with roles (admin)."""
+    user = create_user(session=session, actor=actor, data=body, now=now)
+    session.commit()
+    return UserPublic.model_validate(user)

@@ -1,0 +1,229 @@
+"""Users, organizations, OAuth clients, signing keys and tokens."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import EmailStr, field_validator
+from sqlmodel import Field, SQLModel
+
+from models.base import InputModel, json_column, new_id, utc_column
+
+
+class Role(StrEnum):
+    applicant = "applicant"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+class Scope(StrEnum):
+    applications_read = "applications:read"
+    applications_write = "applications:write"
+    reviews_read = "reviews:read"
+    reviews_write = "reviews:write"
+    rounds_admin = "rounds:admin"
+    audit_read = "audit:read"
+
+
+ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
+
+
+class MemberRole(StrEnum):
+    owner = "owner"
+    member = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the person (user and roles) and the client (and what its token allows)."""
+
+    user_id: uuid.UUID
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    client_id: str
+    token_id: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.admin in self.roles
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    @property
+    def audit_name(self) -> str:
+        return f"user:{self.user_id}"
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+    __table_args__ = (sa.UniqueConstraint("issuer", "subject"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_column=json_column())
+    password_hash: str | None = Field(default=None, max_length=500)
+    # External identities: the (issuer, subject) pair that an OpenID Connect provider asserts.
+    issuer: str | None = Field(default=None, max_length=500)
+    subject: str | None = Field(default=None, max_length=255)
+    is_active: bool = True
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+def _normalized_roles(value: list[Role]) -> list[Role]:
+    return sorted(set(value))
+
+
+class UserCreate(InputModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    roles: list[Role] = Field(default_factory=lambda: [Role.applicant])
+
+    _roles = field_validator("roles")(_normalized_roles)
+
+
+class UserPublic(SQLModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    roles: list[str]
+    created_at: datetime
+
+
+# --- organizations -----------------------------------------------------------------------------
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=300)
+    registration_number: str = Field(max_length=100)
+    country: str = Field(max_length=2)
+    email_domains: list[str] = Field(default_factory=list, sa_column=json_column())
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class OrganizationMember(SQLModel, table=True):
+    __tablename__ = "organization_member"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "user_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    role: MemberRole = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+# --- OAuth -------------------------------------------------------------------------------------
+
+
+class OAuthClient(SQLModel, table=True):
+    __tablename__ = "oauth_client"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    client_id: str = Field(max_length=100, unique=True)
+    secret_hash: str | None = Field(default=None, max_length=500)
+    name: str = Field(max_length=200)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=json_column())
+    redirect_uris: list[str] = Field(default_factory=list, sa_column=json_column())
+    grant_types: list[str] = Field(default_factory=list, sa_column=json_column())
+    token_endpoint_auth_method: str = Field(default="client_secret_basic", max_length=50)
+    created_at: datetime = Field(sa_column=utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class SigningKey(SQLModel, table=True):
+    """A token-signing key shared by every process; retired keys stay published until their
+    tokens have expired."""
+
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True, max_length=100)
+    alg: str = Field(max_length=20)
+    private_jwk: dict[str, Any] = Field(sa_column=json_column())
+    public_jwk: dict[str, Any] = Field(sa_column=json_column())
+    created_at: datetime = Field(sa_column=utc_column())
+    retired_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    family_id: uuid.UUID = Field(index=True)
+    client_id: str = Field(max_length=100, index=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    scope: str = Field(max_length=1000)
+    issued_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AuthorizationCode(SQLModel, table=True):
+    __tablename__ = "authorization_code"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    client_id: str = Field(max_length=100)
+    user_id: uuid.UUID = Field(foreign_key="user.id")
+    redirect_uri: str = Field(max_length=2000)
+    scope: str = Field(max_length=1000)
+    code_challenge: str = Field(max_length=200)
+    code_challenge_method: str = Field(max_length=10)
+    nonce: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class RevokedToken(SQLModel, table=True):
+    """Revoked access tokens (by ``jti``), kept until they would have expired anyway."""
+
+    __tablename__ = "revoked_token"
+
+    jti: str = Field(primary_key=True, max_length=100)
+    expires_at: datetime = Field(sa_column=utc_column())
+
+
+# --- API schemas for identity ------------------------------------------------------------------
+
+
+class OrganizationRef(SQLModel):
+    id: uuid.UUID
+    name: str
+    role: MemberRole
+
+
+class MePublic(SQLModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    roles: list[str]
+    organizations: list[OrganizationRef]
+
+
+class OAuthClientCreate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[Scope] = Field(min_length=1)
+    user_id: uuid.UUID | None = None
+    redirect_uris: list[str] = Field(default_factory=list, max_length=10)
+
+
+class OAuthClientCreated(SQLModel):
+    client_id: str
+    client_secret: str
+    scopes: list[str]
+    name: str
+    user_id: uuid.UUID
+    redirect_uris: list[str]
