@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_admin.set_defaults(handler=_create_admin)
 
     bootstrap = sub.add_parser("bootstrap", help="create the first admin when none exists")
-    bootstrap.add_argument("--email", default="admin@shortlist.local")
+    bootstrap.add_argument("--email", default="admin@example.org")
     bootstrap.set_defaults(handler=_bootstrap)
 
     rotate = sub.add_parser("rotate-keys", help="start signing with a new key")
