@@ -12,13 +12,17 @@ from api.db import make_engine
 from api.deps import system_clock
 from api.errors import install_error_handlers
 from api.logging import RequestContextMiddleware, configure_logging
+from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+from api.ratelimit import make_rate_limiter
 from api.routes import health, me, oauth_clients, users
 from api.settings import Settings, get_settings
 from api.storage import make_blob_store
 from models.identity import RevokedToken
 
 API_PREFIX = "/api/v1"
+UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"
+"""Document uploads stream under their own per-kind caps instead of the general body cap."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.token_verifier = TokenVerifier(trusted_issuers(settings, app.state.keys))
     app.state.is_revoked = is_revoked
+    app.state.rate_limiter = make_rate_limiter(settings.redis_url)
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -69,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "X-Request-ID", "Location"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt=UPLOAD_PATHS)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
     app.add_middleware(RequestContextMiddleware)
     return app
 

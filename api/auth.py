@@ -23,7 +23,9 @@ from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
 from sqlmodel import Session
 
-from api.deps import NowDep, SessionDep
+from api.deps import WRITE_METHODS, NowDep, SessionDep
+from api.ratelimit import enforce
+from api.settings import Settings
 from models.errors import DomainError
 from models.identity import Actor, Role, Scope, User
 from submissions.accounts import provision_external_user
@@ -298,6 +300,13 @@ def current_actor(
     for scope in security_scopes.scopes:
         if scope not in actor.scopes:
             raise InsufficientScope(scope)
+    if request.method in WRITE_METHODS:
+        settings: Settings = request.app.state.settings
+        enforce(
+            request.app.state.rate_limiter,
+            f"write:{actor.client_id or actor.user_id}",
+            limit=settings.rate_limit_writes_per_minute,
+        )
     request.state.actor = actor
     return actor
 

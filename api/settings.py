@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     docs_enabled: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
+    redis_url: str | None = None
+    rate_limit_writes_per_minute: int = Field(default=600, ge=0)
+    rate_limit_token_per_minute: int = Field(default=120, ge=0)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
 
     @model_validator(mode="after")

@@ -1,0 +1,122 @@
+"""Edge protections: security headers, body caps, rate limits."""
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from api.settings import Settings
+from models.identity import Role
+from tests.factories import make_principal
+
+
+def test_security_headers_on_api_responses(client: TestClient) -> None:
+    response = client.get("/api/v1/me")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "strict-transport-security" not in response.headers
+
+
+def test_docs_page_gets_a_csp_that_lets_it_render(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "cdn.jsdelivr.net" in response.headers["content-security-policy"]
+
+
+def test_json_body_over_the_cap_is_413(app: FastAPI, client: TestClient) -> None:
+    _, headers = make_principal(app, roles=[Role.admin])
+    big = "x" * (app.state.settings.max_body_bytes + 10)
+    response = client.post(
+        "/api/v1/users", json={"email": "a@example.org", "name": big}, headers=headers
+    )
+    assert response.status_code == 413
+    assert response.json()["type"] == "content-too-large"
+
+
+def test_chunked_body_over_the_cap_is_413(app: FastAPI, client: TestClient) -> None:
+    _, headers = make_principal(app, roles=[Role.admin])
+    limit = app.state.settings.max_body_bytes
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"email": "a@example.org", "name": "'
+        for _ in range(limit // 4096 + 2):
+            yield b"x" * 4096
+        yield b'"}'
+
+    response = client.post(
+        "/api/v1/users",
+        content=chunks(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_memory_limiter_counts_per_window() -> None:
+    now = [1000.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    assert [limiter.hit("k", limit=2, window=60) for _ in range(3)] == [0, 0, 20]
+    assert limiter.hit("other", limit=2, window=60) == 0
+    now[0] = 1021.0
+    assert limiter.hit("k", limit=2, window=60) == 0
+
+
+def test_writes_are_rate_limited_per_client(settings: Settings) -> None:
+    from api.app import create_app
+
+    app = create_app(settings.model_copy(update={"rate_limit_writes_per_minute": 2}))
+    with TestClient(app) as client:
+        _, headers = make_principal(app, roles=[Role.admin])
+        codes = [
+            client.post(
+                "/api/v1/users",
+                json={"email": f"u{i}@example.org", "name": "U"},
+                headers=headers,
+            ).status_code
+            for i in range(3)
+        ]
+        assert codes == [201, 201, 429]
+        limited = client.post(
+            "/api/v1/users", json={"email": "z@example.org", "name": "Z"}, headers=headers
+        )
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["type"] == "rate-limited"
+        # Reads are not write-limited.
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    app.state.engine.dispose()
+
+
+def _redis_url() -> str:
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return url
+
+
+def test_redis_limiter_shares_the_budget_between_instances() -> None:
+    url = _redis_url()
+    key = f"test-{uuid.uuid4().hex}"
+    first, second = RedisRateLimiter(url), RedisRateLimiter(url)
+    window = 3600
+    results = [first.hit(key, limit=3, window=window), second.hit(key, limit=3, window=window)]
+    results += [first.hit(key, limit=3, window=window), second.hit(key, limit=3, window=window)]
+    assert results[:3] == [0, 0, 0]
+    assert results[3] > 0
+
+
+def test_redis_limiter_fails_open_when_redis_is_down() -> None:
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    assert limiter.hit("k", limit=1, window=60) == 0
+    assert limiter.hit("k", limit=1, window=60) == 0
+    assert time.monotonic() - started < 5
