@@ -14,6 +14,7 @@ from api.errors import install_error_handlers
 from api.logging import RequestContextMiddleware, configure_logging
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+from api.openapi import install_openapi
 from api.ratelimit import make_rate_limiter
 from api.routes import health, me, oauth_clients, users
 from api.settings import Settings, get_settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = make_rate_limiter(settings.redis_url)
 
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     for router in (me.router, users.router, oauth_clients.router):
         app.include_router(router)

@@ -105,6 +105,14 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        # A body that is not decodable at all is as malformed as broken JSON: one answer, 422.
+        return problem(
+            422,
+            "the request body could not be parsed",
+            type="validation-error",
+            errors=[{"loc": ["body"], "msg": "malformed body: not valid UTF-8 JSON"}],
+        )
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such resource"
     elif exc.status_code == 405:

@@ -10,7 +10,12 @@ from submissions.accounts import create_client
 router = APIRouter(prefix="/api/v1/oauth-clients", tags=["identity"], responses=AUTH_RESPONSES)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=OAuthClientCreated)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OAuthClientCreated,
+    responses={404: {"description": "No such user"}},
+)
 def post_oauth_client(
     body: OAuthClientCreate, actor: AnyActor, session: SessionDep, now: NowDep
 ) -> OAuthClientCreated:
