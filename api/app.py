@@ -1,25 +1,44 @@
 """The application factory: settings in, a wired FastAPI app out."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlmodel import Session
 
-from api.auth import TokenVerifier, TrustedIssuer
+from api.auth import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from api.db import make_engine
 from api.deps import system_clock
 from api.errors import install_error_handlers
+from api.idempotency import install_idempotency
 from api.logging import RequestContextMiddleware, configure_logging
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+from api.oauth.oidc import OidcKeys
 from api.openapi import install_openapi
 from api.ratelimit import make_rate_limiter
-from api.routes import health, me, oauth_clients, users
+from api.routes import (
+    applications,
+    assignments,
+    documents,
+    health,
+    me,
+    oauth,
+    oauth_clients,
+    organizations,
+    programs,
+    results,
+    reviewers,
+    reviews,
+    rounds,
+    users,
+)
+from api.scan_worker import make_scan_worker
 from api.settings import Settings, get_settings
 from api.storage import make_blob_store
 from models.identity import RevokedToken
+from submissions.scanning import make_scanner
 
 API_PREFIX = "/api/v1"
 UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"
@@ -37,7 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with AsyncExitStack() as background:
+            if _app.state.scan_worker is not None:
+                await background.enter_async_context(_app.state.scan_worker.running())
+            yield
         engine.dispose()
 
     docs = settings.docs_enabled
@@ -48,24 +70,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = system_clock
-    app.state.blob_store = make_blob_store(settings.storage_url)
+    app.state.blob_store = make_blob_store(settings)
+    app.state.scanner = make_scanner(settings.scanner_url)
+    app.state.scan_worker = make_scan_worker(
+        settings,
+        engine=engine,
+        store=app.state.blob_store,
+        scanner=app.state.scanner,
+        clock=lambda: app.state.clock(),
+    )
 
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
     )
-    app.state.token_verifier = TokenVerifier(trusted_issuers(settings, app.state.keys))
+    app.state.token_verifier = TokenVerifier(
+        trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
+    )
     app.state.is_revoked = is_revoked
     app.state.rate_limiter = make_rate_limiter(settings.redis_url)
 
     install_error_handlers(app)
+    install_idempotency(app)
     install_openapi(app)
     app.include_router(health.router)
+    if settings.builtin_issuer:
+        app.include_router(oauth.router)
     for router in (me.router, users.router, oauth_clients.router):
+        app.include_router(router)
+    # The intake side.
+    for router in (organizations.router, programs.router, rounds.router, applications.router):
+        app.include_router(router)
+    app.include_router(documents.router)
+    # The evaluation side.
+    for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
 
     if settings.cors_origins:
@@ -94,7 +137,32 @@ def trusted_issuers(settings: Settings, keys: BuiltinKeys) -> list[TrustedIssuer
                 builtin=True,
             )
         )
+    if settings.oidc_issuer:
+        issuers.append(
+            TrustedIssuer(
+                issuer=settings.oidc_issuer,
+                audience=settings.audience,
+                keys=OidcKeys(
+                    settings.oidc_issuer,
+                    ttl=settings.oidc_jwks_ttl,
+                    min_refresh=settings.oidc_jwks_min_refresh,
+                    timeout=settings.oidc_http_timeout,
+                ),
+                algorithms=ASYMMETRIC_ALGS,
+                builtin=False,
+                roles_claim=settings.oidc_roles_claim,
+                role_map=settings.oidc_role_map,
+            )
+        )
     return issuers
+
+
+def swagger_oauth(settings: Settings) -> dict[str, object] | None:
+    """Swagger UI signs in with the built-in server: authorization code + PKCE, as the public
+    client that ``shortlist bootstrap`` registers."""
+    if not settings.builtin_issuer:
+        return None
+    return {"clientId": settings.swagger_client_id, "usePkceWithAuthorizationCodeGrant": True}
 
 
 def is_revoked(session: Session, jti: str) -> bool:

@@ -21,12 +21,13 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.deps import WRITE_METHODS, NowDep, SessionDep
 from api.ratelimit import enforce
 from api.settings import Settings
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.identity import Actor, Role, Scope, User
 from submissions.accounts import provision_external_user
 
@@ -145,6 +146,8 @@ class TokenVerifier:
         key = trusted.keys.public_key(kid) if isinstance(kid, str) else None
         if key is None:
             raise AuthError("the token's signing key is unknown")
+        if key.alg and key.alg != alg:
+            raise AuthError("the token's algorithm does not match its key")
         try:
             decoded = jwt.decode(token, key, algorithms=[alg])
             JWTClaimsRegistry(
@@ -156,7 +159,7 @@ class TokenVerifier:
                 sub={"essential": True},
             ).validate(decoded.claims)
         except JoseError as exc:
-            raise AuthError(f"the token is not valid: {exc.error}") from exc
+            raise AuthError(f"the token is not valid: {exc.description or exc.error}") from exc
         claims = decoded.claims
         return VerifiedToken(
             issuer=trusted,
@@ -226,18 +229,7 @@ def resolve_actor(*, session: Session, verified: VerifiedToken, now: datetime) -
     """Map a verified token to a person: built-in subjects are user ids; external ones are
     looked up by (issuer, subject)."""
     if not verified.issuer.builtin:
-        user = provision_external_user(
-            session=session,
-            issuer=verified.issuer.issuer,
-            subject=verified.subject,
-            roles=_mapped_roles(verified),
-            email=_claim_str(verified.claims, "email"),
-            name=_claim_str(verified.claims, "name"),
-            now=now,
-        )
-        if session.new or session.dirty:
-            # First sight or changed roles: kept even when the request itself changes nothing.
-            session.commit()
+        user = _external_user(session=session, verified=verified, now=now)
         return Actor(
             user_id=user.id,
             roles=frozenset(user.roles),
@@ -259,6 +251,32 @@ def resolve_actor(*, session: Session, verified: VerifiedToken, now: datetime) -
         client_id=verified.client_id,
         token_id=verified.jti,
     )
+
+
+def _external_user(*, session: Session, verified: VerifiedToken, now: datetime) -> User:
+    for attempt in (1, 2):
+        try:
+            user, changed = provision_external_user(
+                session=session,
+                issuer=verified.issuer.issuer,
+                subject=verified.subject,
+                roles=_mapped_roles(verified),
+                email=_claim_str(verified.claims, "email"),
+                name=_claim_str(verified.claims, "name"),
+                now=now,
+            )
+            if changed:
+                # First sight or changed roles: kept even when the request changes nothing.
+                session.commit()
+            return user
+        except NotFound as exc:
+            raise AuthError("the token's user is deactivated") from exc
+        except IntegrityError:
+            # Another request provisioned the same person first: use theirs.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _claim_str(claims: Mapping[str, Any], name: str) -> str | None:

@@ -4,8 +4,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from sqlmodel import Session
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -75,22 +81,29 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
-    """First run: when no admin exists, create one and print its credentials once."""
+    """First run: when no admin exists, create one and print its credentials once. Also
+    registers the API docs' Swagger UI client (public, PKCE) for this public URL."""
     from api.db import make_engine, session_scope
     from api.deps import system_clock
     from api.oauth.keys import ensure_signing_key
     from submissions.accounts import any_admin_exists, create_admin
 
     engine = make_engine(settings.database_url, pool_size=1)
+    created = None
     try:
         with session_scope(engine) as session:
             ensure_signing_key(session=session, now=system_clock())
-            if any_admin_exists(session=session):
-                print("An admin exists already; its credentials were shown when it was created.")
-                return 0
-            user, issued = create_admin(session=session, email=args.email, now=system_clock())
+            if not any_admin_exists(session=session):
+                created = create_admin(session=session, email=args.email, now=system_clock())
+            swagger = _ensure_swagger_client(session, settings)
     finally:
         engine.dispose()
+    if swagger:
+        print(f"Swagger UI signs in as OAuth client {swagger!r} ({settings.issuer}/docs).")
+    if created is None:
+        print("An admin exists already; its credentials were shown when it was created.")
+        return 0
+    user, issued = created
     print("Created the first admin. Keep these credentials: they are shown only once.")
     print(
         json.dumps(
@@ -104,6 +117,59 @@ def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
             indent=2,
         )
     )
+    print(f"To sign in on {settings.issuer}/docs, give the admin a password first:")
+    print(f"  shortlist set-password {user.email}")
+    return 0
+
+
+def _ensure_swagger_client(session: "Session", settings: Settings) -> str | None:
+    """The public client that Swagger UI uses, redirecting only to this instance's docs."""
+    from api.deps import system_clock
+    from submissions.accounts import ensure_public_client, find_admin
+
+    owner = find_admin(session=session)
+    if owner is None or not (settings.docs_enabled and settings.builtin_issuer):
+        return None
+    ensure_public_client(
+        session=session,
+        client_id=settings.swagger_client_id,
+        name="Shortlist API docs (Swagger UI)",
+        owner=owner,
+        redirect_uris=[f"{settings.issuer}/docs/oauth2-redirect"],
+        now=system_clock(),
+    )
+    return settings.swagger_client_id
+
+
+def _set_password(args: argparse.Namespace, settings: Settings) -> int:
+    """Read a password (prompted twice on a terminal, else the first line of stdin) and set it."""
+    import getpass
+
+    from api.db import make_engine, session_scope
+    from api.deps import system_clock
+    from models.errors import DomainError
+    from submissions.accounts import set_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat it: ") != password:
+            print("The passwords differ.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            user = set_password(
+                session=session, email=args.email, password=password, now=system_clock()
+            )
+            out = {"user_id": str(user.id), "email": user.email, "password_set": True}
+    except DomainError as exc:
+        print(f"set-password: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(json.dumps(out))
     return 0
 
 
@@ -121,6 +187,126 @@ def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(json.dumps({"kid": kid, "note": "older keys stay published until their tokens expire"}))
     return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from api.db import make_engine, session_scope
+    from api.demo import run_demo
+    from api.deps import system_clock
+    from submissions.accounts import create_admin
+
+    client_id = os.environ.get("SHORTLIST_DEMO_CLIENT_ID")
+    client_secret = os.environ.get("SHORTLIST_DEMO_CLIENT_SECRET")
+    if not (client_id and client_secret):
+        # Bootstrap only: the demo's admin client, made as `shortlist create-admin` would.
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            with session_scope(engine) as session:
+                _, issued = create_admin(
+                    session=session, email="demo-admin@example.org", now=system_clock()
+                )
+                client_id, client_secret = issued.client.client_id, issued.secret
+        finally:
+            engine.dispose()
+    return run_demo(
+        base_url=args.url or settings.public_url, admin_id=client_id, admin_secret=client_secret
+    )
+
+
+def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from api.db import make_engine, session_scope
+    from reviewers.closing import verify_result
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine, write=False) as session:
+            outcome = verify_result(session=session, round_id=uuid.UUID(args.round_id))
+    finally:
+        engine.dispose()
+    print(json.dumps(outcome))
+    return 0 if outcome["ok"] else 1
+
+
+def sweep_storage(settings: Settings, *, grace: "timedelta", dry_run: bool = False) -> list[str]:
+    """Delete the blobs no document refers to (a deleted document's, an upload's whose row never
+    committed, a crashed write's leftovers), sparing those younger than ``grace``; return their
+    keys (with ``dry_run``: the keys it would delete)."""
+    import asyncio
+    import time
+    from collections.abc import Collection
+
+    import anyio.to_thread
+
+    from api.db import make_engine, open_session
+    from api.deps import system_clock
+    from api.storage import make_blob_store
+    from submissions.blobs import sweep_orphans
+    from submissions.documents import referenced_storage_keys
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    store = make_blob_store(settings)
+
+    def referenced_now(keys: Collection[str]) -> set[str]:
+        session = open_session(engine)
+        try:
+            return referenced_storage_keys(session=session, keys=keys)
+        finally:
+            session.close()
+
+    async def referenced(keys: Collection[str]) -> set[str]:
+        return await anyio.to_thread.run_sync(referenced_now, list(keys))
+
+    orphans: list[str] = []
+
+    async def keep_all(keys: Collection[str]) -> Collection[str]:
+        kept = await referenced(keys)
+        orphans.extend(key for key in keys if key not in kept)
+        return keys
+
+    async def sweep() -> list[str]:
+        deleted = await sweep_orphans(
+            store=store,
+            referenced=keep_all if dry_run else referenced,
+            now=system_clock(),
+            grace=grace,
+        )
+        return orphans if dry_run else deleted
+
+    try:
+        return asyncio.run(sweep())
+    finally:
+        engine.dispose()
+        # obstore can crash the interpreter at exit right after an async call returns.
+        time.sleep(0.05)
+
+
+def _storage_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    seconds = settings.storage_sweep_grace_seconds if args.grace is None else args.grace
+    keys = sweep_storage(settings, grace=timedelta(seconds=seconds), dry_run=args.dry_run)
+    print(
+        json.dumps(
+            {
+                "dry_run": args.dry_run,
+                "grace_seconds": seconds,
+                "deleted": 0 if args.dry_run else len(keys),
+                "orphans": keys,
+            }
+        )
+    )
+    return 0
+
+
+def _seconds(value: str) -> int:
+    seconds = int(value)
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,8 +332,40 @@ def build_parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--email", default="admin@example.org")
     bootstrap.set_defaults(handler=_bootstrap)
 
+    set_password = sub.add_parser(
+        "set-password",
+        help="set a user's password for the login page (prompted, or the first line of stdin)",
+    )
+    set_password.add_argument("email")
+    set_password.set_defaults(handler=_set_password)
+
     rotate = sub.add_parser("rotate-keys", help="start signing with a new key")
     rotate.set_defaults(handler=_rotate_keys)
+
+    demo = sub.add_parser("demo", help="play a two-stage competition against a running server")
+    demo.add_argument("--url", default=None, help="the server (default: SHORTLIST_PUBLIC_URL)")
+    demo.set_defaults(handler=_demo)
+
+    verify = sub.add_parser(
+        "verify-result", help="recompute a closed round's result from its stored inputs"
+    )
+    verify.add_argument("round_id")
+    verify.set_defaults(handler=_verify_result)
+
+    storage = sub.add_parser("storage", help="blob storage tools")
+    storage_sub = storage.add_subparsers(dest="storage_command", required=True)
+    sweep = storage_sub.add_parser(
+        "sweep", help="delete the stored blobs that no document refers to"
+    )
+    sweep.add_argument(
+        "--grace",
+        type=_seconds,
+        default=None,
+        help="spare blobs younger than this many seconds (default: SHORTLIST_STORAGE_SWEEP_"
+        "GRACE_SECONDS, 3600): their upload may still be committing",
+    )
+    sweep.add_argument("--dry-run", action="store_true", help="list the orphans, delete none")
+    sweep.set_defaults(handler=_storage_sweep)
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -55,11 +55,10 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 15000) 
 
 
 def open_session(engine: Engine, *, write: bool = False) -> Session:
-    """A session that begins on first use; ``write`` takes the write lock at once."""
-    session = Session(engine, expire_on_commit=False, autoflush=True)
-    if write:
-        session.connection(execution_options=IMMEDIATE)
-    return session
+    """A session that connects on first use; with ``write`` its transaction takes the write
+    lock as it begins (SQLite ``BEGIN IMMEDIATE``), so writers queue instead of failing."""
+    bind = engine.execution_options(**IMMEDIATE) if write else engine
+    return Session(bind, expire_on_commit=False, autoflush=True)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Dependency aliases: the session, the clock and the settings every route receives."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,18 +20,23 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The cheap dependencies are ``async`` so that FastAPI runs them on the event loop instead of
+# a threadpool hop each.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; the route commits once, anything uncommitted is rolled back."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; the route commits once, anything uncommitted is rolled back.
+    Opening is free (the connection is taken on first use, in the route's thread)."""
     session = open_session(request.app.state.engine, write=request.method in WRITE_METHODS)
     try:
         yield session
@@ -39,7 +44,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock()
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from models.errors import DomainError
 
@@ -102,7 +103,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, detail, type="validation-error", errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 400 and detail == "There was an error parsing the body":
@@ -117,7 +118,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         detail = "no such resource"
     elif exc.status_code == 405:
         detail = "this method is not allowed on this resource"
+        # Starlette names only the first matching route's methods; list every route's.
+        return problem(405, detail, headers={"Allow": ", ".join(_allowed_methods(request))})
     return problem(exc.status_code, detail, headers=exc.headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:

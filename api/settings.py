@@ -2,9 +2,12 @@
 
 from functools import lru_cache
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.identity import LOOPBACK_HOSTS
 
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 
@@ -15,6 +18,26 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/shortlist.db"
     storage_url: str = "file://./var/blobs"
+    # S3-compatible object storage, used when storage_url is s3://bucket/prefix.
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_allow_http: bool = (
+        False  # plain HTTP to a non-loopback endpoint (loopback is always allowed)
+    )
+    # Virus scanning of uploads: "none" (documents are clean at once) or "clamd://host:port".
+    scanner_url: str = "none"
+    # With a scanner, each process looks this often for documents still pending a scan (left by
+    # a crash, or whose scan failed) besides scanning each upload as it commits.
+    scan_interval_seconds: float = Field(default=60.0, gt=0)
+    scan_concurrency: int = Field(default=2, ge=1, le=32)
+    # Per-application quota on stored documents: every version that is not deleted counts.
+    document_quota_bytes: int = Field(default=1024**3, ge=1)
+    document_quota_count: int = Field(default=100, ge=1)
+    # `shortlist storage sweep` spares blobs younger than this: their upload may still be
+    # committing its row.
+    storage_sweep_grace_seconds: int = Field(default=3600, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
 
@@ -23,9 +46,17 @@ class Settings(BaseSettings):
     audience: str = "urn:shortlist:api"
     oidc_roles_claim: str = "roles"
     oidc_role_map: dict[str, str] = Field(default_factory=dict)
+    # The external issuer's JWKS: cached this long, refetched for an unknown kid at most this
+    # often; discovery and JWKS requests time out after oidc_http_timeout seconds.
+    oidc_jwks_ttl: float = Field(default=600.0, ge=0)
+    oidc_jwks_min_refresh: float = Field(default=10.0, ge=0)
+    oidc_http_timeout: float = Field(default=5.0, gt=0, le=60)
     builtin_issuer: bool = True
     access_token_ttl: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=300)
+    # The public OAuth client that the API docs (Swagger UI) sign in with; `shortlist
+    # bootstrap` registers it with the redirect URI {public_url}/docs/oauth2-redirect.
+    swagger_client_id: str = "shortlist-swagger-ui"
 
     log_json: bool | None = None
     log_level: str = "INFO"
@@ -45,6 +76,13 @@ class Settings(BaseSettings):
             and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
         ):
             raise ValueError("SHORTLIST_SECRET_KEY must be set outside development")
+        if self.oidc_issuer is not None:
+            parts = urlsplit(self.oidc_issuer)
+            loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+            if not (parts.scheme == "https" or loopback) or parts.query or parts.fragment:
+                raise ValueError(
+                    "SHORTLIST_OIDC_ISSUER must be an https URL (http only on a loopback host)"
+                )
         return self
 
     @property

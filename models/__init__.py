@@ -3,8 +3,11 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
+from models.applications import Application, ApplicationOrganization, Receipt
 from models.audit import AuditEvent, AuditHead
 from models.base import metadata
+from models.documents import Document
+from models.idempotency import IdempotencyRecord
 from models.identity import (
     AuthorizationCode,
     OAuthClient,
@@ -15,16 +18,38 @@ from models.identity import (
     SigningKey,
     User,
 )
+from models.reviewers import (
+    Assignment,
+    DeclaredConflictRow,
+    Review,
+    ReviewerProfile,
+    RoundResult,
+    RoundReviewer,
+)
+from models.rounds import Program, Round
 
 __all__ = [
+    "Application",
+    "ApplicationOrganization",
+    "Assignment",
     "AuditEvent",
     "AuditHead",
     "AuthorizationCode",
+    "DeclaredConflictRow",
+    "Document",
+    "IdempotencyRecord",
     "OAuthClient",
     "Organization",
     "OrganizationMember",
+    "Program",
+    "Receipt",
     "RefreshToken",
+    "Review",
+    "ReviewerProfile",
     "RevokedToken",
+    "Round",
+    "RoundResult",
+    "RoundReviewer",
     "SigningKey",
     "User",
     "metadata",

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import EmailStr, field_validator
@@ -168,6 +169,8 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=utc_column())
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The access token issued with this refresh token: revoking the family revokes it too.
+    access_jti: str | None = Field(default=None, max_length=100)
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -185,6 +188,8 @@ class AuthorizationCode(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
     expires_at: datetime = Field(sa_column=utc_column())
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The refresh-token family the code was redeemed for: a replayed code revokes it.
+    family_id: uuid.UUID | None = Field(default=None)
 
 
 class RevokedToken(SQLModel, table=True):
@@ -213,11 +218,31 @@ class MePublic(SQLModel):
     organizations: list[OrganizationRef]
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_redirect_uri(uri: str) -> str:
+    """A redirect URI a client may register: absolute https (or http on a loopback host, for
+    native and development clients), no fragment. It is later matched exactly, never by prefix."""
+    parts = urlsplit(uri)
+    if len(uri) > 2000 or not parts.netloc or parts.fragment or "*" in uri:
+        raise ValueError("a redirect URI is an absolute URL without fragment or wildcard")
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        return uri
+    raise ValueError("a redirect URI must use https (or http on a loopback host)")
+
+
+def _checked_redirect_uris(value: list[str]) -> list[str]:
+    return list(dict.fromkeys(check_redirect_uri(uri) for uri in value))
+
+
 class OAuthClientCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1)
     user_id: uuid.UUID | None = None
     redirect_uris: list[str] = Field(default_factory=list, max_length=10)
+
+    _redirect_uris = field_validator("redirect_uris")(_checked_redirect_uris)
 
 
 class OAuthClientCreated(SQLModel):
@@ -227,3 +252,40 @@ class OAuthClientCreated(SQLModel):
     name: str
     user_id: uuid.UUID
     redirect_uris: list[str]
+
+
+# --- OAuth 2 wire formats (documented in the OpenAPI schema; the server builds them) -------------
+
+
+class OAuthTokenResponse(SQLModel):
+    """RFC 6749 section 5.1."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+class OAuthErrorResponse(SQLModel):
+    """RFC 6749 section 5.2 (the OAuth endpoints do not use problem+json)."""
+
+    error: str
+    error_description: str | None = None
+    state: str | None = None
+
+
+class OAuthIntrospection(SQLModel):
+    """RFC 7662 section 2.2: only ``active`` when the token is not the caller's or not valid."""
+
+    active: bool
+    token_type: str | None = None
+    scope: str | None = None
+    client_id: str | None = None
+    sub: str | None = None
+    aud: str | list[str] | None = None
+    iss: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    nbf: int | None = None
+    jti: str | None = None

@@ -193,6 +193,14 @@ def any_admin_exists(*, session: Session) -> bool:
     return any(Role.admin.value in roles for roles in session.exec(select(User.roles)).all())
 
 
+def find_admin(*, session: Session) -> User | None:
+    """The oldest active admin (the bootstrap owner of built-in clients)."""
+    for user in session.exec(select(User).order_by(col(User.created_at), col(User.id))):
+        if user.is_active and Role.admin.value in user.roles:
+            return user
+    return None
+
+
 def create_admin(*, session: Session, email: str, now: datetime) -> tuple[User, IssuedClient]:
     """Bootstrap: an admin user (created or promoted) and a client with every scope."""
     user = find_user_by_email(session=session, email=email)
@@ -235,10 +243,11 @@ def provision_external_user(
     email: str | None,
     name: str | None,
     now: datetime,
-) -> User:
-    """The user behind an external (issuer, subject), created on first sight (flushed; the
-    caller commits). When the token carries mapped roles they replace the stored ones: the
-    identity provider is the source of truth for its people's roles."""
+) -> tuple[User, bool]:
+    """The user behind an external (issuer, subject), created on first sight, and whether
+    anything was written (flushed; the caller commits). When the token carries mapped roles
+    they replace the stored ones: the identity provider is the source of truth for its
+    people's roles."""
     user = session.exec(select(User).where(User.issuer == issuer, User.subject == subject)).first()
     role_values = sorted(r.value for r in roles) if roles is not None else None
     if user is None:
@@ -266,7 +275,10 @@ def provision_external_user(
             now=now,
             data={"issuer": issuer, "subject": subject, "roles": user.roles},
         )
-        return user
+        return user, True
+    if not user.is_active:
+        raise NotFound("no such user")
+    changed = False
     if role_values is not None and sorted(user.roles) != role_values:
         user.roles = role_values
         session.add(user)
@@ -279,6 +291,92 @@ def provision_external_user(
             now=now,
             data={"roles": role_values},
         )
-    if not user.is_active:
+        changed = True
+    return user, changed
+
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+
+def set_password(*, session: Session, email: str, password: str, now: datetime) -> User:
+    """Set (or replace) a local user's password, hashed with argon2id; audited without it."""
+    user = find_user_by_email(session=session, email=email)
+    if user is None or not user.is_active:
         raise NotFound("no such user")
+    if user.issuer is not None:
+        raise Unprocessable(
+            "this user signs in with an external identity provider", type="external-user"
+        )
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise Unprocessable(
+            f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            type="weak-password",
+        )
+    user.password_hash = hash_password(password)
+    session.add(user)
+    audit.append(
+        session=session,
+        actor="system:cli",
+        action="user.password_set",
+        object_type="user",
+        object_id=user.id,
+        now=now,
+        data={},
+    )
     return user
+
+
+def authenticate_password(*, session: Session, email: str, password: str) -> User | None:
+    """The active local user with this email and password, or ``None`` (in about the same time
+    whether or not the account exists)."""
+    user = find_user_by_email(session=session, email=email) if email else None
+    usable = user is not None and user.is_active and user.issuer is None
+    if not verify_password(user.password_hash if usable and user else None, password):
+        return None
+    if user is not None and _password_hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return user
+
+
+def ensure_public_client(
+    *,
+    session: Session,
+    client_id: str,
+    name: str,
+    owner: User,
+    redirect_uris: list[str],
+    now: datetime,
+) -> OAuthClient:
+    """A public client (no secret; authorization code with PKCE only), such as the API docs'
+    Swagger UI: created, or its redirect URIs and scopes brought up to date."""
+    client = session.exec(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+    if client is None:
+        client = OAuthClient(
+            client_id=client_id,
+            secret_hash=None,
+            name=name,
+            user_id=owner.id,
+            scopes=list(ALL_SCOPES),
+            redirect_uris=redirect_uris,
+            grant_types=["authorization_code", "refresh_token"],
+            token_endpoint_auth_method="none",  # noqa: S106
+            created_at=now,
+        )
+        session.add(client)
+        session.flush()
+        audit.append(
+            session=session,
+            actor="system:cli",
+            action="oauth_client.created",
+            object_type="oauth_client",
+            object_id=client_id,
+            now=now,
+            data={"user_id": str(owner.id), "scopes": client.scopes, "name": name, "public": True},
+        )
+    elif client.redirect_uris != redirect_uris or client.scopes != list(ALL_SCOPES):
+        client.redirect_uris = redirect_uris
+        client.scopes = list(ALL_SCOPES)
+        session.add(client)
+    return client

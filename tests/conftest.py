@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.db import make_engine, open_session
+from api.db import make_engine, open_session, session_scope
 from api.migrate import upgrade
+from api.oauth.keys import ensure_signing_key
 from api.settings import Settings
 
 PG_URL = os.environ.get("SHORTLIST_TEST_DATABASE_URL")
@@ -69,6 +71,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = admin_url.set(database=name).render_as_string(hide_password=False)
         upgrade(url)
+        _seed_signing_key(url)
         yield url
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -76,7 +79,19 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade(f"sqlite:///{path}")
+        _seed_signing_key(f"sqlite:///{path}")
         yield str(path)
+
+
+def _seed_signing_key(url: str) -> None:
+    """One RSA key for the whole run: generating one per test would dominate the suite's time.
+    Tests that rotate keys make their own."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            ensure_signing_key(session=session, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def _truncate_all(url: str) -> None:
@@ -87,7 +102,7 @@ def _truncate_all(url: str) -> None:
                 r[0]
                 for r in conn.exec_driver_sql(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+                    "AND tablename NOT IN ('alembic_version', 'signing_key')"
                 )
             ]
             if tables:

@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("family_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["user.id"], name=op.f("fk_authorization_code_user_id_user")
         ),
@@ -154,6 +155,7 @@ def upgrade() -> None:
         sa.Column("expires_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("access_jti", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["user.id"], name=op.f("fk_refresh_token_user_id_user")
         ),

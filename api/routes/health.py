@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -9,6 +10,7 @@ from api.db import ping
 from api.errors import problem
 
 router = APIRouter(tags=["health"])
+STORAGE_PING_TIMEOUT = 5.0  # seconds
 
 
 @router.get("/healthz")
@@ -22,18 +24,19 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "A dependency is unreachable"}},
     response_model=None,
 )
-def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
     """The database and the blob storage are reachable."""
     checks: dict[str, str] = {}
     try:
-        ping(request.app.state.engine)
+        await anyio.to_thread.run_sync(ping, request.app.state.engine)
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "unreachable"
     store = getattr(request.app.state, "blob_store", None)
     if store is not None:
         try:
-            store.ping()
+            with anyio.fail_after(STORAGE_PING_TIMEOUT):
+                await store.ping()
             checks["storage"] = "ok"
         except Exception:
             checks["storage"] = "unreachable"

@@ -1,7 +1,15 @@
+import io
+import json
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from models.identity import Role
+from api.settings import Settings
+from models.audit import AuditEvent
+from models.identity import OAuthClient, Role, User
+from submissions.accounts import verify_password
 from tests.factories import bearer, make_principal, make_token
 
 PROBLEM = "application/problem+json"
@@ -121,3 +129,104 @@ def test_token_of_deleted_user_is_refused(app: FastAPI, client: TestClient) -> N
     token = make_token(app, uuid.uuid4())
     response = client.get("/api/v1/me", headers=bearer(token))
     assert response.status_code == 401
+
+
+# --- every identity route: anonymous 401; scope-free routes work with any valid token ----------
+
+
+def test_oauth_clients_anonymous_401(client: TestClient) -> None:
+    response = client.post("/api/v1/oauth-clients", json={"name": "x", "scopes": ["audit:read"]})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="shortlist"'
+
+
+def test_scope_free_routes_take_any_valid_token(app: FastAPI, client: TestClient) -> None:
+    _, headers = make_principal(app, roles=[Role.applicant], scopes=["reviews:read"])
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    body = {"name": "reader", "scopes": ["reviews:read"]}
+    assert client.post("/api/v1/oauth-clients", json=body, headers=headers).status_code == 201
+
+
+def test_oauth_client_redirect_uris_are_checked(app: FastAPI, client: TestClient) -> None:
+    _, headers = make_principal(app, roles=[Role.applicant])
+    for uri in (
+        "http://app.example/callback",
+        "https://app.example/callback#fragment",
+        "/relative",
+        "https://*.example/callback",
+        "javascript:alert(1)",
+    ):
+        body = {"name": "x", "scopes": ["applications:read"], "redirect_uris": [uri]}
+        response = client.post("/api/v1/oauth-clients", json=body, headers=headers)
+        assert response.status_code == 422, uri
+    ok = {
+        "name": "web app",
+        "scopes": ["applications:read"],
+        "redirect_uris": ["https://app.example/callback", "http://127.0.0.1:8765/cb"],
+    }
+    response = client.post("/api/v1/oauth-clients", json=ok, headers=headers)
+    assert response.status_code == 201
+    assert response.json()["redirect_uris"] == ok["redirect_uris"]
+
+
+# --- passwords and the Swagger UI client (CLI) -------------------------------------------------
+
+
+def test_set_password_cli(
+    app: FastAPI,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api import cli
+
+    user, _ = make_principal(app, roles=[Role.reviewer])
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
+    assert cli.main(["set-password", user.email]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "user_id": str(user.id),
+        "email": user.email,
+        "password_set": True,
+    }
+    with Session(app.state.engine) as session:
+        stored = session.get(User, user.id)
+        assert stored is not None
+        assert verify_password(stored.password_hash, "a sufficiently long password")
+        assert "a sufficiently long password" not in str(stored.password_hash)
+        user_id = stored.id
+        audited = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "user.password_set")
+        ).all()
+    assert [e.object_id for e in audited] == [str(user_id)]
+    assert "password" not in json.dumps([e.data for e in audited])
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["set-password", user.email]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
+    assert cli.main(["set-password", "nobody@example.org"]) == 1
+
+
+def test_bootstrap_registers_the_swagger_ui_client(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch, client: TestClient
+) -> None:
+    from api import cli
+
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    assert cli.main(["bootstrap", "--email", "admin@example.org"]) == 0
+    assert cli.main(["bootstrap"]) == 0  # idempotent
+    with Session(app.state.engine) as session:
+        swagger = session.exec(
+            select(OAuthClient).where(OAuthClient.client_id == settings.swagger_client_id)
+        ).one()
+    assert swagger.secret_hash is None
+    assert swagger.redirect_uris == [f"{settings.issuer}/docs/oauth2-redirect"]
+    assert swagger.grant_types == ["authorization_code", "refresh_token"]
+
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert settings.swagger_client_id in docs.text
+    assert '"usePkceWithAuthorizationCodeGrant": true' in docs.text
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    security = client.get("/openapi.json").json()["components"]["securitySchemes"]["shortlist"]
+    assert security["flows"]["authorizationCode"]["authorizationUrl"] == "/oauth/authorize"

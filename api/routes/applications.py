@@ -1,0 +1,225 @@
+"""Applications: read, change a draft, confirm members, submit for a receipt, reopen, withdraw."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
+
+from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
+from api.deps import NowDep, SessionDep
+from api.etag import ETAG_RESPONSES, IfMatchDep, set_etag
+from api.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
+from api.pagination import PageDep
+from models.applications import (
+    Application,
+    ApplicationPublic,
+    ApplicationStatus,
+    ApplicationUpdate,
+    ApplicationView,
+)
+from models.identity import Actor
+from models.pagination import Page
+from submissions.applications import (
+    confirm_member,
+    describe_application,
+    list_applications,
+    present_application,
+    reopen_application,
+    submit_application,
+    update_application,
+    withdraw_application,
+)
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=AUTH_RESPONSES)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such application, or not visible to the caller"}
+}
+ACTION: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    **IDEMPOTENCY_RESPONSES,
+    403: {"description": "The caller's role or organization may not do this"},
+    409: {"description": "Wrong status, round not open, or deadline passed"},
+}
+
+
+def _commit_and_present(
+    *,
+    session: Session,
+    actor: Actor,
+    application: Application,
+    now: datetime,
+    response: Response,
+    idempotency: Idempotency | None = None,
+) -> ApplicationView:
+    out = present_application(session=session, actor=actor, application=application, now=now)
+    if isinstance(out, ApplicationPublic):
+        set_etag(response, out.version)
+    if idempotency is not None:
+        idempotency.save(out)
+    session.commit()
+    return out
+
+
+@router.get("", response_model=Page[ApplicationView])
+def get_applications(
+    actor: ApplicationsRead,
+    session: SessionDep,
+    now: NowDep,
+    page: PageDep,
+    round_id: Annotated[uuid.UUID | None, Query()] = None,
+    status: Annotated[ApplicationStatus | None, Query()] = None,
+) -> Page[ApplicationView]:
+    """Applications the caller may see: their organizations' (applicants) or all (admins)."""
+    return list_applications(
+        session=session, actor=actor, page=page, now=now, round_id=round_id, status=status
+    )
+
+
+@router.get("/{application_id}", response_model=ApplicationView, responses=NOT_FOUND)
+def get_application(
+    application_id: uuid.UUID,
+    actor: ApplicationsRead,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+) -> ApplicationView:
+    """An application; before the deadline an admin sees only id, title, status, organizations."""
+    out = describe_application(session=session, actor=actor, application_id=application_id, now=now)
+    if isinstance(out, ApplicationPublic):
+        set_etag(response, out.version)
+    return out
+
+
+@router.patch(
+    "/{application_id}",
+    response_model=ApplicationView,
+    responses={**ACTION, **ETAG_RESPONSES},
+)
+def patch_application(
+    application_id: uuid.UUID,
+    body: ApplicationUpdate,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    precondition: IfMatchDep,
+    response: Response,
+) -> ApplicationView:
+    """Change a draft while the round is open (lead organization's members; If-Match)."""
+    application = update_application(
+        session=session,
+        actor=actor,
+        application_id=application_id,
+        data=body,
+        precondition=precondition,
+        now=now,
+    )
+    return _commit_and_present(
+        session=session, actor=actor, application=application, now=now, response=response
+    )
+
+
+@router.post(
+    "/{application_id}/members/{organization_id}/confirm",
+    response_model=ApplicationView,
+    responses=ACTION,
+)
+def post_confirm(
+    application_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> ApplicationView:
+    """Confirm a member organization's participation (an owner of that organization)."""
+    application = confirm_member(
+        session=session,
+        actor=actor,
+        application_id=application_id,
+        organization_id=organization_id,
+        now=now,
+    )
+    return _commit_and_present(
+        session=session,
+        actor=actor,
+        application=application,
+        now=now,
+        response=response,
+        idempotency=idempotency,
+    )
+
+
+@router.post(
+    "/{application_id}/submit",
+    response_model=ApplicationView,
+    responses={**ACTION, 422: {"description": "Missing pieces, each listed in `errors`"}},
+)
+def post_submit(
+    application_id: uuid.UUID,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> ApplicationView:
+    """Submit before the deadline plus grace; the answer carries the receipt."""
+    application = submit_application(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
+    return _commit_and_present(
+        session=session,
+        actor=actor,
+        application=application,
+        now=now,
+        response=response,
+        idempotency=idempotency,
+    )
+
+
+@router.post("/{application_id}/reopen", response_model=ApplicationView, responses=ACTION)
+def post_reopen(
+    application_id: uuid.UUID,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> ApplicationView:
+    """Back to draft before the deadline plus grace; the receipt is void."""
+    application = reopen_application(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
+    return _commit_and_present(
+        session=session,
+        actor=actor,
+        application=application,
+        now=now,
+        response=response,
+        idempotency=idempotency,
+    )
+
+
+@router.post("/{application_id}/withdraw", response_model=ApplicationView, responses=ACTION)
+def post_withdraw(
+    application_id: uuid.UUID,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> ApplicationView:
+    """Withdraw the application; its organizations may bid again in the round."""
+    application = withdraw_application(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
+    return _commit_and_present(
+        session=session,
+        actor=actor,
+        application=application,
+        now=now,
+        response=response,
+        idempotency=idempotency,
+    )

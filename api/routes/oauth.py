@@ -1,0 +1,363 @@
+"""The built-in OAuth 2 authorization server's endpoints and discovery documents.
+
+Errors here are RFC 6749 JSON (``error``, ``error_description``), not problem+json: that is what
+OAuth clients parse. Token, revocation and introspection answers are never cached.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api.deps import NowDep, SessionDep
+from api.oauth.keys import BuiltinKeys
+from api.oauth.login import (
+    AUTHORIZE_PARAMS,
+    CSRF_FIELD,
+    csrf_cookie_name,
+    csrf_valid,
+    error_page,
+    login_page,
+    new_csrf_token,
+)
+from api.oauth.metadata import authorization_server_metadata
+from api.oauth.server import FormRequest, ShortlistAuthorizationServer
+from api.ratelimit import enforce
+from api.settings import Settings
+from models.identity import OAuthErrorResponse, OAuthIntrospection, OAuthTokenResponse
+from submissions.accounts import authenticate_password
+
+router = APIRouter(tags=["oauth"])
+
+FORM = "application/x-www-form-urlencoded"
+Params = list[tuple[str, str]]
+
+
+async def form_params(request: Request) -> Params | None:
+    """The form body's fields (``None`` when the body is not form-encoded)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM:
+        return None
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+FormParams = Annotated[Params | None, Depends(form_params)]
+
+
+def _signing_keys(request: Request) -> BuiltinKeys:
+    keys: BuiltinKeys = request.app.state.keys
+    # Load (on a fresh database: create) the signing key before this request's session opens:
+    # on SQLite a writing request holds the database lock, which the key loader would wait for.
+    keys.snapshot()
+    return keys
+
+
+def _server(
+    request: Request,
+    keys: Annotated[BuiltinKeys, Depends(_signing_keys)],
+    session: SessionDep,
+    now: NowDep,
+) -> ShortlistAuthorizationServer:
+    state = request.app.state
+    return ShortlistAuthorizationServer(
+        session=session,
+        settings=state.settings,
+        keys=keys,
+        verifier=state.token_verifier,
+        now=now,
+    )
+
+
+ServerDep = Annotated[ShortlistAuthorizationServer, Depends(_server)]
+
+
+def _oauth_request(request: Request, params: Params | None) -> FormRequest:
+    settings: Settings = request.app.state.settings
+    if params is None:
+        raise InvalidRequestError(f"the body must be {FORM}")
+    # authlib refuses plain http; it judges the public URL clients use (so TLS may end at a
+    # proxy), which is https in production and may be http only on a loopback host.
+    return FormRequest(
+        method=request.method,
+        uri=settings.issuer + request.url.path,
+        headers=request.headers,
+        params=params,
+    )
+
+
+def _finish(server: ShortlistAuthorizationServer, response: Response) -> Response:
+    """Commit what a success (or a refusal that revoked a token family) changed; else nothing."""
+    if response.status_code < 400 or server.keep_changes:
+        server.session.commit()
+    else:
+        server.session.rollback()
+    return response
+
+
+def _limit(request: Request, bucket: str) -> None:
+    settings: Settings = request.app.state.settings
+    client = request.client.host if request.client else "unknown"
+    enforce(
+        request.app.state.rate_limiter,
+        f"{bucket}:{client}",
+        limit=settings.rate_limit_token_per_minute,
+    )
+
+
+def _endpoint(
+    request: Request,
+    server: ShortlistAuthorizationServer,
+    params: Params | None,
+    respond: Callable[[FormRequest], Response],
+) -> Response:
+    _limit(request, "oauth")
+    try:
+        oauth_request = _oauth_request(request, params)
+    except OAuth2Error as error:
+        return _finish(server, server.error_response(error))
+    return _finish(server, respond(oauth_request))
+
+
+# --- OpenAPI declarations ----------------------------------------------------------------------
+
+
+def _json(model: type[Any], description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _json(OAuthErrorResponse, "OAuth error (RFC 6749 section 5.2)"),
+    401: _json(OAuthErrorResponse, "Client authentication failed (invalid_client)"),
+    413: {"description": "The request body is too large"},
+    429: {"description": "Too many requests (see Retry-After)"},
+}
+
+
+def _form_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {name: {"type": "string", **extra} for name, extra in properties.items()},
+        "required": required,
+    }
+    return {"requestBody": {"required": True, "content": {FORM: {"schema": schema}}}}
+
+
+_CLIENT_AUTH = {
+    "client_id": {"description": "client_secret_post, or a public client"},
+    "client_secret": {"description": "client_secret_post (or use HTTP Basic)"},
+}
+_TOKEN_PARAMS = {
+    "token": {"description": "An access token or a refresh token"},
+    "token_type_hint": {"enum": ["access_token", "refresh_token"]},
+    **_CLIENT_AUTH,
+}
+_AUTHORIZE_REQUIRED = ("response_type", "client_id", "redirect_uri", "code_challenge")
+_AUTHORIZE_QUERY = [
+    {
+        "name": name,
+        "in": "query",
+        "required": name in _AUTHORIZE_REQUIRED,
+        "schema": {"type": "string", **({"enum": [enum]} if enum else {})},
+    }
+    for name, enum in [
+        ("response_type", "code"),
+        ("client_id", None),
+        ("redirect_uri", None),
+        ("scope", None),
+        ("state", None),
+        ("code_challenge", None),
+        ("code_challenge_method", "S256"),
+    ]
+]
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+
+def _metadata(request: Request) -> JSONResponse:
+    return JSONResponse(
+        authorization_server_metadata(request.app.state.settings),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/.well-known/oauth-authorization-server", response_model=dict[str, Any])
+def oauth_metadata(request: Request) -> JSONResponse:
+    """Authorization server metadata (RFC 8414)."""
+    return _metadata(request)
+
+
+@router.get("/.well-known/openid-configuration", response_model=dict[str, Any])
+def openid_configuration(request: Request) -> JSONResponse:
+    """The same metadata at the OpenID Connect discovery location."""
+    return _metadata(request)
+
+
+@router.get("/oauth/jwks", response_model=dict[str, Any])
+def jwks(request: Request) -> JSONResponse:
+    """The public keys that sign access tokens (retired keys stay until their tokens expire)."""
+    return JSONResponse(
+        request.app.state.keys.snapshot().jwks, headers={"Cache-Control": "public, max-age=60"}
+    )
+
+
+# --- token, revocation, introspection ----------------------------------------------------------
+
+
+@router.post(
+    "/oauth/token",
+    response_model=OAuthTokenResponse,
+    responses=OAUTH_ERRORS,
+    openapi_extra=_form_body(
+        {
+            "grant_type": {"enum": ["client_credentials", "authorization_code", "refresh_token"]},
+            "scope": {"description": "Space-separated; default: all of the client's scopes"},
+            "code": {},
+            "redirect_uri": {},
+            "code_verifier": {"description": "PKCE (S256), required with a code"},
+            "refresh_token": {},
+            **_CLIENT_AUTH,
+        },
+        ["grant_type"],
+    ),
+)
+def token(request: Request, params: FormParams, server: ServerDep) -> Response:
+    """Issue an access token (client_credentials, authorization_code with PKCE, refresh_token);
+    a refresh token is spent when used, and reusing a spent one revokes its whole family."""
+    return _endpoint(request, server, params, server.create_token_response)
+
+
+@router.post(
+    "/oauth/revoke",
+    response_model=dict[str, Any],
+    responses=OAUTH_ERRORS,
+    openapi_extra=_form_body(_TOKEN_PARAMS, ["token"]),
+)
+def revoke(request: Request, params: FormParams, server: ServerDep) -> Response:
+    """Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op."""
+    return _endpoint(
+        request, server, params, lambda r: server.create_endpoint_response("revocation", r)
+    )
+
+
+@router.post(
+    "/oauth/introspect",
+    response_model=OAuthIntrospection,
+    response_model_exclude_none=True,
+    responses=OAUTH_ERRORS,
+    openapi_extra=_form_body(_TOKEN_PARAMS, ["token"]),
+)
+def introspect(request: Request, params: FormParams, server: ServerDep) -> Response:
+    """Describe one of the calling client's tokens (RFC 7662); any other is ``active: false``."""
+    return _endpoint(
+        request, server, params, lambda r: server.create_endpoint_response("introspection", r)
+    )
+
+
+# --- authorization endpoint and login page -----------------------------------------------------
+
+AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The login page", "content": _HTML},
+    302: {"description": "Back to the client's registered redirect URI with a code or error"},
+    400: {"description": "The request cannot go back to the client", "content": _HTML},
+    413: {"description": "The request body is too large"},
+    429: {"description": "Too many requests (see Retry-After)"},
+}
+
+
+def _authorization_error(server: ShortlistAuthorizationServer, error: OAuth2Error) -> Response:
+    if error.redirect_uri:
+        # The client and its exact, registered redirect URI were validated: tell the client.
+        return server.error_response(error)
+    return error_page(error=str(error.error), description=str(error.get_error_description()))
+
+
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses=AUTHORIZE_RESPONSES,
+    openapi_extra={"parameters": _AUTHORIZE_QUERY},
+)
+def authorize(request: Request, server: ServerDep) -> Response:
+    """Start an authorization code + PKCE (S256) flow: validate the request, then show the
+    login page."""
+    settings = server.settings
+    try:
+        oauth_request = _oauth_request(request, list(request.query_params.multi_items()))
+        grant = server.get_consent_grant(request=oauth_request, end_user=None)
+    except OAuth2Error as error:
+        return _authorization_error(server, error)
+    return login_page(
+        settings=settings,
+        params=oauth_request.payload.data,
+        client_name=grant.client.row.name,
+        scopes=(oauth_request.scope or "").split(),
+        csrf_token=new_csrf_token(settings),
+    )
+
+
+@router.post(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses=AUTHORIZE_RESPONSES,
+    openapi_extra=_form_body(
+        {
+            **{name: {} for name in AUTHORIZE_PARAMS},
+            CSRF_FIELD: {},
+            "email": {},
+            "password": {"format": "password"},
+            "action": {"enum": ["allow", "deny"]},
+        },
+        ["client_id", "redirect_uri", CSRF_FIELD],
+    ),
+)
+def authorize_submit(request: Request, params: FormParams, server: ServerDep) -> Response:
+    """The login form: check the CSRF token and the password, then redirect to the client
+    with a single-use code (or with access_denied)."""
+    _limit(request, "login")
+    settings = server.settings
+    fields = dict(params or [])
+    try:
+        oauth_request = _oauth_request(
+            request, [(k, v) for k, v in params or [] if k in AUTHORIZE_PARAMS]
+        )
+        grant = server.get_consent_grant(request=oauth_request, end_user=None)
+    except OAuth2Error as error:
+        return _authorization_error(server, error)
+    email = fields.get("email", "")[:320]
+
+    def again(message: str) -> Response:
+        server.session.rollback()
+        return login_page(
+            settings=settings,
+            params=oauth_request.payload.data,
+            client_name=grant.client.row.name,
+            scopes=(oauth_request.scope or "").split(),
+            csrf_token=new_csrf_token(settings),
+            email=email,
+            error=message,
+            status_code=400,
+        )
+
+    cookie = request.cookies.get(csrf_cookie_name(settings))
+    if not csrf_valid(settings, cookie, fields.get(CSRF_FIELD)):
+        return again("This form has expired. Please sign in again.")
+    if fields.get("action") == "deny":
+        response = server.create_authorization_response(
+            request=oauth_request, grant_user=None, grant=grant
+        )
+        return _finish(server, response)
+    user = authenticate_password(
+        session=server.session, email=email, password=fields.get("password", "")[:1024]
+    )
+    if user is None:
+        return again("Wrong email or password.")
+    response = server.create_authorization_response(
+        request=oauth_request, grant_user=user, grant=grant
+    )
+    return _finish(server, response)

@@ -1,0 +1,93 @@
+"""Organizations: companies and institutes that bid, and their members."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
+from api.deps import NowDep, SessionDep
+from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.pagination import PageDep
+from models.organizations import (
+    OrganizationCreate,
+    OrganizationMemberCreate,
+    OrganizationMemberPublic,
+    OrganizationPublic,
+)
+from models.pagination import Page
+from submissions.organizations import (
+    add_member,
+    create_organization,
+    describe_organization,
+    list_organizations,
+    present_organizations,
+)
+
+router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_RESPONSES)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such organization, or not visible to the caller"}
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganizationPublic,
+    responses=IDEMPOTENCY_RESPONSES,
+)
+def post_organization(
+    body: OrganizationCreate,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> OrganizationPublic:
+    """Register an organization; the caller becomes its owner."""
+    organization = create_organization(session=session, actor=actor, data=body, now=now)
+    out = present_organizations(session=session, organizations=[organization])[0]
+    response.headers["Location"] = f"{router.prefix}/{organization.id}"
+    idempotency.save(out)
+    session.commit()
+    return out
+
+
+@router.get("", response_model=Page[OrganizationPublic])
+def get_organizations(
+    actor: ApplicationsRead, session: SessionDep, page: PageDep
+) -> Page[OrganizationPublic]:
+    """The caller's organizations (every organization, for admins)."""
+    return list_organizations(session=session, actor=actor, page=page)
+
+
+@router.get("/{organization_id}", response_model=OrganizationPublic, responses=NOT_FOUND)
+def get_organization(
+    organization_id: uuid.UUID, actor: ApplicationsRead, session: SessionDep
+) -> OrganizationPublic:
+    """An organization and its members (its members and admins only)."""
+    return describe_organization(session=session, actor=actor, organization_id=organization_id)
+
+
+@router.post(
+    "/{organization_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganizationMemberPublic,
+    responses={**NOT_FOUND, **IDEMPOTENCY_RESPONSES},
+)
+def post_member(
+    organization_id: uuid.UUID,
+    body: OrganizationMemberCreate,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+) -> OrganizationMemberPublic:
+    """Add a user as owner or member (owners only)."""
+    member = add_member(
+        session=session, actor=actor, organization_id=organization_id, data=body, now=now
+    )
+    out = OrganizationMemberPublic.model_validate(member)
+    idempotency.save(out)
+    session.commit()
+    return out

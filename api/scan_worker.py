@@ -1,0 +1,152 @@
+"""The background malware scan of uploaded documents, run inside each server process.
+
+With a scanner configured, uploads are recorded ``pending_scan``; this worker scans them from
+the blob store and records ``clean`` or ``infected`` (``submissions.documents.record_scan``).
+It wakes when an upload commits (``notify``), and every ``interval`` seconds anyway, so that it
+also finds the documents a crashed process left pending, those another process was notified of
+but did not finish, and those whose scan failed (scanner down: they stay ``pending_scan``, are
+not served and block submission, and are tried again on the next pass).
+
+It needs no queue of its own: the ``pending_scan`` rows are the queue. Two processes may scan the
+same document at once; the first verdict recorded wins and the second changes nothing. At scale
+(many processes, long scans, retries with backoff and a dead-letter state) this becomes a job
+of a real task queue over the same database, such as procrastinate.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import anyio
+import anyio.to_thread
+import structlog
+from sqlalchemy.engine import Engine
+
+from api.db import open_session, session_scope
+from api.settings import Settings
+from submissions.blobs import BlobStore
+from submissions.documents import PendingScan, pending_scans, record_scan
+from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
+
+log = structlog.get_logger("shortlist.scans")
+
+
+class ScanWorker:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: BlobStore,
+        scanner: Scanner,
+        clock: Callable[[], datetime],
+        interval: float = 60.0,
+        concurrency: int = 2,
+        batch_size: int = 100,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.scanner = scanner
+        self.clock = clock
+        self.interval = interval
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self._wake: asyncio.Event | None = None  # made on the event loop that runs the worker
+
+    def notify(self) -> None:
+        """An upload waiting for its scan has committed: look now rather than at the next tick."""
+        if self._wake is not None:
+            self._wake.set()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Scan in the background while the context lasts (the app's lifespan)."""
+        self._wake = asyncio.Event()
+        task = asyncio.create_task(self.run(self._wake), name="document-scans")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._wake = None
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Scan what is pending, then wait for ``wake`` or the interval; forever."""
+        while True:
+            wake.clear()
+            try:
+                full = await self.scan_pending()
+            except Exception:
+                log.exception("scans.pass_failed")
+                full = False
+            if full:
+                continue  # a full batch: there may be more waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.interval)
+
+    async def scan_pending(self) -> bool:
+        """One pass over the oldest pending documents (up to ``batch_size``), ``concurrency`` at
+        a time. True when the batch was full and every scan gave a verdict."""
+        pending = await anyio.to_thread.run_sync(self._pending)
+        limiter = anyio.CapacityLimiter(self.concurrency)
+        verdicts: list[bool] = []
+
+        async def scan(item: PendingScan) -> None:
+            async with limiter:
+                verdicts.append(await self.scan_one(item))
+
+        async with anyio.create_task_group() as group:
+            for item in pending:
+                group.start_soon(scan, item)
+        return len(pending) == self.batch_size and all(verdicts)
+
+    async def scan_one(self, item: PendingScan) -> bool:
+        """Scan one document and record the verdict; False when the scan failed."""
+        try:
+            result = await scan_blob(scanner=self.scanner, store=self.store, key=item.storage_key)
+        except Exception as exc:  # the blob could not be read: try again on a later pass
+            result = ScanResult(ScanVerdict.ERROR, detail=f"{type(exc).__name__}: {exc}")
+        if result.verdict is ScanVerdict.ERROR:
+            log.warning("scans.failed", document_id=str(item.document_id), detail=result.detail)
+            return False
+        await anyio.to_thread.run_sync(self._record, item.document_id, result)
+        if result.verdict is ScanVerdict.INFECTED:
+            log.warning(
+                "scans.infected", document_id=str(item.document_id), signature=result.signature
+            )
+        return True
+
+    def _pending(self) -> list[PendingScan]:
+        session = open_session(self.engine)
+        try:
+            return pending_scans(session=session, limit=self.batch_size)
+        finally:
+            session.close()
+
+    def _record(self, document_id: uuid.UUID, result: ScanResult) -> None:
+        with session_scope(self.engine) as session:
+            record_scan(session=session, document_id=document_id, result=result, now=self.clock())
+
+
+def make_scan_worker(
+    settings: Settings,
+    *,
+    engine: Engine,
+    store: BlobStore,
+    scanner: Scanner,
+    clock: Callable[[], datetime],
+) -> ScanWorker | None:
+    """The worker for a scanner whose verdicts come later; ``None`` when there is nothing to
+    wait for (no scanner: documents are clean at once)."""
+    if not scanner.deferred:
+        return None
+    return ScanWorker(
+        engine=engine,
+        store=store,
+        scanner=scanner,
+        clock=clock,
+        interval=settings.scan_interval_seconds,
+        concurrency=settings.scan_concurrency,
+    )

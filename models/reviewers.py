@@ -1,0 +1,284 @@
+"""The evaluation side's data: round panels, reviewer profiles, declared conflicts,
+assignments, reviews and the stored result of a closed round."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from models.base import InputModel, json_column, new_id, utc_column
+
+
+def _normalized_words(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in value:
+        word = " ".join(raw.split()).lower()
+        if not word or len(word) > 60:
+            raise ValueError("keywords are 1 to 60 characters")
+        if word not in out:
+            out.append(word)
+    return out
+
+
+def _normalized_domains(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in value:
+        domain = raw.strip().lower().rstrip(".")
+        labels = domain.split(".")
+        if len(labels) < 2 or not all(
+            label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+        ):
+            raise ValueError(f"not a domain name: {raw!r}")
+        if domain not in out:
+            out.append(domain)
+    return out
+
+
+# --- panels and profiles -----------------------------------------------------------------------
+
+
+class RoundReviewer(SQLModel, table=True):
+    """A reviewer on a round's panel."""
+
+    __tablename__ = "round_reviewer"
+    __table_args__ = (sa.UniqueConstraint("round_id", "user_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    max_assignments: int
+    expertise: list[str] = Field(default_factory=list, sa_column=json_column())
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class RoundReviewerCreate(InputModel):
+    user_id: uuid.UUID
+    max_assignments: int = Field(ge=0, le=10_000)
+    expertise: list[str] = Field(default_factory=list, max_length=50)
+
+    _expertise = field_validator("expertise")(_normalized_words)
+
+
+class RoundReviewerPublic(SQLModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    email: str
+    max_assignments: int
+    expertise: list[str]
+    load: int
+    created_at: datetime
+
+
+class ReviewerProfile(SQLModel, table=True):
+    """What conflict detection and matching know of a reviewer across rounds."""
+
+    __tablename__ = "reviewer_profile"
+
+    user_id: uuid.UUID = Field(foreign_key="user.id", primary_key=True)
+    affiliations: list[str] = Field(default_factory=list, sa_column=json_column())
+    email_domains: list[str] = Field(default_factory=list, sa_column=json_column())
+    expertise: list[str] = Field(default_factory=list, sa_column=json_column())
+    version: int = 1
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class ReviewerProfileIn(InputModel):
+    affiliations: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    email_domains: list[str] = Field(default_factory=list, max_length=50)
+    expertise: list[str] = Field(default_factory=list, max_length=50)
+
+    _domains = field_validator("email_domains")(_normalized_domains)
+    _expertise = field_validator("expertise")(_normalized_words)
+
+
+class ReviewerProfilePublic(SQLModel):
+    user_id: uuid.UUID
+    affiliations: list[uuid.UUID]
+    email_domains: list[str]
+    expertise: list[str]
+    version: int
+    updated_at: datetime
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+class DeclaredConflictRow(SQLModel, table=True):
+    """A conflict declared by an admin or by the reviewer (a recusal records one)."""
+
+    __tablename__ = "declared_conflict"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id")
+    application_id: uuid.UUID | None = Field(default=None, foreign_key="application.id")
+    reason: str = Field(max_length=1000)
+    declared_by: uuid.UUID = Field(foreign_key="user.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class ConflictCreate(InputModel):
+    reviewer_id: uuid.UUID
+    organization_id: uuid.UUID | None = None
+    application_id: uuid.UUID | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DeclaredConflictPublic(SQLModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    application_id: uuid.UUID | None
+    reason: str
+    source: Literal["declared"] = "declared"
+    created_at: datetime
+
+
+class ConflictPublic(SQLModel):
+    reviewer_id: uuid.UUID
+    application_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    reason: str
+    source: Literal["detected", "declared"]
+
+
+# --- assignments -------------------------------------------------------------------------------
+
+
+class AssignmentStatus(StrEnum):
+    active = "active"
+    recused = "recused"
+
+
+class Assignment(SQLModel, table=True):
+    """A reviewer assigned to an application. Removing one deletes it (audited); a recusal keeps
+    it, ended, beside the conflict it declared."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (sa.UniqueConstraint("application_id", "reviewer_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    application_id: uuid.UUID = Field(foreign_key="application.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    affinity: float = 0.0
+    status: AssignmentStatus = Field(
+        default=AssignmentStatus.active, sa_column=sa.Column(sa.String(20), nullable=False)
+    )
+    source: str = Field(default="manual", max_length=20)
+    created_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AssignmentCreate(InputModel):
+    application_id: uuid.UUID
+    reviewer_id: uuid.UUID
+
+
+class AutoAssignRequest(InputModel):
+    dry_run: bool = True
+
+
+class AssignmentPublic(SQLModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    application_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    affinity: float
+    status: AssignmentStatus
+
+
+class PlannedAssignment(SQLModel):
+    application_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    affinity: float
+
+
+class AutoAssignResult(SQLModel):
+    assignments: list[PlannedAssignment]
+    stats: dict[str, Any]
+    applied: bool
+
+
+class RecusalIn(InputModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+class ReviewStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Review(SQLModel, table=True):
+    """One review per assignment: a draft until submitted."""
+
+    __tablename__ = "review"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    assignment_id: uuid.UUID = Field(foreign_key="assignment.id", unique=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    application_id: uuid.UUID = Field(foreign_key="application.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    scores: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    gates: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
+    comment_to_applicant: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    confidential_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    status: ReviewStatus = Field(
+        default=ReviewStatus.draft, sa_column=sa.Column(sa.String(20), nullable=False)
+    )
+    version: int = 1
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+    submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ReviewIn(InputModel):
+    """A review draft; numbers are kept exactly as sent (as decimal strings)."""
+
+    scores: dict[str, float] = Field(default_factory=dict, max_length=100)
+    gates: dict[str, Literal["pass", "fail"]] = Field(default_factory=dict, max_length=100)
+    comment_to_applicant: str = Field(default="", max_length=50_000)
+    confidential_comment: str = Field(default="", max_length=50_000)
+
+
+class ReviewPublic(SQLModel):
+    id: uuid.UUID
+    assignment_id: uuid.UUID
+    application_id: uuid.UUID
+    scores: dict[str, float]
+    gates: dict[str, str]
+    comment_to_applicant: str
+    confidential_comment: str
+    status: ReviewStatus
+    version: int
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+class RoundResult(SQLModel, table=True):
+    """The stored outcome of closing a round, with hashes of its canonical inputs and result so
+    anyone can recompute and compare (``shortlist verify-result``)."""
+
+    __tablename__ = "round_result"
+
+    round_id: uuid.UUID = Field(foreign_key="round.id", primary_key=True)
+    closed_at: datetime = Field(sa_column=utc_column())
+    closed_by: uuid.UUID = Field(foreign_key="user.id")
+    inputs: dict[str, Any] = Field(sa_column=json_column())
+    inputs_sha256: str = Field(max_length=64)
+    result: dict[str, Any] = Field(sa_column=json_column())
+    result_sha256: str = Field(max_length=64)

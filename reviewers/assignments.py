@@ -1,0 +1,337 @@
+"""Assignments: automatic (optimal, all or nothing), manual, removal, recusal, and a reviewer's
+own list."""
+
+import hashlib
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models.applications import Application, ApplicationStatus
+from models.errors import Conflict, Forbidden, NotFound, Unprocessable
+from models.identity import Actor, Role
+from models.pagination import Page, PageRequest
+from models.reviewers import (
+    Assignment,
+    AssignmentCreate,
+    AssignmentPublic,
+    AssignmentStatus,
+    AutoAssignResult,
+    DeclaredConflictRow,
+    PlannedAssignment,
+    Review,
+    ReviewerProfile,
+    RoundReviewer,
+)
+from models.rounds import Round, RoundStatus
+from reviewers.assignment import ReviewerCapacity, plan_assignments
+from reviewers.matching import expertise_affinity
+from reviewers.pool import load_round, panel
+from reviewers.round_conflicts import is_conflicted, round_conflicts
+from submissions import audit
+from submissions.canonical import canonical_json
+from submissions.organizations import ensure_admin
+from submissions.pagination import paginate
+from submissions.unique import add_unique
+
+ASSIGNABLE_ROUND_STATUSES = (RoundStatus.open, RoundStatus.review)
+
+
+def public(assignment: Assignment) -> AssignmentPublic:
+    return AssignmentPublic.model_validate(assignment, from_attributes=True)
+
+
+def _require_status(round_: Round, *allowed: RoundStatus, action: str) -> None:
+    if round_.status not in allowed:
+        names = " or ".join(s.value for s in allowed)
+        raise Conflict(
+            f"{action} needs the round in {names}; it is {round_.status.value}",
+            type="invalid-round-status",
+        )
+
+
+def _active_assignments(session: Session, round_id: uuid.UUID) -> list[Assignment]:
+    return list(
+        session.exec(
+            select(Assignment).where(
+                Assignment.round_id == round_id, Assignment.status == AssignmentStatus.active
+            )
+        ).all()
+    )
+
+
+def auto_assign(
+    *, session: Session, actor: Actor, round_id: uuid.UUID, dry_run: bool, now: datetime
+) -> AutoAssignResult:
+    """Fill every submitted application's gaps up to ``reviewers_per_application`` with the
+    optimal plan (see ``reviewers.assignment``). Existing assignments are kept. A dry run stores
+    nothing; otherwise every new assignment is stored, or none (422 when infeasible)."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id, lock=not dry_run)
+    _require_status(round_, RoundStatus.review, action="automatic assignment")
+    applications = session.exec(
+        select(Application.id, Application.keywords).where(
+            Application.round_id == round_id, Application.status == ApplicationStatus.submitted
+        )
+    ).all()
+    members = panel(session=session, round_id=round_id)
+    profiles = {
+        p.user_id: p
+        for p in session.exec(
+            select(ReviewerProfile).where(
+                col(ReviewerProfile.user_id).in_([m.user_id for m in members])
+            )
+        )
+    }
+    expertise = {
+        m.user_id: [*m.expertise, *(profiles[m.user_id].expertise if m.user_id in profiles else [])]
+        for m in members
+    }
+    conflicts = round_conflicts(
+        session=session, round_id=round_id, statuses=(ApplicationStatus.submitted,)
+    )
+    existing = _active_assignments(session, round_id)
+    plan = plan_assignments(
+        applications=[a for a, _ in applications],
+        reviewers=[
+            ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
+            for m in members
+        ],
+        per_application=round_.reviewers_per_application,
+        conflicts=[(c.reviewer_id, c.application_id) for c in conflicts],
+        affinity=expertise_affinity(
+            application_keywords=dict(applications), reviewer_expertise=expertise
+        ),
+        existing=[(a.application_id, a.reviewer_id) for a in existing],
+    )
+    planned = [
+        PlannedAssignment(
+            application_id=p.application_id, reviewer_id=p.reviewer_id, affinity=p.affinity
+        )
+        for p in plan.assignments
+    ]
+    stats = {
+        "applications": plan.stats.applications,
+        "reviewers": plan.stats.reviewers,
+        "new_assignments": plan.stats.new_assignments,
+        "kept_assignments": len(existing),
+        "total_affinity": plan.stats.total_affinity,
+        "min_load": plan.stats.min_load,
+        "max_load": plan.stats.max_load,
+        "solve_seconds": round(plan.stats.solve_seconds, 4),
+        "conflicts": len(conflicts),
+    }
+    if dry_run or not planned:
+        return AutoAssignResult(assignments=planned, stats=stats, applied=not dry_run)
+    rows = [
+        Assignment(
+            round_id=round_id,
+            application_id=p.application_id,
+            reviewer_id=p.reviewer_id,
+            affinity=p.affinity,
+            source="auto",
+            created_at=now,
+        )
+        for p in planned
+    ]
+    add_unique(
+        session,
+        *rows,
+        conflict=Conflict(
+            "the assignments changed while planning; plan again", type="assignments-changed"
+        ),
+    )
+    pairs = sorted((str(p.application_id), str(p.reviewer_id)) for p in planned)
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="assignments.auto_applied",
+        object_type="round",
+        object_id=round_id,
+        now=now,
+        data={
+            "count": len(pairs),
+            "pairs_sha256": hashlib.sha256(canonical_json(pairs)).hexdigest(),
+            "total_affinity": plan.stats.total_affinity,
+        },
+    )
+    return AutoAssignResult(assignments=planned, stats=stats, applied=True)
+
+
+def create_assignment(
+    *, session: Session, actor: Actor, round_id: uuid.UUID, data: AssignmentCreate, now: datetime
+) -> Assignment:
+    """Assign one reviewer by hand (admin). Refuses conflicted pairs (409), reviewers off the
+    panel (422) or at capacity (409), and applications not submitted to this round."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id, lock=True)
+    _require_status(round_, *ASSIGNABLE_ROUND_STATUSES, action="assigning reviewers")
+    application = session.get(Application, data.application_id)
+    if application is None or application.round_id != round_id:
+        raise Unprocessable(
+            "no such application in this round",
+            errors=[{"loc": ["body", "application_id"], "msg": "not in this round"}],
+        )
+    if application.status != ApplicationStatus.submitted:
+        raise Conflict("only submitted applications are reviewed", type="application-not-submitted")
+    member = session.exec(
+        select(RoundReviewer).where(
+            RoundReviewer.round_id == round_id, RoundReviewer.user_id == data.reviewer_id
+        )
+    ).first()
+    if member is None:
+        raise Unprocessable(
+            "the reviewer is not on this round's panel",
+            errors=[{"loc": ["body", "reviewer_id"], "msg": "not on the round's panel"}],
+        )
+    conflict = is_conflicted(
+        session=session,
+        round_id=round_id,
+        reviewer_id=data.reviewer_id,
+        application_id=data.application_id,
+    )
+    if conflict is not None:
+        raise Conflict(f"conflict of interest: {conflict.reason}", type="conflicted")
+    load = len(
+        session.exec(
+            select(Assignment.id).where(
+                Assignment.round_id == round_id,
+                Assignment.reviewer_id == data.reviewer_id,
+                Assignment.status == AssignmentStatus.active,
+            )
+        ).all()
+    )
+    if load >= member.max_assignments:
+        raise Conflict(
+            f"the reviewer is at capacity ({member.max_assignments})", type="reviewer-at-capacity"
+        )
+    row = Assignment(
+        round_id=round_id,
+        application_id=data.application_id,
+        reviewer_id=data.reviewer_id,
+        source="manual",
+        created_at=now,
+    )
+    add_unique(
+        session,
+        row,
+        conflict=Conflict("the reviewer is already assigned to this application", type="assigned"),
+    )
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="assignment.created",
+        object_type="assignment",
+        object_id=row.id,
+        now=now,
+        data={"application_id": str(row.application_id), "reviewer_id": str(row.reviewer_id)},
+    )
+    return row
+
+
+def list_assignments(
+    *, session: Session, actor: Actor, round_id: uuid.UUID, page: PageRequest
+) -> Page[AssignmentPublic]:
+    ensure_admin(actor)
+    load_round(session=session, round_id=round_id)
+    return paginate(
+        session,
+        select(Assignment).where(Assignment.round_id == round_id),
+        keys=[Assignment.created_at, Assignment.id],  # type: ignore[list-item]
+        page=page,
+        present=lambda rows: [public(r) for r in rows],
+    )
+
+
+def delete_assignment(
+    *, session: Session, actor: Actor, assignment_id: uuid.UUID, now: datetime
+) -> None:
+    """Remove an assignment and any review written for it (admin; not after closing)."""
+    ensure_admin(actor)
+    row = session.get(Assignment, assignment_id)
+    if row is None:
+        raise NotFound("no such assignment")
+    round_ = load_round(session=session, round_id=row.round_id, lock=True)
+    _require_status(round_, *ASSIGNABLE_ROUND_STATUSES, action="removing an assignment")
+    review = session.exec(select(Review).where(Review.assignment_id == row.id)).first()
+    if review is not None:
+        session.delete(review)
+    session.delete(row)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="assignment.deleted",
+        object_type="assignment",
+        object_id=assignment_id,
+        now=now,
+        data={
+            "application_id": str(row.application_id),
+            "reviewer_id": str(row.reviewer_id),
+            "review_discarded": review is not None,
+        },
+    )
+
+
+def assignment_for_reviewer(
+    *, session: Session, actor: Actor, assignment_id: uuid.UUID, lock: bool = False
+) -> Assignment:
+    """The caller's own assignment; anyone else's is 404 (admins may read any)."""
+    statement = select(Assignment).where(Assignment.id == assignment_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = session.exec(statement).first()
+    if row is None or (row.reviewer_id != actor.user_id and not actor.is_admin):
+        raise NotFound("no such assignment")
+    return row
+
+
+def recuse(
+    *, session: Session, actor: Actor, assignment_id: uuid.UUID, reason: str, now: datetime
+) -> Assignment:
+    """The assigned reviewer declares a conflict: the assignment ends and the conflict is kept,
+    so no plan assigns the pair again."""
+    row = assignment_for_reviewer(session=session, actor=actor, assignment_id=assignment_id)
+    if row.reviewer_id != actor.user_id:
+        raise Forbidden("only the assigned reviewer recuses", type="not-assigned-reviewer")
+    round_ = load_round(session=session, round_id=row.round_id, lock=True)
+    _require_status(round_, *ASSIGNABLE_ROUND_STATUSES, action="recusal")
+    if row.status != AssignmentStatus.active:
+        raise Conflict("the assignment has ended already", type="assignment-ended")
+    row.status = AssignmentStatus.recused
+    row.ended_at = now
+    session.add(row)
+    session.add(
+        DeclaredConflictRow(
+            round_id=row.round_id,
+            reviewer_id=row.reviewer_id,
+            application_id=row.application_id,
+            reason=reason,
+            declared_by=actor.user_id,
+            created_at=now,
+        )
+    )
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="assignment.recused",
+        object_type="assignment",
+        object_id=row.id,
+        now=now,
+        data={"application_id": str(row.application_id), "reason": reason},
+    )
+    return row
+
+
+def my_assignments(*, session: Session, actor: Actor, page: PageRequest) -> Page[AssignmentPublic]:
+    """The caller's assignments (reviewers)."""
+    if not actor.has_role(Role.reviewer):
+        raise Forbidden("only reviewers have assignments", type="forbidden-role")
+    return paginate(
+        session,
+        select(Assignment).where(Assignment.reviewer_id == actor.user_id),
+        keys=[Assignment.created_at, Assignment.id],  # type: ignore[list-item]
+        page=page,
+        present=lambda rows: [public(r) for r in rows],
+    )

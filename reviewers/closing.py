@@ -1,0 +1,387 @@
+"""Closing a round: compute the shortlist from the stored reviews by the published rules,
+store it with the hashes of its canonical inputs and result, set every submitted application's
+outcome, and release the results to applicants on publish."""
+
+import csv
+import hashlib
+import io
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.applications import Application, ApplicationOrganization, ApplicationStatus
+from models.errors import Conflict, Forbidden, NotFound
+from models.identity import Actor, OrganizationMember, Role
+from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
+from models.rounds import Round, RoundStatus
+from reviewers.pool import load_round
+from reviewers.reviews import exact
+from reviewers.scoring import (
+    Candidate,
+    Criterion,
+    ReviewInput,
+    ShortlistRules,
+    canonical_inputs,
+    compute_shortlist,
+    inputs_from_canonical,
+    result_to_dict,
+)
+from submissions.canonical import canonical_json
+from submissions.organizations import ensure_admin
+from submissions.rounds import LIFECYCLE, RoundTransition, ensure_status, transition_round
+
+
+def sha256_of(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def rules_of(round_: Round) -> ShortlistRules:
+    config = round_.config()
+    return ShortlistRules(
+        criteria=tuple(
+            Criterion(
+                key=c.key,
+                weight=exact(c.weight),
+                min=exact(c.min),
+                max=exact(c.max),
+                threshold=None if c.threshold is None else exact(c.threshold),
+            )
+            for c in config.criteria
+        ),
+        gates=tuple(g.key for g in config.gates),
+        size=config.shortlist.size,
+        min_total=None if config.shortlist.min_total is None else exact(config.shortlist.min_total),
+        aggregate=config.shortlist.aggregate.value,
+        calibration=config.shortlist.calibration.value,
+        tie_break=tuple(config.shortlist.tie_break),
+    )
+
+
+def missing_reviews(*, session: Session, round_id: uuid.UUID) -> list[Assignment]:
+    """Active assignments of submitted applications without a submitted review."""
+    submitted = {
+        r.assignment_id
+        for r in session.exec(
+            select(Review).where(
+                Review.round_id == round_id, Review.status == ReviewStatus.submitted
+            )
+        )
+    }
+    return [
+        a
+        for a in session.exec(
+            select(Assignment)
+            .join(Application, col(Application.id) == Assignment.application_id)
+            .where(
+                Assignment.round_id == round_id,
+                Assignment.status == AssignmentStatus.active,
+                Application.status == ApplicationStatus.submitted,
+            )
+        )
+        if a.id not in submitted
+    ]
+
+
+def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
+    """The canonical inputs of the round's decision: its rules, the submitted applications and
+    the submitted reviews of active assignments (recused reviewers' reviews take no part)."""
+    candidates = [
+        Candidate(application_id=a.id, submitted_at=a.submitted_at or a.updated_at)
+        for a in session.exec(
+            select(Application).where(
+                Application.round_id == round_.id,
+                col(Application.status).in_(
+                    [
+                        ApplicationStatus.submitted,
+                        ApplicationStatus.shortlisted,
+                        ApplicationStatus.not_selected,
+                    ]
+                ),
+            )
+        )
+    ]
+    rows = session.exec(
+        select(Review)
+        .join(Assignment, col(Assignment.id) == Review.assignment_id)
+        .where(
+            Review.round_id == round_.id,
+            Review.status == ReviewStatus.submitted,
+            Assignment.status == AssignmentStatus.active,
+        )
+    ).all()
+    ids = {c.application_id for c in candidates}
+    reviews = [
+        ReviewInput(
+            application_id=r.application_id,
+            reviewer_id=r.reviewer_id,
+            scores={k: exact(v) for k, v in r.scores.items()},
+            gates=dict(r.gates),  # type: ignore[arg-type]
+        )
+        for r in rows
+        if r.application_id in ids
+    ]
+    return canonical_inputs(rules=rules_of(round_), candidates=candidates, reviews=reviews)
+
+
+def compute_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    parsed = inputs_from_canonical(data=inputs)
+    result = compute_shortlist(
+        rules=parsed.rules, candidates=parsed.candidates, reviews=parsed.reviews
+    )
+    return result_to_dict(result=result)
+
+
+def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:
+    """What closing now would decide, stored nowhere (admin; round in review)."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id)
+    if round_.status != RoundStatus.review:
+        raise Conflict("a preview needs the round in review", type="round-not-in-review")
+    inputs = gather_inputs(session=session, round_=round_)
+    return _admin_view(
+        closed_at=None,
+        inputs_sha256=sha256_of(inputs),
+        result=compute_from_inputs(inputs),
+        missing=len(missing_reviews(session=session, round_id=round_id)),
+    )
+
+
+def close_round(
+    *,
+    session: Session,
+    actor: Actor,
+    round_id: uuid.UUID,
+    allow_missing_reviews: bool,
+    now: datetime,
+) -> Round:
+    """``review -> closed`` in one transaction: lock the round, compute the shortlist from the
+    stored reviews, store it with its hashes, set each submitted application to ``shortlisted``
+    or ``not_selected``, and write the audit event. A second close is 409."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id, lock=True)
+    ensure_status(round_, LIFECYCLE[RoundTransition.close])
+    missing = missing_reviews(session=session, round_id=round_id)
+    if missing and not allow_missing_reviews:
+        raise Conflict(
+            f"{len(missing)} assigned reviews are not submitted; "
+            'send {"allow_missing_reviews": true} to close anyway',
+            type="reviews-missing",
+            errors=[
+                {"loc": ["assignments", str(a.id)], "msg": "review not submitted"}
+                for a in missing[:100]
+            ],
+        )
+    inputs = gather_inputs(session=session, round_=round_)
+    result = compute_from_inputs(inputs)
+    stored = RoundResult(
+        round_id=round_id,
+        closed_at=now,
+        closed_by=actor.user_id,
+        inputs=inputs,
+        inputs_sha256=sha256_of(inputs),
+        result=result,
+        result_sha256=sha256_of(result),
+    )
+    session.add(stored)
+    outcome = {row["application_id"]: row["shortlisted"] for row in result["rows"]}
+    for application in session.exec(
+        select(Application).where(
+            Application.round_id == round_id, Application.status == ApplicationStatus.submitted
+        )
+    ):
+        shortlisted = outcome.get(str(application.id), False)
+        application.status = (
+            ApplicationStatus.shortlisted if shortlisted else ApplicationStatus.not_selected
+        )
+        application.version += 1
+        application.updated_at = now
+        session.add(application)
+    return transition_round(
+        session=session,
+        actor=actor,
+        round=round_,
+        transition=RoundTransition.close,
+        now=now,
+        data={
+            "inputs_sha256": stored.inputs_sha256,
+            "result_sha256": stored.result_sha256,
+            "shortlisted": [r["application_id"] for r in result["rows"] if r["shortlisted"]],
+            "missing_reviews": len(missing),
+        },
+    )
+
+
+def publish_round(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datetime) -> Round:
+    """``closed -> published``: applicants see their outcomes and feedback."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id, lock=True)
+    return transition_round(
+        session=session, actor=actor, round=round_, transition=RoundTransition.publish, now=now
+    )
+
+
+def _number(value: str | None) -> float | None:
+    return None if value is None else float(Decimal(value))
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "application_id": row["application_id"],
+        "rank": row["rank"],
+        "total": _number(row["total"]),
+        "total_exact": row["total"],
+        "criteria": {k: _number(v) for k, v in row["criteria"].items()},
+        "n_reviews": row["n_reviews"],
+        "gates_passed": row["gates_passed"],
+        "shortlisted": row["shortlisted"],
+        "reason": row["reason"],
+        "margin": _number(row["margin"]),
+        "stable": row["stable"],
+    }
+
+
+def _admin_view(
+    *, closed_at: datetime | None, inputs_sha256: str, result: dict[str, Any], missing: int = 0
+) -> dict[str, Any]:
+    return {
+        "closed_at": closed_at,
+        "inputs_sha256": inputs_sha256,
+        "result_sha256": sha256_of(result),
+        "cutoff_total": _number(result["cutoff_total"]),
+        "n_shortlisted": result["n_shortlisted"],
+        "n_stable": result["n_stable"],
+        "missing_reviews": missing,
+        "ranking": [_row(r) for r in result["rows"]],
+    }
+
+
+def _stored(session: Session, round_: Round) -> RoundResult:
+    stored = session.get(RoundResult, round_.id)
+    if stored is None:
+        raise Conflict("the round has no result until it is closed", type="round-not-closed")
+    return stored
+
+
+def results(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:
+    """Admins: the whole ranking. Applicants, once published: their own applications' rows
+    with the reviewers' comments to them (no identities, no confidential comments)."""
+    round_ = load_round(session=session, round_id=round_id)
+    if actor.is_admin:
+        stored = _stored(session, round_)
+        return _admin_view(
+            closed_at=stored.closed_at, inputs_sha256=stored.inputs_sha256, result=stored.result
+        )
+    if not actor.has_role(Role.applicant):
+        raise Forbidden("results are for admins and applicants", type="forbidden-role")
+    if round_.status != RoundStatus.published:
+        raise Forbidden("the results are not published yet", type="not-published")
+    stored = _stored(session, round_)
+    own = set(
+        session.exec(
+            select(ApplicationOrganization.application_id)
+            .join(
+                OrganizationMember,
+                col(OrganizationMember.organization_id) == ApplicationOrganization.organization_id,
+            )
+            .where(
+                ApplicationOrganization.round_id == round_id,
+                OrganizationMember.user_id == actor.user_id,
+            )
+        ).all()
+    )
+    comments: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for review in session.exec(
+        select(Review)
+        .join(Assignment, col(Assignment.id) == Review.assignment_id)
+        .where(
+            col(Review.application_id).in_(own),
+            Review.status == ReviewStatus.submitted,
+            Assignment.status == AssignmentStatus.active,
+        )
+        .order_by(col(Review.submitted_at), col(Review.id))
+    ):
+        if review.comment_to_applicant.strip():
+            comments[review.application_id].append(review.comment_to_applicant)
+    rows = []
+    for row in stored.result["rows"]:
+        application_id = uuid.UUID(row["application_id"])
+        if application_id in own:
+            public_row = _row(row)
+            public_row.pop("stable")
+            public_row.pop("margin")
+            public_row["comments_to_applicant"] = comments.get(application_id, [])
+            rows.append(public_row)
+    return {"closed_at": stored.closed_at, "published_at": round_.published_at, "ranking": rows}
+
+
+CSV_COLUMNS = (
+    "rank",
+    "application_id",
+    "title",
+    "total",
+    "n_reviews",
+    "gates_passed",
+    "shortlisted",
+    "reason",
+    "margin",
+    "stable",
+)
+
+
+def results_csv(*, session: Session, actor: Actor, round_id: uuid.UUID) -> str:
+    """The ranking as CSV with exact decimals and one column per criterion (admin)."""
+    ensure_admin(actor)
+    round_ = load_round(session=session, round_id=round_id)
+    stored = _stored(session, round_)
+    titles = dict(
+        session.exec(
+            select(Application.id, Application.title).where(Application.round_id == round_id)
+        ).all()
+    )
+    keys = sorted({k for row in stored.result["rows"] for k in row["criteria"]})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *(f"criterion:{k}" for k in keys)])
+    for row in stored.result["rows"]:
+        title = titles.get(uuid.UUID(row["application_id"]), "")
+        # Spreadsheet formula injection: a leading =, +, - or @ is neutralized.
+        if title[:1] in ("=", "+", "-", "@"):
+            title = "'" + title
+        writer.writerow(
+            [
+                row["rank"] if row["rank"] is not None else "",
+                row["application_id"],
+                title,
+                row["total"] or "",
+                row["n_reviews"],
+                row["gates_passed"],
+                row["shortlisted"],
+                row["reason"],
+                row["margin"] or "",
+                row["stable"],
+                *(row["criteria"].get(k, "") for k in keys),
+            ]
+        )
+    return out.getvalue()
+
+
+def verify_result(*, session: Session, round_id: uuid.UUID) -> dict[str, Any]:
+    """Recompute a closed round's result from its stored inputs and compare the hashes."""
+    stored = session.get(RoundResult, round_id)
+    if stored is None:
+        raise NotFound("the round has no stored result")
+    inputs_ok = sha256_of(stored.inputs) == stored.inputs_sha256
+    recomputed = compute_from_inputs(stored.inputs)
+    recomputed_sha = sha256_of(recomputed)
+    return {
+        "round_id": str(round_id),
+        "inputs_sha256": stored.inputs_sha256,
+        "inputs_intact": inputs_ok,
+        "stored_result_sha256": stored.result_sha256,
+        "recomputed_result_sha256": recomputed_sha,
+        "ok": inputs_ok and recomputed_sha == stored.result_sha256,
+    }

@@ -1,0 +1,779 @@
+"""Applications: a lead organization's bid with member organizations, from draft to a submitted,
+receipted bid, reopened or withdrawn.
+
+An organization takes part in at most one live (not withdrawn) application per round; the
+``application_organization`` partial unique index holds that under any concurrency. Writes lock
+the application row (and hold the round against transitions) before they check anything.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.applications import (
+    LEAD_ROLE,
+    Application,
+    ApplicationCreate,
+    ApplicationMemberIn,
+    ApplicationOrganization,
+    ApplicationOrganizationPublic,
+    ApplicationPublic,
+    ApplicationSealed,
+    ApplicationStatus,
+    ApplicationUpdate,
+    ApplicationView,
+    Receipt,
+    ReceiptPublic,
+)
+from models.concurrency import Precondition
+from models.documents import Document, DocumentStatus
+from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from models.identity import Actor, MemberRole, Organization, Role
+from models.pagination import Page, PageRequest
+from models.rounds import RequiredDocument, Round, RoundStatus
+from submissions import audit
+from submissions.canonical import rfc3339
+from submissions.eligibility import ensure_eligible
+from submissions.organizations import ensure_role, membership, organization_ids_of
+from submissions.pagination import paginate
+from submissions.receipts import application_sha256, receipt_documents
+from submissions.rounds import ensure_accepting, lock_round
+from submissions.unique import add_unique
+from submissions.visibility import (
+    RESULT_STATUSES,
+    REVIEW_STARTED,
+    ApplicationAccess,
+    access_for,
+    assigned_application_ids,
+    assigned_to,
+    is_participant,
+    user_organization_ids,
+    visible_status,
+)
+
+WITHDRAWABLE = frozenset({ApplicationStatus.draft, ApplicationStatus.submitted})
+
+
+def _already_applied(organization_id: uuid.UUID | None = None) -> Conflict:
+    who = f"organization {organization_id}" if organization_id else "an organization"
+    return Conflict(
+        f"{who} already takes part in a live application in this round",
+        type="already-applied",
+        extra={"organization_id": str(organization_id)} if organization_id else None,
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def current_documents(*, session: Session, application_id: uuid.UUID) -> list[Document]:
+    """The current document of each kind: its highest version that is not deleted."""
+    rows = session.exec(
+        select(Document)
+        .where(Document.application_id == application_id, col(Document.deleted_at).is_(None))
+        .order_by(col(Document.kind), col(Document.version).desc())
+    ).all()
+    current: dict[str, Document] = {}
+    for row in rows:
+        current.setdefault(row.kind, row)
+    return list(current.values())
+
+
+def participations(*, session: Session, application_id: uuid.UUID) -> list[ApplicationOrganization]:
+    return list(
+        session.exec(
+            select(ApplicationOrganization)
+            .where(ApplicationOrganization.application_id == application_id)
+            .order_by(col(ApplicationOrganization.is_lead).desc(), col(ApplicationOrganization.id))
+        ).all()
+    )
+
+
+def valid_receipt(*, session: Session, application_id: uuid.UUID) -> Receipt | None:
+    return session.exec(
+        select(Receipt).where(
+            Receipt.application_id == application_id, col(Receipt.voided_at).is_(None)
+        )
+    ).first()
+
+
+def receipt_public(receipt: Receipt) -> ReceiptPublic:
+    return ReceiptPublic.model_validate(
+        {
+            "receipt_id": receipt.id,
+            "received_at": receipt.received_at,
+            "application_sha256": receipt.application_sha256,
+            "documents": receipt.documents,
+            "audit_hash": receipt.audit_hash,
+        }
+    )
+
+
+def present_applications(
+    *, session: Session, actor: Actor, applications: Sequence[Application], now: datetime
+) -> list[ApplicationView]:
+    """Each application as the caller may see it (full, or sealed for admins before the
+    deadline), in a fixed number of queries. Applications the caller may not see are left out."""
+    if not applications:
+        return []
+    ids = [a.id for a in applications]
+    rounds = {
+        r.id: r
+        for r in session.exec(
+            select(Round).where(col(Round.id).in_({a.round_id for a in applications}))
+        ).all()
+    }
+    parts: dict[uuid.UUID, list[tuple[ApplicationOrganization, Organization]]] = defaultdict(list)
+    for part, organization in session.exec(
+        select(ApplicationOrganization, Organization)
+        .join(Organization, col(Organization.id) == ApplicationOrganization.organization_id)
+        .where(col(ApplicationOrganization.application_id).in_(ids))
+        .order_by(col(ApplicationOrganization.is_lead).desc(), col(Organization.name))
+    ).all():
+        parts[part.application_id].append((part, organization))
+    receipts = {
+        r.application_id: r
+        for r in session.exec(
+            select(Receipt).where(
+                col(Receipt.application_id).in_(ids), col(Receipt.voided_at).is_(None)
+            )
+        ).all()
+    }
+    mine = user_organization_ids(session=session, user_id=actor.user_id)
+    assigned = assigned_application_ids(session=session, actor=actor, application_ids=ids)
+    views: list[ApplicationView] = []
+    for application in applications:
+        round = rounds[application.round_id]
+        members = parts[application.id]
+        participant = any(p.organization_id in mine for p, _ in members)
+        access = access_for(
+            actor=actor,
+            participant=participant,
+            round=round,
+            now=now,
+            assigned=application.id in assigned,
+        )
+        if access is ApplicationAccess.none:
+            continue
+        if access is ApplicationAccess.reviewer and round.blind:
+            members = []
+        organizations = [
+            ApplicationOrganizationPublic(
+                organization_id=p.organization_id,
+                name=o.name,
+                role=p.role,
+                lead=p.is_lead,
+                confirmed=p.confirmed_at is not None,
+                confirmed_at=p.confirmed_at,
+            )
+            for p, o in members
+        ]
+        status = visible_status(application.status, round_status=round.status, raw=actor.is_admin)
+        if access is ApplicationAccess.sealed:
+            views.append(
+                ApplicationSealed(
+                    id=application.id,
+                    title=application.title,
+                    status=status,
+                    organizations=organizations,
+                )
+            )
+            continue
+        receipt = receipts.get(application.id)
+        views.append(
+            ApplicationPublic(
+                id=application.id,
+                title=application.title,
+                status=status,
+                organizations=organizations,
+                round_id=application.round_id,
+                lead_organization_id=None
+                if round.blind and access is ApplicationAccess.reviewer
+                else application.lead_organization_id,
+                summary=application.summary,
+                keywords=application.keywords,
+                version=application.version,
+                created_at=application.created_at,
+                updated_at=application.updated_at,
+                submitted_at=application.submitted_at,
+                receipt=receipt_public(receipt) if receipt is not None else None,
+            )
+        )
+    return views
+
+
+def present_application(
+    *, session: Session, actor: Actor, application: Application, now: datetime
+) -> ApplicationView:
+    views = present_applications(session=session, actor=actor, applications=[application], now=now)
+    if not views:
+        raise NotFound("no such application")
+    return views[0]
+
+
+def describe_application(
+    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> ApplicationView:
+    """One application as the caller may see it; 404 when they may not see it at all."""
+    application = session.get(Application, application_id)
+    if application is None:
+        raise NotFound("no such application")
+    return present_application(session=session, actor=actor, application=application, now=now)
+
+
+def _status_filter(status: ApplicationStatus, *, raw: bool) -> Any:
+    published = select(Round.id).where(Round.status == RoundStatus.published)
+    if raw:
+        return col(Application.status) == status
+    if status == ApplicationStatus.submitted:
+        return sa.or_(
+            col(Application.status) == ApplicationStatus.submitted,
+            sa.and_(
+                col(Application.status).in_(RESULT_STATUSES),
+                col(Application.round_id).not_in(published),
+            ),
+        )
+    if status in RESULT_STATUSES:
+        return sa.and_(col(Application.status) == status, col(Application.round_id).in_(published))
+    return col(Application.status) == status
+
+
+def list_applications(
+    *,
+    session: Session,
+    actor: Actor,
+    page: PageRequest,
+    now: datetime,
+    round_id: uuid.UUID | None = None,
+    status: ApplicationStatus | None = None,
+) -> Page[ApplicationView]:
+    """Applicants: their organizations' applications; admins: all (sealed before the deadline);
+    reviewers: those actively assigned to them once review has started. ``status`` filters on
+    the status the caller sees."""
+    statement = select(Application)
+    if not actor.is_admin:
+        own = col(Application.id).in_(
+            select(ApplicationOrganization.application_id).where(
+                col(ApplicationOrganization.organization_id).in_(organization_ids_of(actor.user_id))
+            )
+        )
+        review_started = col(Application.round_id).in_(
+            select(Round.id).where(col(Round.status).in_(REVIEW_STARTED))
+        )
+        assigned = sa.and_(
+            col(Application.id).in_(assigned_to(actor)),
+            review_started,
+        )
+        statement = statement.where(sa.or_(own, assigned) if actor.has_role(Role.reviewer) else own)
+    if round_id is not None:
+        statement = statement.where(Application.round_id == round_id)
+    if status is not None:
+        statement = statement.where(_status_filter(status, raw=actor.is_admin))
+    return paginate(
+        session,
+        statement,
+        keys=[Application.created_at, Application.id],  # type: ignore[list-item]
+        page=page,
+        present=lambda rows: present_applications(
+            session=session, actor=actor, applications=rows, now=now
+        ),
+    )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _lock_application(session: Session, application_id: uuid.UUID) -> Application | None:
+    return session.exec(
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _load_for_change(
+    session: Session, actor: Actor, application_id: uuid.UUID
+) -> tuple[Application, Round]:
+    """The application locked for update, and its round held against transitions; 404 unless
+    the caller takes part in it or is an admin (who may see it, but not change it: 403)."""
+    application = _lock_application(session, application_id)
+    if application is None:
+        raise NotFound("no such application")
+    participant = is_participant(session=session, actor=actor, application_id=application.id)
+    if not participant:
+        if actor.is_admin:
+            raise Forbidden("only the applicant changes an application", type="forbidden-role")
+        raise NotFound("no such application")
+    round = lock_round(session, application.round_id, shared=True)
+    assert round is not None  # a foreign key
+    return application, round
+
+
+def ensure_lead_member(*, session: Session, actor: Actor, application: Application) -> None:
+    """Only members of the lead organization with the applicant role change the application."""
+    ensure_role(actor, Role.applicant)
+    if (
+        membership(
+            session=session, user_id=actor.user_id, organization_id=application.lead_organization_id
+        )
+        is None
+    ):
+        raise Forbidden(
+            "only members of the lead organization change the application",
+            type="not-lead-member",
+        )
+
+
+def lock_editable_application(
+    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> tuple[Application, Round]:
+    """The application locked for a change of its content (document uploads and deletions):
+    404 unless the caller takes part (403 for admins), 403 unless a member of the lead
+    organization, 409 unless a draft in a round accepting submissions."""
+    application, round = _load_for_change(session, actor, application_id)
+    ensure_lead_member(session=session, actor=actor, application=application)
+    _ensure_status(application, ApplicationStatus.draft, doing="changed")
+    ensure_accepting(round, now)
+    return application, round
+
+
+def _ensure_status(application: Application, *allowed: ApplicationStatus, doing: str) -> None:
+    if application.status not in allowed:
+        raise InvalidTransition(
+            f"an application in {application.status} cannot be {doing}",
+            extra={"status": str(application.status)},
+        )
+
+
+def _checked_members(
+    session: Session, lead_organization_id: uuid.UUID, members: Sequence[ApplicationMemberIn]
+) -> None:
+    errors: list[dict[str, Any]] = []
+    seen: set[uuid.UUID] = set()
+    for i, member in enumerate(members):
+        loc = ["body", "members", i, "organization_id"]
+        if member.organization_id == lead_organization_id:
+            errors.append({"loc": loc, "msg": "the lead organization is not also a member"})
+        elif member.organization_id in seen:
+            errors.append({"loc": loc, "msg": "listed twice"})
+        seen.add(member.organization_id)
+    known = set(session.exec(select(Organization.id).where(col(Organization.id).in_(seen))).all())
+    errors += [
+        {"loc": ["body", "members", i, "organization_id"], "msg": "no such organization"}
+        for i, m in enumerate(members)
+        if m.organization_id not in known and m.organization_id != lead_organization_id
+    ]
+    if errors:
+        raise Unprocessable("the members are not valid", errors=errors)
+
+
+def _ensure_free(
+    session: Session, round_id: uuid.UUID, organization_ids: Iterable[uuid.UUID]
+) -> None:
+    """A readable 409 naming the organization; the unique index settles races."""
+    taken = session.exec(
+        select(ApplicationOrganization.organization_id)
+        .where(
+            ApplicationOrganization.round_id == round_id,
+            col(ApplicationOrganization.organization_id).in_(list(organization_ids)),
+            col(ApplicationOrganization.withdrawn_at).is_(None),
+        )
+        .limit(1)
+    ).first()
+    if taken is not None:
+        raise _already_applied(taken)
+
+
+def _touch(application: Application, now: datetime) -> None:
+    application.version += 1
+    application.updated_at = now
+
+
+def create_application(
+    *,
+    session: Session,
+    actor: Actor,
+    round_id: uuid.UUID,
+    data: ApplicationCreate,
+    now: datetime,
+) -> Application:
+    """A draft bid led by an organization the caller belongs to. Refused while the round is not
+    accepting (409), for an ineligible lead (403 ``not-eligible``), and for an organization
+    already in a live application of the round (409 ``already-applied``)."""
+    round = lock_round(session, round_id, shared=True)
+    if round is None or (round.status == RoundStatus.draft and not actor.is_admin):
+        raise NotFound("no such round")
+    ensure_role(actor, Role.applicant)
+    if (
+        membership(
+            session=session, user_id=actor.user_id, organization_id=data.lead_organization_id
+        )
+        is None
+    ):
+        raise Forbidden(
+            "only a member of the lead organization creates its application",
+            type="not-organization-member",
+        )
+    _checked_members(session, data.lead_organization_id, data.members)
+    ensure_accepting(round, now)
+    ensure_eligible(session=session, round=round, organization_id=data.lead_organization_id)
+    organization_ids = [data.lead_organization_id, *(m.organization_id for m in data.members)]
+    _ensure_free(session, round.id, organization_ids)
+
+    application = Application(
+        round_id=round.id,
+        lead_organization_id=data.lead_organization_id,
+        title=data.title,
+        summary=data.summary,
+        keywords=data.keywords,
+        created_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(application)
+    session.flush()
+    rows = [
+        ApplicationOrganization(
+            application_id=application.id,
+            round_id=round.id,
+            organization_id=data.lead_organization_id,
+            role=LEAD_ROLE,
+            is_lead=True,
+            # The lead's member creating the bid is its confirmation.
+            confirmed_at=now,
+            confirmed_by=actor.user_id,
+        ),
+        *(
+            ApplicationOrganization(
+                application_id=application.id,
+                round_id=round.id,
+                organization_id=m.organization_id,
+                role=m.role,
+            )
+            for m in data.members
+        ),
+    ]
+    add_unique(session, *rows, conflict=_already_applied())
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.created",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={
+            "round_id": str(round.id),
+            "lead_organization_id": str(data.lead_organization_id),
+            "members": [
+                {"organization_id": str(m.organization_id), "role": m.role} for m in data.members
+            ],
+        },
+    )
+    return application
+
+
+def update_application(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    data: ApplicationUpdate,
+    precondition: Precondition,
+    now: datetime,
+) -> Application:
+    """Change a draft while the round accepts submissions. ``members`` replaces the member list:
+    members kept with the same role keep their confirmation."""
+    application, round = _load_for_change(session, actor, application_id)
+    ensure_lead_member(session=session, actor=actor, application=application)
+    precondition.ensure(application.version)
+    _ensure_status(application, ApplicationStatus.draft, doing="changed")
+    ensure_accepting(round, now)
+
+    changed: list[str] = []
+    for field in ("title", "summary", "keywords"):
+        if field in data.model_fields_set and getattr(data, field) != getattr(application, field):
+            setattr(application, field, getattr(data, field))
+            changed.append(field)
+    if data.members is not None and _replace_members(session, application, data.members):
+        changed.append("members")
+    if not changed:
+        return application
+    _touch(application, now)
+    session.add(application)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.updated",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={"fields": changed},
+    )
+    return application
+
+
+def _replace_members(
+    session: Session,
+    application: Application,
+    members: Sequence[ApplicationMemberIn],
+) -> bool:
+    _checked_members(session, application.lead_organization_id, members)
+    existing = {
+        p.organization_id: p
+        for p in participations(session=session, application_id=application.id)
+        if not p.is_lead
+    }
+    wanted = {m.organization_id: m for m in members}
+    changed = False
+    for organization_id, part in existing.items():
+        member = wanted.get(organization_id)
+        if member is None:
+            session.delete(part)
+            changed = True
+        elif member.role != part.role:
+            part.role = member.role
+            part.confirmed_at = None
+            part.confirmed_by = None
+            session.add(part)
+            changed = True
+    session.flush()
+    new = [oid for oid in wanted if oid not in existing]
+    if new:
+        _ensure_free(session, application.round_id, new)
+        add_unique(
+            session,
+            *(
+                ApplicationOrganization(
+                    application_id=application.id,
+                    round_id=application.round_id,
+                    organization_id=oid,
+                    role=wanted[oid].role,
+                )
+                for oid in new
+            ),
+            conflict=_already_applied(),
+        )
+        changed = True
+    return changed
+
+
+def confirm_member(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    now: datetime,
+) -> Application:
+    """An owner of a member organization confirms its participation (again: no change)."""
+    application, round = _load_for_change(session, actor, application_id)
+    part = session.exec(
+        select(ApplicationOrganization).where(
+            ApplicationOrganization.application_id == application.id,
+            ApplicationOrganization.organization_id == organization_id,
+        )
+    ).first()
+    if part is None:
+        raise NotFound("the organization takes no part in this application")
+    ensure_role(actor, Role.applicant)
+    own = membership(session=session, user_id=actor.user_id, organization_id=organization_id)
+    if own is None or own.role != MemberRole.owner:
+        raise Forbidden(
+            "only an owner of the member organization confirms its participation",
+            type="not-owner",
+        )
+    _ensure_status(application, ApplicationStatus.draft, doing="confirmed")
+    ensure_accepting(round, now)
+    if part.confirmed_at is not None:
+        return application
+    part.confirmed_at = now
+    part.confirmed_by = actor.user_id
+    session.add(part)
+    _touch(application, now)
+    session.add(application)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.member_confirmed",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={"organization_id": str(organization_id)},
+    )
+    return application
+
+
+def submission_problems(
+    *,
+    required_documents: Sequence[RequiredDocument],
+    organizations: Sequence[ApplicationOrganization],
+    documents: Sequence[Document],
+) -> list[dict[str, Any]]:
+    """Every missing piece of a submission (pure): required documents absent, not yet scanned or
+    infected, any infected document, and members that have not confirmed."""
+    errors: list[dict[str, Any]] = []
+    by_kind = {d.kind: d for d in documents}
+    required = {r.kind for r in required_documents}
+    for item in required_documents:
+        document = by_kind.get(item.kind)
+        loc = ["documents", item.kind]
+        if document is None:
+            errors.append({"loc": loc, "msg": f"the required document {item.title!r} is missing"})
+        elif document.status == DocumentStatus.pending_scan:
+            errors.append({"loc": loc, "msg": "still being scanned for malware; try again soon"})
+        elif document.status == DocumentStatus.infected:
+            errors.append({"loc": loc, "msg": "infected: upload a clean version"})
+    errors += [
+        {"loc": ["documents", d.kind], "msg": "infected: upload a clean version or delete it"}
+        for d in documents
+        if d.kind not in required and d.status == DocumentStatus.infected
+    ]
+    errors += [
+        {
+            "loc": ["members", str(p.organization_id)],
+            "msg": "not yet confirmed by an owner of the organization",
+        }
+        for p in organizations
+        if not p.is_lead and p.confirmed_at is None
+    ]
+    return errors
+
+
+def submit_application(
+    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> Application:
+    """Submit a draft: the round must be open and ``now`` (the server clock) no later than the
+    deadline plus grace (409 ``deadline-passed``), the lead still eligible (403), every required
+    document present and clean and every member confirmed (422 listing each missing piece).
+    Issues a receipt whose ``audit_hash`` is the hash of the submission's audit event."""
+    application, round = _load_for_change(session, actor, application_id)
+    ensure_lead_member(session=session, actor=actor, application=application)
+    _ensure_status(application, ApplicationStatus.draft, doing="submitted")
+    ensure_accepting(round, now)
+    ensure_eligible(session=session, round=round, organization_id=application.lead_organization_id)
+    organizations = participations(session=session, application_id=application.id)
+    documents = current_documents(session=session, application_id=application.id)
+    problems = submission_problems(
+        required_documents=round.config().required_documents,
+        organizations=organizations,
+        documents=documents,
+    )
+    if problems:
+        raise Unprocessable(
+            f"the application is not complete: {len(problems)} missing piece(s)",
+            type="submission-incomplete",
+            errors=problems,
+        )
+
+    digest = application_sha256(
+        application=application, organizations=organizations, documents=documents
+    )
+    listed = receipt_documents(documents)
+    application.status = ApplicationStatus.submitted
+    application.submitted_at = now
+    _touch(application, now)
+    session.add(application)
+    receipt_id = uuid.uuid4()
+    event = audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.submitted",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={
+            "receipt_id": str(receipt_id),
+            "received_at": rfc3339(now),
+            "application_sha256": digest,
+            "documents": listed,
+        },
+    )
+    session.add(
+        Receipt(
+            id=receipt_id,
+            application_id=application.id,
+            received_at=now,
+            application_sha256=digest,
+            documents=listed,
+            audit_seq=event.seq,
+            audit_hash=event.hash,
+        )
+    )
+    session.flush()
+    return application
+
+
+def _void_receipt(session: Session, application_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
+    receipt = valid_receipt(session=session, application_id=application_id)
+    if receipt is None:
+        return None
+    receipt.voided_at = now
+    session.add(receipt)
+    return receipt.id
+
+
+def reopen_application(
+    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> Application:
+    """Take a submitted bid back to draft before the deadline plus grace; its receipt is void."""
+    application, round = _load_for_change(session, actor, application_id)
+    ensure_lead_member(session=session, actor=actor, application=application)
+    _ensure_status(application, ApplicationStatus.submitted, doing="reopened")
+    ensure_accepting(round, now)
+    voided = _void_receipt(session, application.id, now)
+    application.status = ApplicationStatus.draft
+    application.submitted_at = None
+    _touch(application, now)
+    session.add(application)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.reopened",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={"voided_receipt_id": str(voided) if voided else None},
+    )
+    return application
+
+
+def withdraw_application(
+    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> Application:
+    """Withdraw a draft or submitted bid (until the round closes): its receipt is void and its
+    organizations are free to bid again in the round."""
+    application, _round = _load_for_change(session, actor, application_id)
+    ensure_lead_member(session=session, actor=actor, application=application)
+    _ensure_status(application, *WITHDRAWABLE, doing="withdrawn")
+    previous = application.status
+    voided = _void_receipt(session, application.id, now)
+    for part in participations(session=session, application_id=application.id):
+        part.withdrawn_at = now
+        session.add(part)
+    application.status = ApplicationStatus.withdrawn
+    application.withdrawn_at = now
+    _touch(application, now)
+    session.add(application)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.withdrawn",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={
+            "from": str(previous),
+            "voided_receipt_id": str(voided) if voided else None,
+        },
+    )
+    return application

@@ -1,0 +1,552 @@
+"""What an uploaded file is, judged by its bytes and never by its name, and how it is named back.
+
+The pure checks (sniffing, type agreement, PDF inspection, file names, ``Content-Disposition``)
+take plain values; ``store_checked_upload`` chains them around a ``BlobStore`` write, in the order
+that keeps refused files out of storage: sniff the first bytes -> check the type -> stream into
+the store (hashed, counted, capped) -> inspect a PDF -> report, deleting the blob if it fails.
+"""
+
+import io
+import mimetypes
+import re
+import unicodedata
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import quote
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+import magic
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
+
+from models.errors import DomainError, Unprocessable
+from submissions.blobs import BlobStore, StoredBlob
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+SNIFF_BYTES = 64 * 1024  # enough for libmagic to tell PDF, OOXML, images and executables apart
+UNDECLARED = "application/octet-stream"
+PDF = "application/pdf"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    type = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class EmptyFile(Unprocessable):
+    type = "empty-file"
+    title = "Empty file"
+
+
+class BrokenFile(Unprocessable):
+    type = "broken-file"
+    title = "Broken file"
+
+
+class PdfEncrypted(Unprocessable):
+    type = "pdf-encrypted"
+    title = "Encrypted PDF"
+
+
+class PdfJavaScript(Unprocessable):
+    type = "pdf-javascript"
+    title = "PDF with JavaScript"
+
+
+# -- media types ------------------------------------------------------------------------------
+
+# The extensions each type may carry. Types not listed fall back to Python's built-in table
+# (never the host's /etc/mime.types, so every machine decides alike).
+_EXTENSIONS: dict[str, frozenset[str]] = {
+    PDF: frozenset({".pdf"}),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": frozenset({".docx"}),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": frozenset({".xlsx"}),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": frozenset(
+        {".pptx"}
+    ),
+    "application/vnd.oasis.opendocument.text": frozenset({".odt"}),
+    "application/vnd.oasis.opendocument.spreadsheet": frozenset({".ods"}),
+    "application/vnd.oasis.opendocument.presentation": frozenset({".odp"}),
+    "application/msword": frozenset({".doc"}),
+    "application/vnd.ms-excel": frozenset({".xls"}),
+    "application/vnd.ms-powerpoint": frozenset({".ppt"}),
+    "application/rtf": frozenset({".rtf"}),
+    "text/rtf": frozenset({".rtf"}),
+    "text/csv": frozenset({".csv"}),
+    "text/plain": frozenset({".txt", ".text"}),
+    "text/markdown": frozenset({".md", ".markdown"}),
+    "application/json": frozenset({".json"}),
+    "application/zip": frozenset({".zip"}),
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg"}),
+    "image/tiff": frozenset({".tif", ".tiff"}),
+}
+_BUILTIN_TYPES = mimetypes.MimeTypes()
+
+# A sniffed type may stand for a more specific one that libmagic cannot tell from it (a CSV
+# file often sniffs as plain text); the extension must then agree with the specific type.
+_MAY_BE: dict[str, tuple[str, ...]] = {
+    "text/plain": ("text/csv", "text/markdown"),
+    "text/csv": ("text/plain",),
+}
+
+# Other names clients declare for a type.
+_DECLARED_ALIASES: dict[str, str] = {
+    "application/x-pdf": PDF,
+    "application/acrobat": PDF,
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-zip-compressed": "application/zip",
+    "text/x-csv": "text/csv",
+    "application/csv": "text/csv",
+    "application/x-csv": "text/csv",
+    "text/comma-separated-values": "text/csv",
+    "text/x-markdown": "text/markdown",
+}
+# Browsers on Windows declare a .csv file as an Excel sheet when Excel is installed.
+_DECLARED_ALSO: dict[str, frozenset[str]] = {"text/csv": frozenset({"application/vnd.ms-excel"})}
+
+
+def media_type(value: str | None) -> str | None:
+    """``type/subtype`` in lowercase, parameters dropped; ``None`` for nothing or garbage."""
+    if not value:
+        return None
+    essence = value.split(";", 1)[0].strip().lower()
+    return essence if re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", essence) else None
+
+
+def declared_media_type(value: str | None) -> str | None:
+    """The type a client declared for a part; ``application/octet-stream`` declares nothing."""
+    essence = media_type(value)
+    if essence is None or essence == UNDECLARED:
+        return None
+    return _DECLARED_ALIASES.get(essence, essence)
+
+
+def sniff_media_type(head: bytes) -> str:
+    """The media type libmagic reads from a file's first bytes."""
+    if not head:
+        return "application/x-empty"
+    return media_type(magic.from_buffer(head[:SNIFF_BYTES], mime=True)) or UNDECLARED
+
+
+def extensions_for(content_type: str) -> frozenset[str]:
+    known = _EXTENSIONS.get(content_type)
+    if known is not None:
+        return known
+    return frozenset(_BUILTIN_TYPES.guess_all_extensions(content_type, strict=False))
+
+
+def file_extension(filename: str) -> str:
+    return PurePosixPath(filename).suffix.lower()
+
+
+def check_media_type(
+    *, sniffed: str, filename: str, declared: str | None, allowed: frozenset[str]
+) -> str:
+    """The type to store, or ``UnsupportedMediaType`` saying which check failed.
+
+    The content's type must be one the document kind allows, the file name's extension (if it
+    has one) must be one of that type's, and a declared part type (if any) must name it too.
+    """
+    allowed_types = {t for t in (media_type(a) for a in allowed) if t}
+    accepted = ", ".join(sorted(allowed_types)) or "nothing"
+    candidates = [t for t in (sniffed, *_MAY_BE.get(sniffed, ())) if t in allowed_types]
+    if not candidates:
+        raise UnsupportedMediaType(
+            f"the content is {sniffed}, which this document kind does not accept ({accepted})"
+        )
+    extension = file_extension(filename)
+    if extension:
+        candidates = [t for t in candidates if extension in extensions_for(t)]
+        if not candidates:
+            raise UnsupportedMediaType(
+                f"the file name's extension {extension} does not match its content ({sniffed})"
+            )
+    claimed = declared_media_type(declared)
+    if claimed is not None:
+        candidates = [
+            t
+            for t in candidates
+            if claimed in (t, sniffed) or claimed in _DECLARED_ALSO.get(t, frozenset())
+        ]
+        if not candidates:
+            raise UnsupportedMediaType(
+                f"the part's declared type {claimed} does not match its content ({sniffed})"
+            )
+    return candidates[0]
+
+
+# -- file names --------------------------------------------------------------------------------
+
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_UNSAFE_CHARACTERS = re.compile(r'[<>:"/\\|?*]')
+# Control, formatting (bidi overrides, zero-width), surrogate, private-use and unassigned.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+DEFAULT_FILENAME = "document"
+
+
+def sanitize_filename(raw: str | None, *, max_length: int = 200) -> str:
+    """A display name safe to store and to send back: the last path component of what the client
+    sent, without control or formatting characters (such as a right-to-left override that hides a
+    ``.exe``), without characters Windows refuses, not hidden, and at most ``max_length``
+    characters with its extension kept."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
+    name = _UNSAFE_CHARACTERS.sub("_", name)
+    name = re.sub(r" {2,}", " ", name).strip(" .")
+    if not name:
+        return DEFAULT_FILENAME
+    if _WINDOWS_RESERVED.match(name):
+        name = f"_{name}"
+    if len(name) > max_length:
+        path = PurePosixPath(name)
+        suffix = path.suffix if len(path.suffix) <= 16 else ""
+        name = path.stem[: max_length - len(suffix)].rstrip(" .") + suffix
+    return name
+
+
+_ATTR_CHAR = "!#$&+-.^_`|~"  # RFC 8187 attr-char beyond ALPHA / DIGIT
+
+
+def _ascii(text: str) -> str:
+    """Printable ASCII for a quoted-string: accents dropped; anything else, ``"``, ``\\`` and
+    ``%`` become ``_``."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r'[^\x20-\x7e]|["\\%]', "_", text)
+
+
+def content_disposition(filename: str, *, disposition: str = "attachment") -> str:
+    """An RFC 6266 ``Content-Disposition`` value: a quoted ASCII fallback for old clients and the
+    exact name as RFC 8187 ``filename*``."""
+    safe = sanitize_filename(filename)
+    path = PurePosixPath(safe)
+    stem = _ascii(path.stem).strip(" ._") or "download"
+    fallback = stem + _ascii(path.suffix)
+    encoded = quote(safe, safe=_ATTR_CHAR)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+# -- PDF ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PdfReport:
+    pages: int | None  # None: encrypted with a password, so not readable
+    encrypted: bool
+    javascript: bool | None  # None: could not be checked (encrypted with a password)
+
+
+class _ReadLimit(Exception):
+    """A parser asked for more bytes at once than a PDF check may hold."""
+
+
+_EOF_WINDOW = 1024  # readers accept %%EOF within the last KiB
+_MAX_NODES = 200_000  # objects visited looking for JavaScript
+
+
+def inspect_pdf(
+    stream: BinaryIO, *, allow_encrypted: bool = False, allow_javascript: bool = False
+) -> PdfReport:
+    """Parse a PDF strictly and look for what makes one dangerous or unreadable.
+
+    Raises ``BrokenFile`` for anything pypdf cannot parse in strict mode (a truncated file among
+    them), ``PdfEncrypted`` for an encrypted file unless ``allow_encrypted``, and
+    ``PdfJavaScript`` for JavaScript actions (document, page, annotation, form field or outline;
+    XFA form scripts are not inspected) unless ``allow_javascript``. A file encrypted with a
+    password cannot be checked, so it is refused unless both are allowed.
+    """
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(max(size - _EOF_WINDOW, 0))
+    if b"%%EOF" not in stream.read(_EOF_WINDOW):
+        raise BrokenFile("the PDF is truncated: it has no end-of-file marker")
+    stream.seek(0)
+    try:
+        reader = PdfReader(stream, strict=True)
+        encrypted = reader.is_encrypted
+        readable = not encrypted or bool(reader.decrypt(""))
+        pages = len(reader.pages) if readable else None
+        javascript = _has_javascript(reader) if readable else None
+    except DomainError:
+        raise
+    except Exception as exc:  # whatever a malformed file makes the parser raise
+        raise BrokenFile(f"the PDF cannot be read: {_describe(exc)}") from exc
+    if pages == 0:
+        raise BrokenFile("the PDF has no pages")
+    if encrypted and not allow_encrypted:
+        raise PdfEncrypted("encrypted PDFs are not accepted for this document kind")
+    if javascript is None and not allow_javascript:
+        raise PdfEncrypted("the PDF is password-protected, so it cannot be checked for JavaScript")
+    if javascript and not allow_javascript:
+        raise PdfJavaScript("PDFs that carry JavaScript are not accepted for this document kind")
+    return PdfReport(pages=pages, encrypted=encrypted, javascript=javascript)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, _ReadLimit):
+        return "its structure is too large to check"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+class _Walk:
+    """Visits PDF objects once each, within a budget."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[int, int]] = set()
+        self.visited = 0
+
+    def resolve(self, obj: PdfObject | None) -> PdfObject | None:
+        self.visited += 1
+        if self.visited > _MAX_NODES:
+            raise BrokenFile("the PDF is too complex to check")
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in self.seen:
+                return None
+            self.seen.add(ref)
+            return obj.get_object()
+        return obj
+
+    def action_has_js(self, action: PdfObject | None) -> bool:
+        obj = self.resolve(action)
+        if isinstance(obj, ArrayObject):
+            return any(self.action_has_js(item) for item in obj)
+        if not isinstance(obj, DictionaryObject):
+            return False
+        if obj.get("/S") == "/JavaScript" or "/JS" in obj:
+            return True
+        return "/Next" in obj and self.action_has_js(obj.raw_get("/Next"))
+
+    def triggers_have_js(self, triggers: PdfObject | None) -> bool:
+        obj = self.resolve(triggers)
+        if not isinstance(obj, DictionaryObject):
+            return False
+        return any(self.action_has_js(obj.raw_get(key)) for key in obj)
+
+    def object_has_js(self, holder: DictionaryObject) -> bool:
+        """An annotation, form field, outline item or page: its action and its triggers."""
+        return ("/A" in holder and self.action_has_js(holder.raw_get("/A"))) or (
+            "/AA" in holder and self.triggers_have_js(holder.raw_get("/AA"))
+        )
+
+    def fields_have_js(self, fields: PdfObject | None) -> bool:
+        array = self.resolve(fields)
+        if not isinstance(array, ArrayObject):
+            return False
+        for item in array:
+            field = self.resolve(item)
+            if isinstance(field, DictionaryObject) and (
+                self.object_has_js(field)
+                or ("/Kids" in field and self.fields_have_js(field.raw_get("/Kids")))
+            ):
+                return True
+        return False
+
+    def outlines_have_js(self, outlines: PdfObject | None) -> bool:
+        pending = [outlines]
+        while pending:
+            item = self.resolve(pending.pop())
+            if not isinstance(item, DictionaryObject):
+                continue
+            if self.object_has_js(item):
+                return True
+            pending.extend(item.raw_get(k) for k in ("/First", "/Next") if k in item)
+        return False
+
+
+def _has_javascript(reader: PdfReader) -> bool:
+    walk = _Walk()
+    root = reader.root_object
+    names = walk.resolve(root.raw_get("/Names")) if "/Names" in root else None
+    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
+        return True
+    if "/OpenAction" in root and walk.action_has_js(root.raw_get("/OpenAction")):
+        return True
+    if "/AA" in root and walk.triggers_have_js(root.raw_get("/AA")):
+        return True
+    form = walk.resolve(root.raw_get("/AcroForm")) if "/AcroForm" in root else None
+    if isinstance(form, DictionaryObject) and walk.fields_have_js(form.get("/Fields")):
+        return True
+    if "/Outlines" in root and walk.outlines_have_js(root.raw_get("/Outlines")):
+        return True
+    for page in reader.pages:
+        if walk.object_has_js(page):
+            return True
+        annotations = walk.resolve(page.raw_get("/Annots")) if "/Annots" in page else None
+        if isinstance(annotations, ArrayObject):
+            for item in annotations:
+                annotation = walk.resolve(item)
+                if isinstance(annotation, DictionaryObject) and walk.object_has_js(annotation):
+                    return True
+    return False
+
+
+class _BlobReader(io.RawIOBase):
+    """A seekable, read-only file over a stored blob, for pypdf running in a worker thread.
+
+    Each read fetches one byte range from the store on the event loop; a single read larger than
+    ``max_read`` is refused, so a parser can never pull a whole large file into memory.
+    """
+
+    def __init__(self, store: BlobStore, key: str, size: int, *, max_read: int) -> None:
+        super().__init__()
+        self._store, self._key, self._size, self._max_read = store, key, size, max_read
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError("negative seek position")
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, buffer: "WriteableBuffer") -> int:
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), self._size - self._position)
+        if count <= 0:
+            return 0
+        if count > self._max_read:
+            raise _ReadLimit(count)
+        data = anyio.from_thread.run(self._fetch, self._position, self._position + count)
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def readall(self) -> bytes:
+        if self._size - self._position > self._max_read:
+            raise _ReadLimit(self._size - self._position)
+        return super().readall() or b""
+
+    async def _fetch(self, start: int, end: int) -> bytes:
+        chunks = await self._store.read(self._key, start=start, end=end)
+        return b"".join([chunk async for chunk in chunks])
+
+
+async def inspect_pdf_blob(
+    *,
+    store: BlobStore,
+    key: str,
+    size: int,
+    allow_encrypted: bool = False,
+    allow_javascript: bool = False,
+    max_read: int = 16 * 1024 * 1024,
+) -> PdfReport:
+    """``inspect_pdf`` on a stored blob, reading it by ranges (never whole) in a worker thread."""
+
+    def run() -> PdfReport:
+        raw = _BlobReader(store, key, size, max_read=max_read)
+        with io.BufferedReader(raw, buffer_size=64 * 1024) as stream:
+            return inspect_pdf(
+                stream,
+                allow_encrypted=allow_encrypted,
+                allow_javascript=allow_javascript,
+            )
+
+    return await anyio.to_thread.run_sync(run)
+
+
+# -- the upload pipeline -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRule:
+    """What a document kind accepts (from the round's ``required_documents``)."""
+
+    content_types: frozenset[str]
+    max_bytes: int
+    allow_encrypted_pdf: bool = False
+    allow_pdf_javascript: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedUpload:
+    """A durable blob that passed every content check: what the document row records."""
+
+    blob: StoredBlob
+    filename: str
+    content_type: str
+    pdf: PdfReport | None
+
+
+async def _read_head(chunks: AsyncIterator[bytes], size: int) -> bytes:
+    head: list[bytes] = []
+    total = 0
+    while total < size:
+        chunk = await anext(chunks, None)
+        if chunk is None:
+            break
+        head.append(chunk)
+        total += len(chunk)
+    return b"".join(head)
+
+
+async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in rest:
+        yield chunk
+
+
+async def store_checked_upload(
+    *,
+    chunks: AsyncIterable[bytes],
+    filename: str | None,
+    declared_type: str | None,
+    rule: ContentRule,
+    store: BlobStore,
+    prefix: str = "documents",
+) -> CheckedUpload:
+    """Check and store one uploaded file; nothing stays in ``store`` unless every check passes.
+
+    Refusals: ``UnsupportedMediaType`` (415, before any byte is stored), ``EmptyFile`` (422),
+    ``ContentTooLarge`` (413, as soon as ``rule.max_bytes`` is passed), ``BrokenFile``,
+    ``PdfEncrypted``, ``PdfJavaScript`` (422). The caller writes its row only after this returns.
+    """
+    name = sanitize_filename(filename)
+    stream = aiter(chunks)
+    head = await _read_head(stream, SNIFF_BYTES)
+    if not head:
+        raise EmptyFile("the file is empty")
+    content_type = check_media_type(
+        sniffed=sniff_media_type(head),
+        filename=name,
+        declared=declared_type,
+        allowed=rule.content_types,
+    )
+    blob = await store.write(_prepend(head, stream), max_bytes=rule.max_bytes, prefix=prefix)
+    try:
+        pdf = None
+        if content_type == PDF:
+            pdf = await inspect_pdf_blob(
+                store=store,
+                key=blob.key,
+                size=blob.size,
+                allow_encrypted=rule.allow_encrypted_pdf,
+                allow_javascript=rule.allow_pdf_javascript,
+            )
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await store.delete(blob.key)
+        raise
+    return CheckedUpload(blob=blob, filename=name, content_type=content_type, pdf=pdf)

@@ -1,0 +1,449 @@
+"""A whole round through the public API: intake, panel, conflicts, automatic assignment,
+reviews, preview, close, publish and results, with every visibility rule of API.md."""
+
+import csv
+import io
+import uuid
+from decimal import Decimal
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from models.identity import Role, User
+from tests.factories import bearer, make_principal, make_token
+
+T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+class Round:
+    """A small competition: five consortia, four reviewers (one conflicted), two per bid."""
+
+    def __init__(self, app: FastAPI, client: TestClient) -> None:
+        self.app = app
+        self.client = client
+        self.clock = Clock(T0)
+        app.state.clock = self.clock
+        self.admin_user, _ = make_principal(app, roles=[Role.admin])
+        self.applicant_users: list[User] = []
+        self.orgs: list[str] = []
+        self.apps: list[str] = []
+        for i in range(5):
+            applicant, headers = make_principal(app, roles=[Role.applicant])
+            org = _ok(
+                client.post(
+                    "/api/v1/organizations",
+                    json={
+                        "name": f"Consortium {i}",
+                        "registration_number": f"REG-{i}",
+                        "country": "KR",
+                        "email_domains": [f"lead{i}.example.com"],
+                    },
+                    headers=headers,
+                ),
+                201,
+            )
+            self.applicant_users.append(applicant)
+            self.orgs.append(org["id"])
+        program = _ok(
+            client.post(
+                "/api/v1/programs",
+                json={"name": "Sovereign AI", "description": "Foundation models"},
+                headers=self.admin,
+            ),
+            201,
+        )
+        self.round = _ok(
+            client.post(
+                f"/api/v1/programs/{program['id']}/rounds",
+                json={
+                    "name": "Stage 1",
+                    "opens_at": (T0 - timedelta(hours=1)).isoformat(),
+                    "submission_deadline": (T0 + timedelta(hours=1)).isoformat(),
+                    "grace_seconds": 60,
+                    "review_deadline": (T0 + timedelta(days=10)).isoformat(),
+                    "criteria": [
+                        {"key": "tech", "title": "Technology", "weight": 2, "min": 0, "max": 10},
+                        {
+                            "key": "team",
+                            "title": "Team",
+                            "weight": 1,
+                            "min": 0,
+                            "max": 10,
+                            "threshold": 3,
+                        },
+                    ],
+                    "gates": [{"key": "independent", "title": "Independent development"}],
+                    "required_documents": [],
+                    "reviewers_per_application": 2,
+                    "shortlist": {
+                        "size": 3,
+                        "aggregate": "mean",
+                        "calibration": "none",
+                        "tie_break": ["criterion:tech", "submitted_at"],
+                    },
+                    "blind": False,
+                },
+                headers=self.admin,
+            ),
+            201,
+        )
+        self.rid = self.round["id"]
+        _ok(client.post(f"/api/v1/rounds/{self.rid}/open", headers=self.admin))
+        for i, headers in enumerate(self.applicants):
+            application = _ok(
+                client.post(
+                    f"/api/v1/rounds/{self.rid}/applications",
+                    json={
+                        "title": f"Model {i}",
+                        "summary": "A national foundation model",
+                        "lead_organization_id": self.orgs[i],
+                        "members": [],
+                        "keywords": ["llm", "korean"] if i % 2 else ["vision"],
+                    },
+                    headers=headers,
+                ),
+                201,
+            )
+            self.apps.append(application["id"])
+            submitted = _ok(
+                client.post(f"/api/v1/applications/{application['id']}/submit", headers=headers)
+            )
+            assert submitted["status"] == "submitted"
+        self.reviewer_users: list[User] = []
+        for i in range(4):
+            email = f"rev{i}@lead0.example.com" if i == 3 else f"rev{i}@university{i}.ac.kr"
+            user, _ = make_principal(app, roles=[Role.reviewer], email=email)
+            self.reviewer_users.append(user)
+
+    # Tokens are minted on demand from the (movable) server clock, so they never expire mid-test.
+    @property
+    def admin(self) -> dict[str, str]:
+        return bearer(make_token(self.app, self.admin_user))
+
+    @property
+    def applicants(self) -> list[dict[str, str]]:
+        return [bearer(make_token(self.app, u)) for u in self.applicant_users]
+
+    @property
+    def reviewers(self) -> list[tuple[str, dict[str, str]]]:
+        return [(str(u.id), bearer(make_token(self.app, u))) for u in self.reviewer_users]
+
+    def start_review(self) -> None:
+        self.clock.now = T0 + timedelta(hours=2)
+        _ok(self.client.post(f"/api/v1/rounds/{self.rid}/start-review", headers=self.admin))
+
+    def panel(self) -> None:
+        for user_id, _ in self.reviewers:
+            _ok(
+                self.client.post(
+                    f"/api/v1/rounds/{self.rid}/reviewers",
+                    json={"user_id": user_id, "max_assignments": 3, "expertise": ["llm"]},
+                    headers=self.admin,
+                ),
+                201,
+            )
+
+
+@pytest.fixture
+def competition(app: FastAPI, client: TestClient) -> Round:
+    return Round(app, client)
+
+
+def test_full_round(competition: Round, client: TestClient) -> None:
+    c = competition
+    c.start_review()
+    c.panel()
+
+    # Conflicts: reviewer 3's email domain is a subdomain-equal of consortium 0's domain.
+    conflicts = _ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
+    assert [(x["reviewer_id"], x["application_id"], x["source"]) for x in conflicts] == [
+        (c.reviewers[3][0], c.apps[0], "detected")
+    ]
+    assert "lead0.example.com" in conflicts[0]["reason"]
+
+    # Dry run stores nothing.
+    plan = _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": True}, headers=c.admin
+        )
+    )
+    assert len(plan["assignments"]) == 10
+    assert not _ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
+    applied = _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    pairs = {(a["application_id"], a["reviewer_id"]) for a in applied["assignments"]}
+    assert (c.apps[0], c.reviewers[3][0]) not in pairs
+    loads = [sum(1 for _, r in pairs if r == uid) for uid, _ in c.reviewers]
+    assert max(loads) - min(loads) <= 1
+    assert all(sum(1 for a, _ in pairs if a == app) == 2 for app in c.apps)
+
+    # Reviewers write and submit; application i gets score 9 - i on tech.
+    for user_id, headers in c.reviewers:
+        mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+        assert {a["reviewer_id"] for a in mine} <= {user_id}
+        for assignment in mine:
+            i = c.apps.index(assignment["application_id"])
+            # A reviewer reads an assigned application once review has started.
+            _ok(client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers))
+            review = client.put(
+                f"/api/v1/assignments/{assignment['id']}/review",
+                json={
+                    "scores": {"tech": 9 - i, "team": 5},
+                    "gates": {"independent": "pass"},
+                    "comment_to_applicant": f"feedback {i}",
+                    "confidential_comment": "secret note",
+                },
+                headers=headers,
+            )
+            assert review.status_code == 201, review.text
+            submitted = client.post(
+                f"/api/v1/assignments/{assignment['id']}/review/submit",
+                headers={**headers, "If-Match": review.headers["etag"]},
+            )
+            assert submitted.status_code == 200, submitted.text
+            assert submitted.json()["status"] == "submitted"
+
+    preview = _ok(client.get(f"/api/v1/rounds/{c.rid}/shortlist/preview", headers=c.admin))
+    assert [r["application_id"] for r in preview["ranking"] if r["shortlisted"]] == c.apps[:3]
+
+    closed = _ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
+    assert closed["status"] == "closed"
+    again = client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin)
+    assert again.status_code == 409
+    assert again.json()["type"] == "invalid-transition"
+
+    admin_results = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))
+    assert admin_results["inputs_sha256"] == preview["inputs_sha256"]
+    ranking = admin_results["ranking"]
+    assert [r["rank"] for r in ranking] == [1, 2, 3, 4, 5]
+    assert [r["reason"] for r in ranking] == ["shortlisted"] * 3 + ["below_cutoff"] * 2
+    assert ranking[0]["total"] == pytest.approx((2 * 9 + 5) / 3)
+
+    # Applicants: 403 until published; then their own row, with feedback only.
+    early = client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.applicants[0])
+    assert early.status_code == 403
+    assert early.json()["type"] == "not-published"
+    mine_before = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    assert mine_before["status"] == "submitted"
+
+    # Reviewers never read results.
+    assert (
+        client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.reviewers[0][1]).status_code == 403
+    )
+
+    _ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
+    own = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.applicants[4]))
+    assert [r["application_id"] for r in own["ranking"]] == [c.apps[4]]
+    row = own["ranking"][0]
+    assert row["shortlisted"] is False
+    assert row["reason"] == "below_cutoff"
+    assert row["comments_to_applicant"] == ["feedback 4", "feedback 4"]
+    text = str(own)
+    assert "secret note" not in text
+    assert all(uid not in text for uid, _ in c.reviewers)
+    mine_after = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    assert mine_after["status"] == "shortlisted"
+
+    exported = client.get(f"/api/v1/rounds/{c.rid}/results.csv", headers=c.admin)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["application_id"] for r in rows[:3]] == c.apps[:3]
+    assert Decimal(rows[0]["criterion:tech"]) == 9
+
+    audit = _ok(client.get("/api/v1/audit/verify", headers=c.admin)) if _has_audit(client) else None
+    if audit is not None:
+        assert audit["ok"]
+
+
+def _has_audit(client: TestClient) -> bool:
+    return any(
+        path == "/api/v1/audit/verify" for path in client.get("/openapi.json").json()["paths"]
+    )
+
+
+def test_close_refuses_missing_reviews_unless_allowed(
+    competition: Round, client: TestClient
+) -> None:
+    c = competition
+    c.start_review()
+    c.panel()
+    _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    refused = client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "reviews-missing"
+    closed = client.post(
+        f"/api/v1/rounds/{c.rid}/close", json={"allow_missing_reviews": True}, headers=c.admin
+    )
+    assert closed.status_code == 200, closed.text
+    ranking = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))["ranking"]
+    assert all(r["n_reviews"] == 0 for r in ranking)
+    assert not any(r["shortlisted"] for r in ranking)
+
+
+def test_review_rules(competition: Round, client: TestClient) -> None:
+    c = competition
+    c.start_review()
+    c.panel()
+    user_id, headers = c.reviewers[0]
+    created = _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments",
+            json={"application_id": c.apps[1], "reviewer_id": user_id},
+            headers=c.admin,
+        ),
+        201,
+    )
+    aid = created["id"]
+    url = f"/api/v1/assignments/{aid}/review"
+    # Another reviewer cannot see or write it.
+    other = c.reviewers[1][1]
+    assert client.get(url, headers=other).status_code == 404
+    assert client.put(url, json={"scores": {}}, headers=other).status_code == 404
+    # Out of range and unknown keys are 422, each listed.
+    bad = client.put(url, json={"scores": {"tech": 11, "nope": 1}}, headers=headers)
+    assert bad.status_code == 422
+    assert {tuple(e["loc"]) for e in bad.json()["errors"]} == {
+        ("body", "scores", "tech"),
+        ("body", "scores", "nope"),
+    }
+    first = client.put(url, json={"scores": {"tech": 7}}, headers=headers)
+    assert first.status_code == 201
+    # Replacing needs If-Match; a stale one is 412.
+    assert client.put(url, json={"scores": {"tech": 8}}, headers=headers).status_code == 428
+    second = client.put(
+        url, json={"scores": {"tech": 8}}, headers={**headers, "If-Match": first.headers["etag"]}
+    )
+    assert second.status_code == 200
+    stale = client.put(
+        url, json={"scores": {"tech": 6}}, headers={**headers, "If-Match": first.headers["etag"]}
+    )
+    assert stale.status_code == 412
+    # Incomplete submit lists what is missing.
+    incomplete = client.post(f"{url}/submit", headers=headers)
+    assert incomplete.status_code == 422
+    assert {tuple(e["loc"]) for e in incomplete.json()["errors"]} == {
+        ("body", "scores", "team"),
+        ("body", "gates", "independent"),
+    }
+    # After the review deadline nothing is accepted.
+    c.clock.now = T0 + timedelta(days=11)
+    fresh = c.reviewers[0][1]
+    late = client.put(
+        url, json={"scores": {"tech": 5}}, headers={**fresh, "If-Match": second.headers["etag"]}
+    )
+    assert late.status_code == 409
+    assert late.json()["type"] == "review-deadline-passed"
+
+
+def test_manual_assignment_refuses_conflicts_and_recusal_refills(
+    competition: Round, client: TestClient
+) -> None:
+    c = competition
+    c.start_review()
+    c.panel()
+    conflicted_id, _ = c.reviewers[3]
+    refused = client.post(
+        f"/api/v1/rounds/{c.rid}/assignments",
+        json={"application_id": c.apps[0], "reviewer_id": conflicted_id},
+        headers=c.admin,
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "conflicted"
+    _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    reviewer_id, headers = c.reviewers[0]
+    mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+    target = mine[0]
+    recused = _ok(
+        client.post(
+            f"/api/v1/assignments/{target['id']}/recuse",
+            json={"reason": "I advised this consortium"},
+            headers=headers,
+        )
+    )
+    assert recused["status"] == "recused"
+    conflicts = _ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
+    assert {(x["reviewer_id"], x["application_id"], x["source"]) for x in conflicts} >= {
+        (reviewer_id, target["application_id"], "declared")
+    }
+    refill = _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    assert [a["application_id"] for a in refill["assignments"]] == [target["application_id"]]
+    assert refill["assignments"][0]["reviewer_id"] != reviewer_id
+    # The recused reviewer can no longer read the application.
+    assert (
+        client.get(f"/api/v1/applications/{target['application_id']}", headers=headers).status_code
+        == 404
+    )
+
+
+def test_infeasible_assignment_names_the_constraint(competition: Round, client: TestClient) -> None:
+    c = competition
+    c.start_review()
+    user_id, _ = c.reviewers[0]
+    _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/reviewers",
+            json={"user_id": user_id, "max_assignments": 3},
+            headers=c.admin,
+        ),
+        201,
+    )
+    response = client.post(
+        f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "assignment-infeasible"
+    assert body["detail"]
+    assert not _ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
+
+
+def test_reviewer_routes_need_admin(competition: Round, client: TestClient) -> None:
+    c = competition
+    applicant = c.applicants[0]
+    reviewer = c.reviewers[0][1]
+    for headers in (applicant, reviewer):
+        assert client.get(f"/api/v1/rounds/{c.rid}/reviewers", headers=headers).status_code == 403
+        assert client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=headers).status_code == 403
+        assert (
+            client.post(
+                f"/api/v1/rounds/{c.rid}/assignments/auto", json={}, headers=headers
+            ).status_code
+            == 403
+        )
+        assert client.post(f"/api/v1/rounds/{c.rid}/close", headers=headers).status_code == 403
+    assert (
+        client.get(f"/api/v1/rounds/{uuid.uuid4()}/reviewers", headers=c.admin).status_code == 404
+    )
+    assert client.get(f"/api/v1/rounds/{c.rid}/reviewers").status_code == 401
