@@ -21,6 +21,7 @@ from api.ratelimit import make_rate_limiter
 from api.routes import (
     applications,
     assignments,
+    audit,
     documents,
     health,
     me,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The evaluation side.
     for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
+    app.include_router(audit.router)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -11,8 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from models.audit import AuditEvent, AuditHead, AuditVerification
+from models.audit import AuditEvent, AuditEventPublic, AuditHead, AuditVerification
+from models.errors import Forbidden
+from models.identity import Actor
+from models.pagination import Page, PageRequest
 from submissions.canonical import canonical_json, jsonable, rfc3339
+from submissions.pagination import paginate
 
 GENESIS = "0" * 64
 
@@ -164,3 +168,40 @@ def verify(*, session: Session, batch: int = 5000) -> AuditVerification:
 
 def count_events(*, session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one())
+
+
+def list_events(
+    *,
+    session: Session,
+    actor: Actor,
+    page: PageRequest,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+) -> Page[AuditEventPublic]:
+    """The audit log in chain order, optionally filtered (admins)."""
+    if not actor.is_admin:
+        raise Forbidden("only admins read the audit log", type="forbidden-role")
+    statement = select(AuditEvent)
+    if object_type:
+        statement = statement.where(AuditEvent.object_type == object_type)
+    if object_id:
+        statement = statement.where(AuditEvent.object_id == object_id)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    return paginate(
+        session,
+        statement,
+        keys=[AuditEvent.seq],  # type: ignore[list-item]
+        page=page,
+        present=lambda rows: [
+            AuditEventPublic.model_validate(r, from_attributes=True) for r in rows
+        ],
+    )
+
+
+def verify_for(*, session: Session, actor: Actor) -> AuditVerification:
+    """``verify`` for the API (admins)."""
+    if not actor.is_admin:
+        raise Forbidden("only admins verify the audit log", type="forbidden-role")
+    return verify(session=session)

@@ -4,8 +4,8 @@ reviews, preview, close, publish and results, with every visibility rule of API.
 import csv
 import io
 import uuid
-from decimal import Decimal
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest

@@ -1,0 +1,41 @@
+"""The audit log: every state change, hash-chained."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import AUTH_RESPONSES, AuditRead
+from api.deps import SessionDep
+from api.pagination import PageDep
+from models.audit import AuditEventPublic, AuditVerification
+from models.pagination import Page
+from submissions.audit import list_events, verify_for
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
+
+
+@router.get("", response_model=Page[AuditEventPublic])
+def get_audit_events(
+    actor: AuditRead,
+    session: SessionDep,
+    page: PageDep,
+    object_type: Annotated[str | None, Query(max_length=50)] = None,
+    object_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[AuditEventPublic]:
+    """Audit events in chain order, optionally filtered by object or action (admin)."""
+    return list_events(
+        session=session,
+        actor=actor,
+        page=page,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+    )
+
+
+@router.get("/verify", response_model=AuditVerification)
+def get_audit_verification(actor: AuditRead, session: SessionDep) -> AuditVerification:
+    """Walk the whole chain: ``ok`` is false, with the first bad ``seq``, when any stored event
+    was changed or removed (admin)."""
+    return verify_for(session=session, actor=actor)
