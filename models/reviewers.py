@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from models.applications import ApplicationView
 from models.base import InputModel, json_column, new_id, utc_column
 
 
@@ -194,6 +195,13 @@ class AssignmentPublic(SQLModel):
     reviewer_id: uuid.UUID
     affinity: float
     status: AssignmentStatus
+
+
+class MyAssignmentPublic(AssignmentPublic):
+    """A reviewer's assignment with its application, once the round is in review (before
+    that, or after a recusal, ``application`` is null)."""
+
+    application: ApplicationView | None
 
 
 class PlannedAssignment(SQLModel):

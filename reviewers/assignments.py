@@ -18,6 +18,7 @@ from models.reviewers import (
     AssignmentStatus,
     AutoAssignResult,
     DeclaredConflictRow,
+    MyAssignmentPublic,
     PlannedAssignment,
     Review,
     ReviewerProfile,
@@ -29,6 +30,7 @@ from reviewers.matching import expertise_affinity
 from reviewers.pool import load_round, panel
 from reviewers.round_conflicts import is_conflicted, round_conflicts
 from submissions import audit
+from submissions.applications import present_applications
 from submissions.canonical import canonical_json
 from submissions.organizations import ensure_admin
 from submissions.pagination import paginate
@@ -324,14 +326,38 @@ def recuse(
     return row
 
 
-def my_assignments(*, session: Session, actor: Actor, page: PageRequest) -> Page[AssignmentPublic]:
-    """The caller's assignments (reviewers)."""
+def my_assignments(
+    *, session: Session, actor: Actor, page: PageRequest, now: datetime
+) -> Page[MyAssignmentPublic]:
+    """The caller's assignments with their applications as the reviewer may see them (content
+    once review has started; no organizations in a blind round)."""
     if not actor.has_role(Role.reviewer):
         raise Forbidden("only reviewers have assignments", type="forbidden-role")
+
+    def present(rows: list[Assignment]) -> list[MyAssignmentPublic]:
+        applications = session.exec(
+            select(Application).where(col(Application.id).in_([r.application_id for r in rows]))
+        ).all()
+        views = {
+            view.id: view
+            for view in present_applications(
+                session=session, actor=actor, applications=list(applications), now=now
+            )
+        }
+        return [
+            MyAssignmentPublic(
+                **public(row).model_dump(),
+                application=views.get(row.application_id)
+                if row.status == AssignmentStatus.active
+                else None,
+            )
+            for row in rows
+        ]
+
     return paginate(
         session,
         select(Assignment).where(Assignment.reviewer_id == actor.user_id),
         keys=[Assignment.created_at, Assignment.id],  # type: ignore[list-item]
         page=page,
-        present=lambda rows: [public(r) for r in rows],
+        present=present,
     )

@@ -13,6 +13,7 @@ from models.reviewers import (
     AssignmentPublic,
     AutoAssignRequest,
     AutoAssignResult,
+    MyAssignmentPublic,
     RecusalIn,
 )
 from reviewers.assignments import (
@@ -121,9 +122,9 @@ def post_recusal(
     return public(row)
 
 
-@router.get("/me/assignments", response_model=Page[AssignmentPublic])
+@router.get("/me/assignments", response_model=Page[MyAssignmentPublic])
 def get_my_assignments(
-    actor: ReviewsRead, session: SessionDep, page: PageDep
-) -> Page[AssignmentPublic]:
-    """The caller's assignments (reviewers)."""
-    return my_assignments(session=session, actor=actor, page=page)
+    actor: ReviewsRead, session: SessionDep, page: PageDep, now: NowDep
+) -> Page[MyAssignmentPublic]:
+    """The caller's assignments with their applications (reviewers)."""
+    return my_assignments(session=session, actor=actor, page=page, now=now)

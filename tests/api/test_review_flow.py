@@ -34,7 +34,7 @@ def _ok(response: Any, status: int = 200) -> Any:
 class Round:
     """A small competition: five consortia, four reviewers (one conflicted), two per bid."""
 
-    def __init__(self, app: FastAPI, client: TestClient) -> None:
+    def __init__(self, app: FastAPI, client: TestClient, *, blind: bool = False) -> None:
         self.app = app
         self.client = client
         self.clock = Clock(T0)
@@ -97,7 +97,7 @@ class Round:
                         "calibration": "none",
                         "tie_break": ["criterion:tech", "submitted_at"],
                     },
-                    "blind": False,
+                    "blind": blind,
                 },
                 headers=self.admin,
             ),
@@ -200,6 +200,8 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     for user_id, headers in c.reviewers:
         mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
         assert {a["reviewer_id"] for a in mine} <= {user_id}
+        assert all(a["application"]["id"] == a["application_id"] for a in mine)
+        assert all(a["application"]["organizations"] for a in mine)
         for assignment in mine:
             i = c.apps.index(assignment["application_id"])
             # A reviewer reads an assigned application once review has started.
@@ -447,3 +449,29 @@ def test_reviewer_routes_need_admin(competition: Round, client: TestClient) -> N
         client.get(f"/api/v1/rounds/{uuid.uuid4()}/reviewers", headers=c.admin).status_code == 404
     )
     assert client.get(f"/api/v1/rounds/{c.rid}/reviewers").status_code == 401
+
+
+def test_blind_round_hides_organizations_from_reviewers(app: FastAPI, client: TestClient) -> None:
+    c = Round(app, client, blind=True)
+    c.start_review()
+    c.panel()
+    _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    _, headers = c.reviewers[0]
+    mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+    assert mine
+    for assignment in mine:
+        shown = assignment["application"]
+        assert shown["organizations"] == []
+        assert shown["lead_organization_id"] is None
+        direct = _ok(
+            client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers)
+        )
+        assert direct["organizations"] == []
+        assert "Consortium" not in str(direct)
+    # The applicant still sees their own organizations.
+    own = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    assert own["organizations"]
