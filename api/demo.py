@@ -290,7 +290,8 @@ def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
             f"..{plan['stats']['max_load']})"
         )
         for _, _, api in reviewer_apis:
-            for assignment in api.call("GET", "/api/v1/me/assignments")["items"]:
+            mine = api.call("GET", "/api/v1/me/assignments", params={"round_id": rid})["items"]
+            for assignment in mine:
                 (tech, data, impact), gate = scores[assignment["application_id"]]
                 api.call(
                     "PUT",

@@ -327,7 +327,12 @@ def recuse(
 
 
 def my_assignments(
-    *, session: Session, actor: Actor, page: PageRequest, now: datetime
+    *,
+    session: Session,
+    actor: Actor,
+    page: PageRequest,
+    now: datetime,
+    round_id: uuid.UUID | None = None,
 ) -> Page[MyAssignmentPublic]:
     """The caller's assignments with their applications as the reviewer may see them (content
     once review has started; no organizations in a blind round)."""
@@ -354,9 +359,12 @@ def my_assignments(
             for row in rows
         ]
 
+    statement = select(Assignment).where(Assignment.reviewer_id == actor.user_id)
+    if round_id is not None:
+        statement = statement.where(Assignment.round_id == round_id)
     return paginate(
         session,
-        select(Assignment).where(Assignment.reviewer_id == actor.user_id),
+        statement,
         keys=[Assignment.created_at, Assignment.id],  # type: ignore[list-item]
         page=page,
         present=present,

@@ -124,7 +124,11 @@ def post_recusal(
 
 @router.get("/me/assignments", response_model=Page[MyAssignmentPublic])
 def get_my_assignments(
-    actor: ReviewsRead, session: SessionDep, page: PageDep, now: NowDep
+    actor: ReviewsRead,
+    session: SessionDep,
+    page: PageDep,
+    now: NowDep,
+    round_id: uuid.UUID | None = None,
 ) -> Page[MyAssignmentPublic]:
-    """The caller's assignments with their applications (reviewers)."""
-    return my_assignments(session=session, actor=actor, page=page, now=now)
+    """The caller's assignments with their applications (reviewers), optionally of one round."""
+    return my_assignments(session=session, actor=actor, page=page, now=now, round_id=round_id)

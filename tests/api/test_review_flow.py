@@ -9,10 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.db import open_session
 from models.identity import Role, User
+from reviewers.closing import verify_result
 from tests.factories import bearer, make_principal, make_token
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -264,6 +267,20 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     assert all(uid not in text for uid, _ in c.reviewers)
     mine_after = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
     assert mine_after["status"] == "shortlisted"
+
+    # Anyone can recompute the decision from the stored inputs; a changed result is caught.
+    with open_session(c.app.state.engine) as session:
+        assert verify_result(session=session, round_id=uuid.UUID(c.rid))["ok"] is True
+    with c.app.state.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE round_result SET result_sha256 = :h WHERE round_id = :r"),
+            {
+                "h": "0" * 64,
+                "r": c.rid if conn.dialect.name == "postgresql" else uuid.UUID(c.rid).hex,
+            },
+        )
+    with open_session(c.app.state.engine) as session:
+        assert verify_result(session=session, round_id=uuid.UUID(c.rid))["ok"] is False
 
     exported = client.get(f"/api/v1/rounds/{c.rid}/results.csv", headers=c.admin)
     assert exported.status_code == 200
