@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from bench.support import load_average
 from reviewers.assignment import ReviewerCapacity, plan_assignments
 
 AFFINITIES_PER_APPLICATION = 15
@@ -147,6 +148,7 @@ def measure(size: Size) -> dict[str, Any]:
         "graph_edges": plan.stats.graph_edges,
         "method": plan.stats.method.value,
         "pricing_rounds": plan.stats.pricing_rounds,
+        "load_average": load_average(),
     }
 
 

@@ -622,24 +622,12 @@ def _solve_once(
     capacity = [np.ones(len(apps), np.int64), need[hub_apps], remaining[hub_revs], load.capacity]
     hub_cost = [np.full(len(hub_apps), costs.top, np.int64), np.zeros(len(hub_revs), np.int64)]
     unit_cost = [cost, *hub_cost, load.cost]
-    solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails).astype(np.int32),
-        np.concatenate(heads).astype(np.int32),
-        np.concatenate(capacity).astype(np.int64),
-        np.concatenate(unit_cost).astype(np.int64),
-    )
     supplies = np.zeros(hub_node + 1, dtype=np.int64)
     supplies[:n] = need
     supplies[sink] = -int(need.sum())
-    solver.set_nodes_supplies(np.arange(hub_node + 1, dtype=np.int32), supplies)
-    status = solver.solve()
-    complete = status == solver.OPTIMAL
-    if status == solver.INFEASIBLE:
-        status = solver.solve_max_flow_with_min_cost()
-    if status != solver.OPTIMAL:
-        raise RuntimeError(f"min-cost flow failed: {status.name}")
-    flows = np.asarray(solver.flows(np.arange(solver.num_arcs(), dtype=np.int32)), np.int64)
+    flows, complete = _min_cost_flow(
+        [np.concatenate(x) for x in (tails, heads, capacity, unit_cost)], supplies
+    )
     first_hub, first_out = len(apps), len(apps) + len(hub_apps)
     first_load = first_out + len(hub_revs)
     via_apps, via_revs = np.zeros(n, np.int64), np.zeros(m, np.int64)
@@ -648,6 +636,25 @@ def _solve_once(
     pooled_used = bool(np.any(flows[first_load:][load.pooled] > 0))
     flow = _Flow(apps, revs, cost, flows[: len(apps)] > 0, complete, via_apps, via_revs)
     return flow, pooled_used
+
+
+def _min_cost_flow(arcs: list[IntArray], supplies: IntArray) -> tuple[IntArray, bool]:
+    """Flow per arc (tails, heads, capacities, costs) of an optimal flow meeting ``supplies``;
+    when none exists, of a maximum flow of least cost, and ``False``."""
+    tails, heads, capacity, cost = arcs
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacity, cost.astype(np.int64)
+    )
+    solver.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    status = solver.solve()
+    complete = status == solver.OPTIMAL
+    if status == solver.INFEASIBLE:
+        status = solver.solve_max_flow_with_min_cost()
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed: {status.name}")
+    flows = np.asarray(solver.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
+    return flows, complete
 
 
 # --- completing plans by augmenting paths -----------------------------------------------------
@@ -1024,16 +1031,19 @@ def _certify(
     missing arc. If it settles, the distances are a feasible potential for the full graph, which
     proves the flow optimal there (no negative cycle). It cannot settle when some cycle through a
     missing arc is negative, and then missing arcs keep lowering distances (the candidate graph
-    alone has no negative cycle: its flow is optimal). So after ``_PATIENCE`` passes the missing
-    arcs that lowered a distance in the latest pass are returned, at most ``need + 2`` per
-    application. A slow but settling run costs an extra solve; the answer stays exact.
+    alone has no negative cycle: its flow is optimal). So after ``_PATIENCE`` passes (or
+    |nodes|, if fewer) the missing arcs that lowered a distance in the latest pass are returned,
+    at most ``need + 2`` per application. A slow but settling run costs an extra solve; the
+    answer stays exact.
     """
     distance = _ceilings(problem, costs, flow)
     sparse = _Arcs.of(*_residual(problem, costs, flow))
     explicit = _missing_explicit(problem, costs, candidates)
     implicit = _Implicit(problem, costs, candidates)
     n = len(problem.app_ids)
-    for passes in range(1, len(distance) + 2):
+    # Without a negative cycle, Bellman-Ford settles within |nodes| passes.
+    patience = min(_PATIENCE, len(distance) + 1)
+    for passes in itertools.count(1):
         moved = len(sparse.relax(distance))
         lowered = [
             (int(explicit.tails[i]), int(explicit.heads[i]) - n) for i in explicit.relax(distance)
@@ -1041,9 +1051,12 @@ def _certify(
         lowered += implicit.relax(distance)
         if not moved and not lowered:
             return []
-        if passes >= _PATIENCE and lowered:
+        if passes >= patience and lowered:
             return _per_application(problem, lowered)
-    raise RuntimeError("Bellman-Ford did not settle on an optimal flow")
+        if passes > patience + len(distance) + 1:
+            # Only candidate arcs kept moving for |nodes| passes: a negative cycle among them.
+            raise RuntimeError("Bellman-Ford did not settle on an optimal flow")
+    raise AssertionError("unreachable")
 
 
 def _per_application(problem: _Problem, arcs: list[tuple[int, int]]) -> list[tuple[int, int]]:

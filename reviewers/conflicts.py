@@ -237,8 +237,7 @@ def _offer_declared(
                 ),
             )
         return
-    if declaration.organization_id is None:
-        raise ValueError("a declared conflict names an application or an organization")
+    assert declaration.organization_id is not None
     for application_id in index.by_organization.get(declaration.organization_id, ()):
         best.offer(
             _Rank.declared_on_organization,
@@ -274,6 +273,8 @@ def detect_conflicts(
     for reviewer in reviewers:
         _offer_detected(best, reviewer, index)
     for declaration in declared:
+        if declaration.application_id is None and declaration.organization_id is None:
+            raise ValueError("a declared conflict names an application or an organization")
         if declaration.reviewer_id in reviewer_ids:
             _offer_declared(best, declaration, index, application_ids)
     return best.sorted()

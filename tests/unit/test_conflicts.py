@@ -316,7 +316,7 @@ def conflict_instances(
     return reviewers, applications, declared
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(conflict_instances(), st.randoms(use_true_random=False))
 def test_matches_a_pairwise_reference_in_any_input_order(
     instance: tuple[list[ReviewerFacts], list[ApplicationFacts], list[DeclaredConflict]],
