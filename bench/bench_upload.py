@@ -1,20 +1,21 @@
-"""Upload benchmark: a 200 MB PDF streamed through the multipart reader, the content checks and
-the local blob store (fsync'd), against a bare FastAPI endpoint that only hashes the request
-body as it streams, both served by uvicorn in a subprocess on a loopback port, same run.
+"""Upload benchmark: a 200 MB PDF through the real document route (``POST /api/v1/applications/
+{id}/documents``: token check, the upload policy, the streaming multipart reader, sniffing, the
+local blob store with its fsyncs, the strict PDF inspection, the row and its audit event), against
+a bare FastAPI endpoint that only hashes the request body as it streams. Both are served by one
+uvicorn process on a loopback port (the bare endpoint outside the app's middleware), same run.
 
 Figures: the throughput of each (MB/s) and their ratio (target >= 0.8), the server's peak
 resident memory growth during the upload (target < 30 MB), and the server's CPU time per upload.
-Uploads to the two endpoints alternate on one server and the best of ``--repeat`` counts, so
-other load on the machine weighs on both alike. The blob store's fsync makes the disk part of
-the measured path: ``--storage-dir`` picks where the blobs go. The app and path under test are
-parameters, so the benchmark can later aim at the real document route.
+Uploads to the two endpoints alternate and the best of ``--repeat`` counts, so other load on the
+machine weighs on both alike; each stored document is deleted (through the API, unmeasured)
+before the next upload. The blob store's fsync makes the disk part of the measured path:
+``--storage-dir`` picks where the database and the blobs go.
 
     python -m bench.bench_upload [--size-mb 200] [--repeat 5] [--storage-dir DIR]
 """
 
 import argparse
 import hashlib
-import importlib
 import os
 import socket
 import subprocess
@@ -31,8 +32,6 @@ import httpx
 
 MB = 1_000_000
 BLOCK = 1024 * 1024
-DEFAULT_APP = "bench.bench_upload:make_upload_app"
-DEFAULT_PATH = "/upload"
 BASELINE_PATH = "/__bench/baseline"
 RSS_TARGET_MB = 30.0
 RATIO_TARGET = 0.8
@@ -41,43 +40,13 @@ RATIO_TARGET = 0.8
 # -- the server side (runs in the subprocess) --------------------------------------------------
 
 
-def make_upload_app() -> Any:
-    """The pipeline a document upload route runs, minus the database: multipart reader ->
-    sniffing -> local blob store (durable) -> PDF inspection."""
+def _with_baseline(app: Any) -> Any:
+    """``app``, with the bare hashing endpoint beside it (not behind the app's middleware)."""
     from fastapi import FastAPI, Request
 
-    from api.errors import install_error_handlers
-    from api.multipart import MultipartLimits, MultipartReader, read_upload_form
-    from api.storage import LocalBlobStore
-    from submissions.content import ContentRule, store_checked_upload
+    bare = FastAPI()
 
-    store = LocalBlobStore(Path(os.environ["BENCH_BLOB_DIR"]))
-    rule = ContentRule(content_types=frozenset({"application/pdf"}), max_bytes=2**40)
-    limits = MultipartLimits()
-    app = FastAPI()
-    install_error_handlers(app)
-
-    @app.post(DEFAULT_PATH, status_code=201)
-    async def upload(request: Request) -> dict[str, Any]:
-        reader = MultipartReader.from_request(request, limits=limits)
-        form = await read_upload_form(reader, fields={"kind"}, file="file")
-        form.check_declared_size(rule.max_bytes)
-        checked = await store_checked_upload(
-            chunks=form.file_chunks(),
-            filename=form.file.filename,
-            declared_type=form.file.content_type,
-            rule=rule,
-            store=store,
-        )
-        await store.delete(checked.blob.key)  # keep the disk clean between repetitions
-        return {"size": checked.blob.size, "sha256": checked.blob.sha256}
-
-    return app
-
-
-def _add_baseline(app: Any) -> None:
-    from fastapi import Request
-
+    @bare.post(BASELINE_PATH)
     async def baseline(request: Request) -> dict[str, Any]:
         digest, size = hashlib.sha256(), 0
         async for chunk in request.stream():
@@ -85,16 +54,134 @@ def _add_baseline(app: Any) -> None:
             size += len(chunk)
         return {"size": size, "sha256": digest.hexdigest()}
 
-    app.add_api_route(BASELINE_PATH, baseline, methods=["POST"])
+    async def dispatch(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == BASELINE_PATH:
+            await bare(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return dispatch
 
 
-def _serve(app_ref: str, port: int) -> None:
+def _serve(port: int) -> None:
     import uvicorn
 
-    module_name, _, factory = app_ref.partition(":")
-    app = getattr(importlib.import_module(module_name), factory)()
-    _add_baseline(app)
+    from api.app import app_from_env
+
+    app = _with_baseline(app_from_env())  # settings from the SHORTLIST_ environment
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# -- the world the upload goes to ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _World:
+    application_id: str
+    client_id: str
+    client_secret: str
+
+
+def _seed(database_url: str, max_bytes: int) -> _World:
+    """A migrated database with an open round asking for a proposal of up to ``max_bytes``, an
+    applicant's draft, and an OAuth client of the applicant's."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.db import make_engine, session_scope
+    from api.migrate import upgrade
+    from models.applications import ApplicationCreate
+    from models.identity import Actor, Role, Scope, User, UserCreate
+    from models.organizations import OrganizationCreate
+    from models.rounds import ProgramCreate, RoundCreate
+    from submissions.accounts import create_client, create_user
+    from submissions.applications import create_application
+    from submissions.organizations import create_organization
+    from submissions.rounds import create_program, create_round, open_round
+
+    def actor(user: User) -> Actor:
+        return Actor(
+            user_id=user.id, roles=frozenset(user.roles), scopes=frozenset(), client_id="bench"
+        )
+
+    upgrade(database_url)
+    engine = make_engine(database_url, pool_size=1)
+    now = datetime.now(UTC)
+    try:
+        with session_scope(engine) as session:
+            admin, applicant = (
+                create_user(
+                    session=session,
+                    actor=None,
+                    data=UserCreate(email=f"{name}@bench.example.org", name=name, roles=[role]),
+                    now=now,
+                )
+                for name, role in (("admin", Role.admin), ("applicant", Role.applicant))
+            )
+            organization = create_organization(
+                session=session,
+                actor=actor(applicant),
+                data=OrganizationCreate(
+                    name="Bench Labs", registration_number="1", country="KR", email_domains=[]
+                ),
+                now=now,
+            )
+            program = create_program(
+                session=session,
+                actor=actor(admin),
+                data=ProgramCreate(name="Bench", description=""),
+                now=now,
+            )
+            round_ = create_round(
+                session=session,
+                actor=actor(admin),
+                program_id=program.id,
+                data=RoundCreate.model_validate(
+                    {
+                        "name": "Bench round",
+                        "opens_at": now - timedelta(hours=1),
+                        "submission_deadline": now + timedelta(days=1),
+                        "review_deadline": now + timedelta(days=2),
+                        "criteria": [
+                            {"key": "impact", "title": "Impact", "weight": 1, "min": 0, "max": 10}
+                        ],
+                        "required_documents": [
+                            {
+                                "kind": "proposal",
+                                "title": "Proposal",
+                                "content_types": ["application/pdf"],
+                                "max_bytes": max_bytes,
+                            }
+                        ],
+                    }
+                ),
+                now=now,
+            )
+            open_round(session=session, actor=actor(admin), round_id=round_.id, now=now)
+            application = create_application(
+                session=session,
+                actor=actor(applicant),
+                round_id=round_.id,
+                data=ApplicationCreate(
+                    title="Bench bid",
+                    summary="",
+                    lead_organization_id=organization.id,
+                    members=[],
+                    keywords=[],
+                ),
+                now=now,
+            )
+            issued = create_client(
+                session=session,
+                actor=None,
+                name="bench",
+                scopes=[Scope.applications_read.value, Scope.applications_write.value],
+                now=now,
+                user_id=applicant.id,
+            )
+            world = _World(str(application.id), issued.client.client_id, issued.secret)
+    finally:
+        engine.dispose()
+    return world
 
 
 # -- the client side ---------------------------------------------------------------------------
@@ -200,16 +287,25 @@ class _Measure:
 
 
 class _Server:
-    def __init__(self, app_ref: str, blob_dir: Path) -> None:
+    def __init__(self, work: Path, database_url: str) -> None:
         self.port = _free_port()
-        env = {**os.environ, "BENCH_BLOB_DIR": str(blob_dir), "PYTHONUNBUFFERED": "1"}
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "SHORTLIST_ENVIRONMENT": "test",
+            "SHORTLIST_DATABASE_URL": database_url,
+            "SHORTLIST_STORAGE_URL": f"file://{work / 'blobs'}",
+            "SHORTLIST_PUBLIC_URL": self.base_url,
+            "SHORTLIST_LOG_LEVEL": "WARNING",
+            "SHORTLIST_DOCUMENT_QUOTA_BYTES": str(10 * 1024**3),
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_upload", "--serve", app_ref, str(self.port)],
+            [sys.executable, "-m", "bench.bench_upload", "--serve", str(self.port)],
             env=env,
             cwd=Path(__file__).resolve().parent.parent,
         )
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError("the benchmark server exited at start")
@@ -236,7 +332,14 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _upload(client: httpx.Client, url: str, body: _Body, block: bytes, pid: int) -> _Measure:
+def _upload(
+    client: httpx.Client,
+    url: str,
+    body: _Body,
+    block: bytes,
+    pid: int,
+    headers: dict[str, str] | None = None,
+) -> tuple[_Measure, dict[str, Any]]:
     _reset_peak_rss(pid)
     before = _rss_kib(pid, "VmRSS")
     cpu_before = _cpu_seconds(pid)
@@ -244,38 +347,67 @@ def _upload(client: httpx.Client, url: str, body: _Body, block: bytes, pid: int)
     response = client.post(
         url,
         content=body.chunks(block),
-        headers={"Content-Type": body.content_type, "Content-Length": str(body.length)},
+        headers={
+            **(headers or {}),
+            "Content-Type": body.content_type,
+            "Content-Length": str(body.length),
+        },
     )
     seconds = time.perf_counter() - started
     if response.status_code not in (200, 201):
         raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
     peak = _rss_kib(pid, "VmHWM")
-    return _Measure(
+    measure = _Measure(
         seconds=seconds,
         rss_growth_mb=(peak - before) * 1024 / MB,
         cpu_seconds=_cpu_seconds(pid) - cpu_before,
     )
+    answer: dict[str, Any] = response.json()
+    return measure, answer
+
+
+def _token(client: httpx.Client, world: _World) -> dict[str, str]:
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(world.client_id, world.client_secret),
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def _measure(
-    app_ref: str, path: str, body: _Body, block: bytes, repeat: int, storage_dir: str | None
+    body: _Body, block: bytes, repeat: int, storage_dir: str | None
 ) -> tuple[_Measure, _Measure]:
-    """Best time and worst memory growth of ``repeat`` uploads to the baseline and to ``path``,
-    alternating on one server, so that whatever else the machine does weighs on both alike."""
-    with tempfile.TemporaryDirectory(prefix="shortlist-bench-", dir=storage_dir) as blob_dir:
-        server = _Server(app_ref, Path(blob_dir))
+    """Best time and worst memory growth of ``repeat`` uploads to the baseline and to the
+    document route, alternating on one server, so that whatever else the machine does weighs on
+    both alike."""
+    with tempfile.TemporaryDirectory(prefix="shortlist-bench-", dir=storage_dir) as tmp:
+        work = Path(tmp)
+        database_url = f"sqlite:///{work / 'bench.db'}"
+        world = _seed(database_url, max_bytes=body.length)
+        server = _Server(work, database_url)
         pid = server.process.pid
+        path = f"/api/v1/applications/{world.application_id}/documents"
         try:
             with httpx.Client(base_url=server.base_url, timeout=300) as client:
+                auth = _token(client, world)
+
+                def document(upload: _Body) -> _Measure:
+                    measure, answer = _upload(client, path, upload, block, pid, auth)
+                    # Unmeasured: keep the disk (and the application's quota) clean.
+                    client.delete(f"/api/v1/documents/{answer['id']}", headers=auth)
+                    return measure
+
                 # Warm up: imports, first-request paths, libmagic's database, the thread pools.
                 small = _multipart_body(2 * BLOCK)
                 _upload(client, BASELINE_PATH, small, block, pid)
-                _upload(client, path, small, block, pid)
+                document(small)
                 baseline: list[_Measure] = []
                 target: list[_Measure] = []
                 for _ in range(repeat):
-                    baseline.append(_upload(client, BASELINE_PATH, body, block, pid))
-                    target.append(_upload(client, path, body, block, pid))
+                    baseline.append(_upload(client, BASELINE_PATH, body, block, pid)[0])
+                    target.append(document(body))
         finally:
             server.stop()
     return _best(baseline), _best(target)
@@ -290,17 +422,12 @@ def _best(runs: list[_Measure]) -> _Measure:
 
 
 def run(
-    *,
-    app: str = DEFAULT_APP,
-    path: str = DEFAULT_PATH,
-    size_mb: int = 200,
-    repeat: int = 5,
-    storage_dir: str | None = None,
+    *, size_mb: int = 200, repeat: int = 5, storage_dir: str | None = None
 ) -> list[dict[str, Any]]:
     size = size_mb * MB
     block = os.urandom(BLOCK)
     body = _multipart_body(size)
-    baseline, target = _measure(app, path, body, block, repeat, storage_dir)
+    baseline, target = _measure(body, block, repeat, storage_dir)
     baseline_rate = size / MB / baseline.seconds
     target_rate = size / MB / target.seconds
     figures = [
@@ -340,23 +467,15 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--serve", nargs=2, metavar=("APP", "PORT"), help=argparse.SUPPRESS)
-    parser.add_argument("--app", default=DEFAULT_APP, help="module:factory of the app under test")
-    parser.add_argument("--path", default=DEFAULT_PATH, help="the upload route under test")
+    parser.add_argument("--serve", metavar="PORT", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--storage-dir", help="where the blob directory is made (default: TMPDIR)")
+    parser.add_argument("--storage-dir", help="where the database and blobs go (default: TMPDIR)")
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(args.serve[0], int(args.serve[1]))
+        _serve(args.serve)
         return 0
-    run(
-        app=args.app,
-        path=args.path,
-        size_mb=args.size_mb,
-        repeat=args.repeat,
-        storage_dir=args.storage_dir,
-    )
+    run(size_mb=args.size_mb, repeat=args.repeat, storage_dir=args.storage_dir)
     return 0
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import anyio
 from anyio.abc import SocketStream
@@ -169,10 +169,21 @@ async def scan_blob(*, scanner: Scanner, store: BlobStore, key: str) -> ScanResu
 
 
 def make_scanner(url: str) -> Scanner:
-    """``none`` or ``clamd://host:port`` (port 3310 when omitted)."""
+    """``none`` or ``clamd://host:port`` (port 3310 when omitted), optionally with
+    ``?max_bytes=N``: the largest file sent to clamd (25 MiB by default; match clamd's
+    ``StreamMaxLength``, and make it at least the largest ``max_bytes`` of any document kind, or
+    larger documents never get a verdict)."""
     if url.strip().lower() in {"", "none"}:
         return NoScanner()
     parsed = urlparse(url)
     if parsed.scheme == "clamd" and parsed.hostname:
+        options = parse_qs(parsed.query)
+        max_bytes = options.pop("max_bytes", [""])[-1]
+        if options or (max_bytes and not max_bytes.isdigit()):
+            raise ValueError(f"unsupported scanner URL options: {parsed.query!r}")
+        if max_bytes:
+            return ClamdScanner(
+                parsed.hostname, parsed.port or 3310, max_stream_bytes=int(max_bytes)
+            )
         return ClamdScanner(parsed.hostname, parsed.port or 3310)
     raise ValueError(f"unsupported scanner URL: {url!r} (use 'none' or 'clamd://host:port')")

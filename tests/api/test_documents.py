@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.app import create_app
 from api.cli import sweep_storage
@@ -26,6 +26,7 @@ from api.settings import Settings
 from api.storage import LocalBlobStore
 from models.audit import AuditEvent
 from models.documents import Document, DocumentStatus
+from submissions.blobs import BlobStore
 from submissions.scanning import CLEAN, ScanResult, ScanVerdict
 from tests.api.intake import (
     Person,
@@ -127,7 +128,9 @@ def audit_actions(app: FastAPI, object_id: str) -> list[tuple[str, str]]:
     session = open_session(app.state.engine)
     try:
         events = session.exec(
-            select(AuditEvent).where(AuditEvent.object_id == object_id).order_by(AuditEvent.seq)
+            select(AuditEvent)
+            .where(AuditEvent.object_id == object_id)
+            .order_by(col(AuditEvent.seq))
         ).all()
         return [(e.actor, e.action) for e in events]
     finally:
@@ -510,6 +513,32 @@ async def test_a_slow_upload_holds_no_database_lock(impatient_app: FastAPI) -> N
     assert {r.kind for r in document_rows(app, world.application.id)} == {"proposal", "budget"}
 
 
+@pytest.mark.anyio
+async def test_concurrent_uploads_of_a_kind_get_distinct_versions(
+    app: FastAPI, world: World
+) -> None:
+    answers: list[Any] = []
+
+    async def one(pages: int) -> None:
+        content_type, body = upload_body(a_pdf(pages=pages))
+        answers.append(
+            await post_streaming(
+                app,
+                documents_path(world),
+                rechunk(body, 1024),
+                content_type=content_type,
+                headers=world.applicant.headers,
+            )
+        )
+
+    async with anyio.create_task_group() as group:
+        for pages in range(1, 5):
+            group.start_soon(one, pages)
+    assert sorted(a.status for a in answers) == [201] * 4
+    assert sorted(a.body["version"] for a in answers) == [1, 2, 3, 4]
+    assert len(blob_files(store_root(app))) == 4
+
+
 # --- quotas and Idempotency-Key ---------------------------------------------------------------
 
 
@@ -834,7 +863,7 @@ def test_documents_left_pending_by_a_crash_are_scanned_at_start(
 ) -> None:
     app = scanning_app
     world = build_world(app, required_documents=REQUIRED)
-    store = app.state.blob_store
+    store: BlobStore = app.state.blob_store
 
     async def chunks() -> AsyncIterable[bytes]:
         yield a_pdf()

@@ -86,9 +86,10 @@ async def test_a_file_over_clamds_own_limit_is_an_error(clamd_address: tuple[str
     # clamd here accepts 4 MiB a stream; it answers early and hangs up on the rest.
     scanner = ClamdScanner(*clamd_address, max_stream_bytes=64 * 1024 * 1024)
     result = await scanner.scan(stream(b"z" * (6 * 1024 * 1024), chunk=256 * 1024))
+    # Never clean. The reason text races clamd: it usually says "size limit exceeded" before
+    # hanging up, but sometimes the reset arrives first and only the broken connection is seen.
     assert result.verdict is ScanVerdict.ERROR
-    assert result.detail is not None
-    assert "limit" in result.detail.lower()
+    assert result.detail
 
 
 @pytest.mark.anyio
@@ -117,6 +118,11 @@ def test_make_scanner_reads_a_clamd_address() -> None:
     assert default_port.port == 3310
     with pytest.raises(ValueError, match="unsupported scanner URL"):
         make_scanner("icap://scanner:1344")
+    sized = make_scanner("clamd://127.0.0.1:3399?max_bytes=104857600")
+    assert isinstance(sized, ClamdScanner)
+    assert sized.max_stream_bytes == 100 * 1024 * 1024
+    with pytest.raises(ValueError, match="unsupported scanner URL options"):
+        make_scanner("clamd://127.0.0.1?max_bytes=lots")
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from tests.factories import make_application, make_organization, make_round
 pytestmark = pytest.mark.postgres
 
 Call = Callable[[httpx.Client], httpx.Response]
-LEAD = 2.5  # seconds from the start of the deadline race to the deadline plus grace
-STEP = 0.4  # seconds between its submissions
+LEAD = 4.0  # seconds from the start of the deadline race to the deadline plus grace
+STEP = 0.6  # seconds between its submissions (generous: CI machines are shared and slow)
 
 
 @pytest.fixture
@@ -182,11 +182,16 @@ def test_submissions_racing_the_deadline_are_whole_or_refused(app: FastAPI, live
     finally:
         session.close()
     close_at = round.submissions_close_at
-    # From here the server clock flows: it reaches close_at LEAD seconds after the race starts.
-    start = time.monotonic()
-    offset = (close_at - timedelta(seconds=LEAD)) - datetime.now(UTC)
-    app.state.clock = lambda: datetime.now(UTC) + offset
-    tokens = [headers_for(app, a.user) for a in applicants]
+
+    def flow_from_now() -> float:
+        """Let the server clock flow so it reaches close_at LEAD seconds from now."""
+        offset = (close_at - timedelta(seconds=LEAD)) - datetime.now(UTC)
+        app.state.clock = lambda: datetime.now(UTC) + offset
+        return time.monotonic()
+
+    flow_from_now()
+    tokens = [headers_for(app, a.user) for a in applicants]  # valid at the shifted clock
+    start = flow_from_now()  # minting took time: restart the countdown after it
 
     def submit_at(delay: float, bid: Application, headers: dict[str, str]) -> Call:
         def call(client: httpx.Client) -> httpx.Response:
