@@ -151,12 +151,16 @@ class Round:
         self.clock.now = T0 + timedelta(hours=2)
         _ok(self.client.post(f"/api/v1/rounds/{self.rid}/start-review", headers=self.admin))
 
-    def panel(self) -> None:
+    def panel(self, max_assignments: int = 3) -> None:
         for user_id, _ in self.reviewers:
             _ok(
                 self.client.post(
                     f"/api/v1/rounds/{self.rid}/reviewers",
-                    json={"user_id": user_id, "max_assignments": 3, "expertise": ["llm"]},
+                    json={
+                        "user_id": user_id,
+                        "max_assignments": max_assignments,
+                        "expertise": ["llm"],
+                    },
                     headers=self.admin,
                 ),
                 201,
@@ -383,7 +387,9 @@ def test_manual_assignment_refuses_conflicts_and_recusal_refills(
 ) -> None:
     c = competition
     c.start_review()
-    c.panel()
+    # Room to refill: with caps of 3, which assignment is recused decides whether the one
+    # unconflicted reviewer left for it is already full (a correct 422, not what this tests).
+    c.panel(max_assignments=4)
     conflicted_id, _ = c.reviewers[3]
     refused = client.post(
         f"/api/v1/rounds/{c.rid}/assignments",
