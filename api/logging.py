@@ -80,9 +80,22 @@ class RequestContextMiddleware:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
-            except Exception:
-                log.exception(
-                    "unhandled_exception", method=scope.get("method"), path=scope.get("path")
+            except Exception as exc:
+                # The type and the place only: messages and tracebacks can carry secrets
+                # (a DSN's password, a token) and never go to the log.
+                frame = exc.__traceback__
+                while frame is not None and frame.tb_next is not None:
+                    frame = frame.tb_next
+                log.error(
+                    "unhandled_exception",
+                    method=scope.get("method"),
+                    path=scope.get("path"),
+                    error_type=type(exc).__name__,
+                    where=(
+                        f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
+                        if frame is not None
+                        else None
+                    ),
                 )
                 if not status_holder["started"]:
                     await send_with_id(

@@ -47,7 +47,7 @@ def _require_status(round_: Round, *allowed: RoundStatus, action: str) -> None:
     if round_.status not in allowed:
         names = " or ".join(s.value for s in allowed)
         raise Conflict(
-            f"{action} needs the round in {names}; it is {round_.status.value}",
+            f"{action} needs the round in {names}; it is {round_.status}",
             type="invalid-round-status",
         )
 

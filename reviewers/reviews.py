@@ -43,7 +43,7 @@ def _writable_round(session: Session, assignment: Assignment, now: datetime) -> 
     assert round_ is not None  # a foreign key
     if round_.status != RoundStatus.review:
         raise Conflict(
-            f"reviews are written while the round is in review; it is {round_.status.value}",
+            f"reviews are written while the round is in review; it is {round_.status}",
             type="round-not-in-review",
         )
     if now > round_.review_deadline:
