@@ -1,0 +1,419 @@
+"""The authorization matrix: every route of the app, for each of eight principals, against one
+shared scenario (``tests.security.scenario``: a round in review with organizations, two bids,
+a document, assignments, a conflict and a submitted review).
+
+``MATRIX`` below declares, once per route, what each principal gets: ``401``, ``403``, ``404``
+or ``OK`` (a 2xx, or a business refusal such as 409/412/422/428 that only a caller who passed
+every authorization check can reach). The routes are read from the app itself, so a route that
+is added without a row here fails ``test_every_route_is_in_the_matrix``.
+
+Every principal's token holds every scope: scopes are covered route by route in
+``tests/api/test_oauth_route_guards.py``; here only roles and ownership may refuse. Each route
+acts on one object of the scenario (``PATH_VALUES``, overridden per row), and a few rows change
+it for good (withdraw, recuse, remove an assignment, close): they run last, each principal's
+refusal before the one allowed call.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.security.scenario import (
+    CSV,
+    T0,
+    Principal,
+    Scenario,
+    build_scenario,
+    organization_body,
+    review_body,
+    round_body,
+)
+
+OK = "OK"
+BUSINESS = frozenset({409, 412, 422, 428})
+"""Refusals that come after authorization: state, preconditions, validation."""
+PROBLEM = "application/problem+json"
+P = Principal
+Expect = int | str
+Body = Callable[[Scenario], Any]
+
+
+def row(tokens: Expect, *, anonymous: Expect = 401, **cells: Expect) -> dict[Principal, Expect]:
+    """Every principal with a token gets ``tokens`` unless named in ``cells``."""
+    expected: dict[Principal, Expect] = dict.fromkeys(Principal, tokens)
+    expected[P.anonymous] = anonymous
+    for name, value in cells.items():
+        expected[Principal(name)] = value
+    return expected
+
+
+ADMIN_ONLY = row(403, admin=OK)
+ANY_TOKEN = row(OK)
+PUBLIC = row(OK, anonymous=OK)
+# The main bid: its participants and (in review) its assigned reviewer read it; an admin reads
+# it once the deadline has passed; anyone else may not learn that it exists.
+READ_BID = row(404, applicant=OK, member_owner=OK, assigned_reviewer=OK, admin=OK)
+# Changes to the bid are the lead organization's; a member organization's owner sees it (403),
+# an admin sees it but may not change it (403).
+CHANGE_BID = row(404, applicant=OK, member_owner=403, admin=403)
+# Documents change by any participant; an admin or the assigned reviewer, who may read
+# them, is refused (403); anyone else gets 404.
+CHANGE_DOCUMENTS = row(404, applicant=OK, member_owner=OK, assigned_reviewer=403, admin=403)
+# The assigned reviewer's own assignment: an admin may read it but not act as the reviewer.
+OWN_ASSIGNMENT = row(404, assigned_reviewer=OK, admin=403)
+
+
+@dataclass(frozen=True)
+class Case:
+    expect: dict[Principal, Expect]
+    json: Body | None = None
+    upload: bool = False
+    params: dict[str, str] = field(default_factory=dict)
+    """Path parameters that name another object of the scenario than ``PATH_VALUES``."""
+    if_match: bool = False
+    last: bool = False
+    """The allowed call changes the scenario for good: run after every other row."""
+
+
+def _fresh_round(s: Scenario) -> dict[str, Any]:
+    body = round_body("Stage 2")
+    body["opens_at"] = (T0 + timedelta(days=30)).isoformat()
+    body["submission_deadline"] = (T0 + timedelta(days=40)).isoformat()
+    body["review_deadline"] = (T0 + timedelta(days=50)).isoformat()
+    return body
+
+
+MATRIX: dict[str, Case] = {
+    # --- health, discovery, docs: no authentication at all
+    "GET /healthz": Case(PUBLIC),
+    "GET /readyz": Case(PUBLIC),
+    "GET /openapi.json": Case(PUBLIC),
+    "GET /docs": Case(PUBLIC),
+    "GET /docs/oauth2-redirect": Case(PUBLIC),
+    "GET /redoc": Case(PUBLIC),
+    "GET /.well-known/oauth-authorization-server": Case(PUBLIC),
+    "GET /.well-known/openid-configuration": Case(PUBLIC),
+    "GET /oauth/jwks": Case(PUBLIC),
+    # --- the authorization server authenticates clients, never by a bearer token
+    "POST /oauth/token": Case(row(401, anonymous=401)),
+    "POST /oauth/revoke": Case(row(401, anonymous=401)),
+    "POST /oauth/introspect": Case(row(401, anonymous=401)),
+    "GET /oauth/authorize": Case(row(400, anonymous=400)),
+    "POST /oauth/authorize": Case(row(400, anonymous=400)),
+    # --- identity
+    "GET /api/v1/me": Case(ANY_TOKEN),
+    "POST /api/v1/users": Case(
+        ADMIN_ONLY,
+        json=lambda s: {"email": f"new-{uuid.uuid4().hex[:8]}@example.org", "name": "New"},
+    ),
+    # A client for the applicant: the applicant themself or an admin.
+    "POST /api/v1/oauth-clients": Case(
+        row(403, applicant=OK, admin=OK),
+        json=lambda s: {
+            "name": "matrix",
+            "scopes": ["applications:read"],
+            "user_id": s.user_id(P.applicant),
+        },
+    ),
+    # --- organizations
+    "POST /api/v1/organizations": Case(
+        row(OK, assigned_reviewer=403, unassigned_reviewer=403, conflicted_reviewer=403),
+        json=lambda s: organization_body(f"Org {uuid.uuid4().hex[:6]}"),
+    ),
+    "GET /api/v1/organizations": Case(ANY_TOKEN),
+    "GET /api/v1/organizations/{organization_id}": Case(row(404, applicant=OK, admin=OK)),
+    "POST /api/v1/organizations/{organization_id}/members": Case(
+        row(404, applicant=OK, admin=403),
+        json=lambda s: {"user_id": str(s.spare_user.id), "role": "member"},
+    ),
+    # --- programs and rounds
+    "POST /api/v1/programs": Case(
+        ADMIN_ONLY, json=lambda s: {"name": "Another", "description": "program"}
+    ),
+    "GET /api/v1/programs": Case(ADMIN_ONLY),
+    "GET /api/v1/programs/{program_id}": Case(ADMIN_ONLY),
+    "POST /api/v1/programs/{program_id}/rounds": Case(ADMIN_ONLY, json=_fresh_round),
+    "GET /api/v1/programs/{program_id}/rounds": Case(ADMIN_ONLY),
+    "GET /api/v1/rounds/{round_id}": Case(ADMIN_ONLY),
+    "PATCH /api/v1/rounds/{round_id}": Case(
+        ADMIN_ONLY,
+        json=lambda s: {"review_deadline": (T0 + timedelta(days=11)).isoformat()},
+        if_match=True,
+    ),
+    "POST /api/v1/rounds/{round_id}/open": Case(ADMIN_ONLY),
+    "POST /api/v1/rounds/{round_id}/start-review": Case(ADMIN_ONLY),
+    # --- applications
+    "POST /api/v1/rounds/{round_id}/applications": Case(
+        row(403, applicant=OK),
+        json=lambda s: {"title": "Another bid", "lead_organization_id": s.lead_org},
+    ),
+    "GET /api/v1/applications": Case(ANY_TOKEN),
+    "GET /api/v1/applications/{application_id}": Case(READ_BID),
+    "PATCH /api/v1/applications/{application_id}": Case(
+        CHANGE_BID, json=lambda s: {"title": "Renamed"}, if_match=True
+    ),
+    # Only an owner of the member organization confirms its participation.
+    "POST /api/v1/applications/{application_id}/members/{organization_id}/confirm": Case(
+        row(404, applicant=403, member_owner=OK, admin=403),
+        params={"organization_id": "member_org"},
+    ),
+    "POST /api/v1/applications/{application_id}/submit": Case(CHANGE_BID),
+    "POST /api/v1/applications/{application_id}/reopen": Case(CHANGE_BID),
+    "POST /api/v1/applications/{application_id}/withdraw": Case(CHANGE_BID, last=True),
+    # --- documents
+    "POST /api/v1/applications/{application_id}/documents": Case(CHANGE_DOCUMENTS, upload=True),
+    "GET /api/v1/applications/{application_id}/documents": Case(READ_BID),
+    "GET /api/v1/documents/{document_id}": Case(READ_BID),
+    "GET /api/v1/documents/{document_id}/content": Case(READ_BID),
+    "DELETE /api/v1/documents/{document_id}": Case(CHANGE_DOCUMENTS),
+    # --- reviewers and conflicts
+    "POST /api/v1/rounds/{round_id}/reviewers": Case(
+        ADMIN_ONLY,
+        json=lambda s: {"user_id": str(s.spare_reviewer.id), "max_assignments": 2},
+    ),
+    "GET /api/v1/rounds/{round_id}/reviewers": Case(ADMIN_ONLY),
+    # The assigned reviewer's own profile: they or an admin; other reviewers may not learn of
+    # it (404); applicants are refused by role (403).
+    "PUT /api/v1/reviewers/{user_id}/profile": Case(
+        row(
+            403,
+            assigned_reviewer=OK,
+            unassigned_reviewer=404,
+            conflicted_reviewer=404,
+            admin=OK,
+        ),
+        json=lambda s: {"affiliations": [], "email_domains": [], "expertise": ["llm"]},
+    ),
+    "GET /api/v1/rounds/{round_id}/conflicts": Case(ADMIN_ONLY),
+    "POST /api/v1/rounds/{round_id}/conflicts": Case(
+        ADMIN_ONLY,
+        json=lambda s: {
+            "reviewer_id": s.user_id(P.conflicted_reviewer),
+            "application_id": s.application,
+            "reason": "advised the consortium",
+        },
+    ),
+    # --- assignments
+    "POST /api/v1/rounds/{round_id}/assignments/auto": Case(
+        ADMIN_ONLY, json=lambda s: {"dry_run": True}
+    ),
+    "GET /api/v1/rounds/{round_id}/assignments": Case(ADMIN_ONLY),
+    "POST /api/v1/rounds/{round_id}/assignments": Case(
+        ADMIN_ONLY,
+        json=lambda s: {
+            "application_id": s.application,
+            "reviewer_id": s.user_id(P.conflicted_reviewer),
+        },
+    ),
+    "GET /api/v1/me/assignments": Case(
+        row(403, assigned_reviewer=OK, unassigned_reviewer=OK, conflicted_reviewer=OK)
+    ),
+    "POST /api/v1/assignments/{assignment_id}/recuse": Case(
+        OWN_ASSIGNMENT,
+        json=lambda s: {"reason": "I advised this consortium"},
+        params={"assignment_id": "recusable_assignment"},
+        last=True,
+    ),
+    "DELETE /api/v1/assignments/{assignment_id}": Case(
+        ADMIN_ONLY, params={"assignment_id": "removable_assignment"}, last=True
+    ),
+    # --- reviews
+    "PUT /api/v1/assignments/{assignment_id}/review": Case(
+        OWN_ASSIGNMENT, json=lambda s: review_body()
+    ),
+    "GET /api/v1/assignments/{assignment_id}/review": Case(
+        row(404, assigned_reviewer=OK, admin=OK)
+    ),
+    "POST /api/v1/assignments/{assignment_id}/review/submit": Case(OWN_ASSIGNMENT),
+    # --- closing and results (the round is in review: results are not published)
+    "GET /api/v1/rounds/{round_id}/shortlist/preview": Case(ADMIN_ONLY),
+    "POST /api/v1/rounds/{round_id}/publish": Case(ADMIN_ONLY),
+    "GET /api/v1/rounds/{round_id}/results": Case(ADMIN_ONLY),
+    "GET /api/v1/rounds/{round_id}/results.csv": Case(ADMIN_ONLY),
+    "POST /api/v1/rounds/{round_id}/close": Case(
+        ADMIN_ONLY, json=lambda s: {"allow_missing_reviews": True}, last=True
+    ),
+    # --- audit
+    "GET /api/v1/audit": Case(ADMIN_ONLY),
+    "GET /api/v1/audit/verify": Case(ADMIN_ONLY),
+}
+
+PATH_VALUES = {
+    "organization_id": "lead_org",
+    "program_id": "program_id",
+    "round_id": "round_id",
+    "application_id": "application",
+    "document_id": "document",
+    "assignment_id": "assignment",
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """Every (method, path) the app answers, however its routers are nested (HEAD aside)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+
+        routes: Iterable[Any] = iter_route_contexts(app.routes)
+    except ImportError:  # FastAPI before routers were kept nested
+        routes = app.routes
+    for route in routes:
+        path = getattr(route, "path", None)
+        for method in sorted(getattr(route, "methods", None) or ()):
+            if path is not None and method != "HEAD":
+                yield method, path
+
+
+def key(method: str, path: str) -> str:
+    return f"{method} {path}"
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = {key(m, p) for m, p in app_routes(app)}
+    assert len(routes) > 60, routes
+    assert not routes - MATRIX.keys(), f"routes without a row in MATRIX: {routes - MATRIX.keys()}"
+    assert not MATRIX.keys() - routes, f"rows for routes that are gone: {MATRIX.keys() - routes}"
+    documented = {
+        key(method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+    }
+    assert {r for r in routes if r.split(" ")[1].startswith("/api/")} <= documented
+
+
+@dataclass
+class Outcome:
+    route: str
+    principal: Principal
+    expected: Expect
+    status: int
+    detail: str
+
+
+def _url(s: Scenario, path: str, case: Case) -> str:
+    names = {**PATH_VALUES, **case.params}
+    url = path
+    for name in (part.split("}")[0] for part in path.split("{")[1:]):
+        value = s.user_id(P.assigned_reviewer) if name == "user_id" else getattr(s, names[name])
+        url = url.replace("{" + name + "}", value)
+    return url
+
+
+def _call(s: Scenario, route: str, case: Case, principal: Principal) -> Any:
+    method, path = route.split(" ", 1)
+    headers = s.headers(principal)
+    if case.if_match:
+        headers["If-Match"] = "*"
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.json is not None:
+        kwargs["json"] = case.json(s)
+    if case.upload:
+        kwargs["data"] = {"kind": "budget"}
+        kwargs["files"] = {"file": ("budget.csv", CSV, "text/csv")}
+    if route == "POST /oauth/token":
+        kwargs["data"] = {"grant_type": "client_credentials"}
+    elif route in ("POST /oauth/revoke", "POST /oauth/introspect"):
+        kwargs["data"] = {"token": s.headers(P.admin)["Authorization"].split(" ", 1)[1]}
+    return s.client.request(method, _url(s, path, case), **kwargs)
+
+
+def _check(
+    route: str, principal: Principal, expected: Expect, response: Any, declared: set[str] | None
+) -> Outcome | None:
+    status = response.status_code
+    problems = []
+    if expected == OK:
+        if not (200 <= status < 300 or status in BUSINESS):
+            problems.append("not allowed")
+    elif status != expected:
+        problems.append("wrong status")
+    api = route.split(" ")[1].startswith("/api/")
+    challenge = response.headers.get("www-authenticate", "")
+    if api and status == 401 and not challenge.startswith("Bearer"):
+        problems.append("401 without a Bearer challenge")
+    if api and status >= 400 and response.headers.get("content-type") != PROBLEM:
+        problems.append("not problem+json")
+    if declared is not None and str(status) not in declared:
+        problems.append(f"{status} is not documented (documented: {sorted(declared)})")
+    if status >= 500:
+        problems.append("server error")
+    if not problems:
+        return None
+    return Outcome(route, principal, expected, status, "; ".join(problems) + f": {response.text}")
+
+
+def _order(case: Case) -> list[Principal]:
+    """Refusals first, so that the allowed call (which may change things) comes last."""
+    return sorted(Principal, key=lambda p: case.expect[p] == OK)
+
+
+@pytest.fixture
+def scenario(app: FastAPI, client: TestClient) -> Scenario:
+    return build_scenario(app, client)
+
+
+def test_authorization_matrix(app: FastAPI, scenario: Scenario) -> None:
+    paths = app.openapi()["paths"]
+    routes = {key(m, p) for m, p in app_routes(app)}
+    rows = [r for r in MATRIX if r in routes and not MATRIX[r].last]
+    rows += [r for r in MATRIX if r in routes and MATRIX[r].last]
+    wrong: list[Outcome] = []
+    calls = 0
+    for route in rows:
+        case = MATRIX[route]
+        method, path = route.split(" ", 1)
+        operation = paths.get(path, {}).get(method.lower())
+        declared = set(operation["responses"]) if operation else None
+        for principal in _order(case):
+            response = _call(scenario, route, case, principal)
+            calls += 1
+            outcome = _check(route, principal, case.expect[principal], response, declared)
+            if outcome is not None:
+                wrong.append(outcome)
+    assert calls == len(rows) * len(Principal)
+    assert not wrong, "\n".join(
+        f"{o.route} as {o.principal}: expected {o.expected}, got {o.status} ({o.detail[:300]})"
+        for o in wrong
+    )
+
+
+def test_every_allowed_call_on_a_closed_then_published_round_answers_without_error(
+    app: FastAPI, scenario: Scenario
+) -> None:
+    """The matrix's allowed calls again, once the round is closed and again once published:
+    refusals are documented 4xx problems (a round that is over is a 409), never a 500."""
+    s = scenario
+    paths = app.openapi()["paths"]
+    admin = s.headers(P.admin)
+    close = s.client.post(
+        f"/api/v1/rounds/{s.round_id}/close", json={"allow_missing_reviews": True}, headers=admin
+    )
+    assert close.status_code == 200, close.text
+    wrong: list[str] = []
+    for phase in ("closed", "published"):
+        if phase == "published":
+            # The closed phase's own publish row may have published it already.
+            s.client.post(f"/api/v1/rounds/{s.round_id}/publish", headers=admin)
+            state = s.client.get(f"/api/v1/rounds/{s.round_id}", headers=admin).json()
+            assert state["status"] == "published", state
+        for route, case in MATRIX.items():
+            method, path = route.split(" ", 1)
+            if not path.startswith("/api/") or case.last:
+                continue
+            declared = set(paths[path][method.lower()]["responses"])
+            for principal in (p for p in Principal if case.expect[p] == OK):
+                response = _call(s, route, case, principal)
+                status = response.status_code
+                if status >= 500 or str(status) not in declared:
+                    wrong.append(f"{phase}: {route} as {principal}: {status} {response.text[:200]}")
+        results = s.client.get(f"/api/v1/rounds/{s.round_id}/results", headers=admin)
+        assert results.status_code == 200, results.text
+    own = s.client.get(f"/api/v1/rounds/{s.round_id}/results", headers=s.headers(P.applicant))
+    assert own.status_code == 200, own.text
+    assert [r["application_id"] for r in own.json()["ranking"]] == [s.application]
+    assert not wrong, "\n".join(wrong)
