@@ -1,11 +1,16 @@
-"""Rate limits per client: fixed windows counted in memory (one process, the embedded default)
-or in Redis (``SHORTLIST_REDIS_URL``), so that N processes share one budget."""
+"""Rate limits per client with GCRA (the generic cell rate algorithm, a token bucket kept as one
+timestamp per key): ``limit`` requests may arrive at once, then one every ``window / limit``
+seconds. Unlike fixed windows, a burst cannot slip through because it straddles a window's
+edge, and a refusal says exactly when the next request will be accepted.
+
+Counted in memory (one process, the embedded default) or in Redis (``SHORTLIST_REDIS_URL``), so
+that N processes share one budget; Redis evaluates the rule atomically with its own clock."""
 
 import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,29 +33,50 @@ class RateLimited(DomainError):
 
 class RateLimiter(Protocol):
     def hit(self, key: str, *, limit: int, window: int) -> int:
-        """Count one request; 0 when allowed, else the seconds until the window resets."""
+        """Count one request; 0 when allowed, else the whole seconds until one will be."""
+
+
+def _gcra(tat: float, now: float, *, limit: int, window: float) -> tuple[float | None, float]:
+    """One GCRA step: (the new theoretical arrival time, or None when refused; seconds to wait)."""
+    new_tat = max(tat, now) + window / limit
+    wait = new_tat - window - now
+    if wait > 0:
+        return None, wait
+    return new_tat, 0.0
 
 
 class MemoryRateLimiter:
     def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._tats: dict[str, float] = {}
 
     def hit(self, key: str, *, limit: int, window: int) -> int:
         now = self._clock()
-        slot = int(now // window)
         with self._lock:
-            if len(self._windows) > 100_000:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == slot}
-            current_slot, count = self._windows.get(key, (slot, 0))
-            if current_slot != slot:
-                count = 0
-            count += 1
-            self._windows[key] = (slot, count)
-        if count <= limit:
-            return 0
-        return max(1, math.ceil((slot + 1) * window - now))
+            if len(self._tats) > 100_000:
+                # Keys whose bucket has refilled carry no information.
+                self._tats = {k: tat for k, tat in self._tats.items() if tat > now}
+            new_tat, wait = _gcra(self._tats.get(key, now), now, limit=limit, window=window)
+            if new_tat is not None:
+                self._tats[key] = new_tat
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+
+# KEYS[1]: the key; ARGV: limit, window in ms. Returns the ms to wait (0: allowed).
+_GCRA_SCRIPT = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + window / limit
+local wait = new_tat - window - now
+if wait > 0 then return math.ceil(wait) end
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1)
+return 0
+"""
 
 
 class RedisRateLimiter:
@@ -58,24 +84,17 @@ class RedisRateLimiter:
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._script: Any = self._redis.register_script(_GCRA_SCRIPT)
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
 
     def hit(self, key: str, *, limit: int, window: int) -> int:
-        now = time.time()
-        slot = int(now // window)
-        name = f"shortlist:rl:{key}:{slot}"
         try:
-            pipe = self._redis.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, window + 1)
-            count = int(pipe.execute()[0])
+            wait_ms = int(self._script(keys=[f"shortlist:rl:{key}"], args=[limit, window * 1000]))
         except self._errors:
             # A limiter outage must not take the service down: fail open, loudly.
             log.warning("rate_limiter_unavailable", key=key)
             return 0
-        if count <= limit:
-            return 0
-        return max(1, math.ceil((slot + 1) * window - now))
+        return max(1, math.ceil(wait_ms / 1000)) if wait_ms > 0 else 0
 
 
 def make_rate_limiter(redis_url: str | None) -> RateLimiter:
