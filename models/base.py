@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
@@ -43,10 +43,29 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def contains_nul(value: Any) -> bool:
+    """Whether a value holds a NUL character anywhere (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 class InputModel(SQLModel):
-    """Base of every request body: unknown or read-only fields are refused (422), never ignored."""
+    """Base of every request body: unknown or read-only fields are refused (422), never ignored;
+    so is text with a NUL character, which no database column could keep."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 def new_id() -> uuid.UUID:
