@@ -6,6 +6,7 @@ allow-list (never ``none``; never HMAC), ``typ: at+jwt``, and checks iss/aud/exp
 """
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
+import sqlalchemy as sa
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials
 from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
@@ -21,17 +23,24 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import WRITE_METHODS, NowDep, SessionDep
+from api.db import LoopReader, open_session
+from api.deps import WRITE_METHODS
 from api.ratelimit import enforce
 from api.settings import Settings
 from models.errors import DomainError, NotFound
-from models.identity import Actor, Role, Scope, User
+from models.identity import Actor, RevokedToken, Role, Scope, User
 from submissions.accounts import provision_external_user
 
 LEEWAY_SECONDS = 30
+VERIFIED_CACHE_SECONDS = 60.0
+"""The longest a verified signature is trusted without checking it again (it is checked again
+sooner whenever the issuer's key set is reloaded)."""
+VERIFIED_CACHE_SIZE = 10_000
 ASYMMETRIC_ALGS = frozenset(
     {
         "RS256",
@@ -90,6 +99,10 @@ class KeyProvider(Protocol):
     def public_key(self, kid: str) -> Key | None:
         """The issuer's key with this kid, refetched (rate-limited) when unknown."""
 
+    def cached_key(self, kid: str) -> Key | None:
+        """The key with this kid if the provider's cached key set is fresh, without loading
+        anything (``None``: unknown, or the set needs loading)."""
+
 
 @dataclass(frozen=True)
 class TrustedIssuer:
@@ -113,12 +126,63 @@ class VerifiedToken:
     claims: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    at: float
+    token: VerifiedToken
+    kid: str
+    key: Key
+
+
 class TokenVerifier:
+    """Verifies access tokens. A token whose signature verified is remembered (``recall``), so
+    a client's next requests skip parsing and the signature check, for as long as the issuer's
+    cached key set still holds the very key that verified it (at most
+    ``VERIFIED_CACHE_SECONDS``); the claims (exp, nbf, iss, aud) are checked again on every use."""
+
     def __init__(self, issuers: list[TrustedIssuer], *, now: Callable[[], float] = time.time):
         self._issuers = {i.issuer: i for i in issuers}
         self._now = now
+        self._verified: dict[str, _Verified] = {}
+        self._lock = threading.Lock()
+
+    def recall(self, token: str) -> VerifiedToken | None:
+        """The token as verified before, with its claims checked against now (401 once
+        expired); ``None`` when it must be verified in full (``verify``), which may load keys."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        fresh = time.monotonic() - found.at <= VERIFIED_CACHE_SECONDS
+        if not fresh or found.token.issuer.keys.cached_key(found.kid) is not found.key:
+            with self._lock:
+                self._verified.pop(token, None)
+            return None
+        self._validate_claims(found.token.issuer, found.token.claims)
+        return found.token
 
     def verify(self, token: str) -> VerifiedToken:
+        verified, kid, key = self._verify(token)
+        with self._lock:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                # Forget the oldest entry (dicts keep insertion order).
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = _Verified(time.monotonic(), verified, kid, key)
+        return verified
+
+    def _validate_claims(self, trusted: TrustedIssuer, claims: Mapping[str, Any]) -> None:
+        try:
+            JWTClaimsRegistry(
+                now=int(self._now()),
+                leeway=LEEWAY_SECONDS,
+                iss={"essential": True, "value": trusted.issuer},
+                aud={"essential": True, "value": trusted.audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(dict(claims))
+        except JoseError as exc:
+            raise AuthError(f"the token is not valid: {exc.description or exc.error}") from exc
+
+    def _verify(self, token: str) -> tuple[VerifiedToken, str, Key]:
         try:
             compact = jws.extract_compact(token.encode("ascii"))
         except (JoseError, ValueError, UnicodeError) as exc:
@@ -150,18 +214,11 @@ class TokenVerifier:
             raise AuthError("the token's algorithm does not match its key")
         try:
             decoded = jwt.decode(token, key, algorithms=[alg])
-            JWTClaimsRegistry(
-                now=int(self._now()),
-                leeway=LEEWAY_SECONDS,
-                iss={"essential": True, "value": trusted.issuer},
-                aud={"essential": True, "value": trusted.audience},
-                exp={"essential": True},
-                sub={"essential": True},
-            ).validate(decoded.claims)
         except JoseError as exc:
             raise AuthError(f"the token is not valid: {exc.description or exc.error}") from exc
+        self._validate_claims(trusted, decoded.claims)
         claims = decoded.claims
-        return VerifiedToken(
+        verified = VerifiedToken(
             issuer=trusted,
             subject=str(claims["sub"]),
             client_id=str(claims.get("client_id") or claims.get("azp") or ""),
@@ -170,6 +227,7 @@ class TokenVerifier:
             expires_at=int(claims["exp"]),
             claims=claims,
         )
+        return verified, str(kid), key
 
 
 def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
@@ -225,10 +283,44 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def resolve_actor(*, session: Session, verified: VerifiedToken, now: datetime) -> Actor:
-    """Map a verified token to a person: built-in subjects are user ids; external ones are
-    looked up by (issuer, subject)."""
-    if not verified.issuer.builtin:
+_USER = User.__table__.c  # type: ignore[attr-defined]
+_REVOKED = RevokedToken.__table__.c  # type: ignore[attr-defined]
+_TOKEN_USER = sa.select(
+    _USER.roles,
+    _USER.is_active,
+    sa.exists().where(_REVOKED.jti == sa.bindparam("jti")).label("revoked"),
+).where(_USER.id == sa.bindparam("user_id"))
+"""The built-in token's user and whether the token is revoked, in one statement."""
+
+
+def builtin_actor(*, connection: sa.Connection, verified: VerifiedToken) -> Actor:
+    """The person behind a built-in token (its subject is a user id): 401 when the token is
+    revoked or the user is gone or deactivated."""
+    try:
+        user_id = uuid.UUID(verified.subject)
+    except ValueError as exc:
+        raise AuthError("the token's subject is not a user") from exc
+    row = connection.execute(_TOKEN_USER, {"user_id": user_id, "jti": verified.jti}).first()
+    if row is not None and verified.jti and row.revoked:
+        raise AuthError("the token has been revoked")
+    if row is None or not row.is_active:
+        raise AuthError("the token's user no longer exists")
+    return Actor(
+        user_id=user_id,
+        roles=frozenset(row.roles),
+        scopes=verified.scopes,
+        client_id=verified.client_id,
+        token_id=verified.jti,
+    )
+
+
+def external_actor(*, engine: Engine, verified: VerifiedToken, now: datetime) -> Actor:
+    """The person behind an external issuer's token, looked up by (issuer, subject) and
+    provisioned or updated from its claims (in a transaction of its own)."""
+    session = open_session(engine)
+    try:
+        if verified.jti and session.get(RevokedToken, verified.jti) is not None:
+            raise AuthError("the token has been revoked")
         user = _external_user(session=session, verified=verified, now=now)
         return Actor(
             user_id=user.id,
@@ -237,20 +329,8 @@ def resolve_actor(*, session: Session, verified: VerifiedToken, now: datetime) -
             client_id=verified.client_id,
             token_id=verified.jti,
         )
-    try:
-        user_id = uuid.UUID(verified.subject)
-    except ValueError as exc:
-        raise AuthError("the token's subject is not a user") from exc
-    stored = session.get(User, user_id)
-    if stored is None or not stored.is_active:
-        raise AuthError("the token's user no longer exists")
-    return Actor(
-        user_id=stored.id,
-        roles=frozenset(stored.roles),
-        scopes=verified.scopes,
-        client_id=verified.client_id,
-        token_id=verified.jti,
-    )
+    finally:
+        session.close()
 
 
 def _external_user(*, session: Session, verified: VerifiedToken, now: datetime) -> User:
@@ -301,29 +381,43 @@ def _mapped_roles(verified: VerifiedToken) -> list[Role] | None:
     return sorted(roles)
 
 
-def current_actor(
+async def current_actor(
     request: Request,
-    session: SessionDep,
-    now: NowDep,
     security_scopes: SecurityScopes,
     _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
 ) -> Actor:
-    """Authenticate the bearer token, then require every scope the route declares."""
-    verifier: TokenVerifier = request.app.state.token_verifier
-    verified = verifier.verify(_bearer(request))
-    revoked = getattr(request.app.state, "is_revoked", None)
-    if revoked is not None and verified.jti and revoked(session, verified.jti):
-        raise AuthError("the token has been revoked")
-    actor = resolve_actor(session=session, verified=verified, now=now)
+    """Authenticate the bearer token, then require every scope the route declares.
+
+    Runs on the event loop: a token seen in the last minute is recalled without a signature
+    check, and a built-in token's user and revocation are one indexed read (``LoopReader``).
+    Only what may wait on something slower takes a worker thread: a first sight of a token
+    (the key set may need loading), an external issuer's user (provisioning writes), and the
+    write rate limit (which may be Redis)."""
+    state = request.app.state
+    verifier: TokenVerifier = state.token_verifier
+    token = _bearer(request)
+    verified = verifier.recall(token)
+    if verified is None:
+        verified = await run_in_threadpool(verifier.verify, token)
+    known: VerifiedToken = verified
+    if known.issuer.builtin:
+        reader: LoopReader = state.reader
+        actor = reader.read(lambda c: builtin_actor(connection=c, verified=known))
+    else:
+        actor = await run_in_threadpool(
+            lambda: external_actor(engine=state.engine, verified=known, now=state.clock())
+        )
     for scope in security_scopes.scopes:
         if scope not in actor.scopes:
             raise InsufficientScope(scope)
     if request.method in WRITE_METHODS:
-        settings: Settings = request.app.state.settings
-        enforce(
-            request.app.state.rate_limiter,
-            f"write:{actor.client_id or actor.user_id}",
-            limit=settings.rate_limit_writes_per_minute,
+        settings: Settings = state.settings
+        await run_in_threadpool(
+            lambda: enforce(
+                state.rate_limiter,
+                f"write:{actor.client_id or actor.user_id}",
+                limit=settings.rate_limit_writes_per_minute,
+            )
         )
     request.state.actor = actor
     return actor

@@ -1,14 +1,16 @@
 """The database engine and sessions: one engine per app, one session and one commit per request."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
+
+T = TypeVar("T")
 
 IMMEDIATE = {"sqlite_begin": "BEGIN IMMEDIATE"}
 """Execution options for a session that will write: on SQLite it takes the write lock up front,
@@ -59,6 +61,59 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     lock as it begins (SQLite ``BEGIN IMMEDIATE``), so writers queue instead of failing."""
     bind = engine.execution_options(**IMMEDIATE) if write else engine
     return Session(bind, expire_on_commit=False, autoflush=True)
+
+
+class LoopReader:
+    """Short reads that run on the event loop itself, without a threadpool hop.
+
+    Handing a request's work to a worker thread and back costs more CPU than an indexed point
+    read on SQLite or a loopback PostgreSQL round trip, so the hottest read paths (the token's
+    user, one application) run here, synchronously. The rules that make this safe: the work is
+    a few statements on primary keys or indexes, the connection is used only by the loop's
+    thread and is returned before anything awaits, so one pooled connection per process is
+    always free (a checkout never waits); it is autocommit, so it never holds a snapshot or a
+    lock between reads; on SQLite it is ``query_only``, so it cannot write."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 15000) -> None:
+        parsed = sa.make_url(url)
+        common: dict[str, Any] = {
+            "isolation_level": "AUTOCOMMIT",
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 5,
+            "pool_reset_on_return": None,
+        }
+        if parsed.get_backend_name() == "sqlite":
+            self.engine = sa.create_engine(
+                parsed,
+                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                **common,
+            )
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                cursor.execute("PRAGMA query_only=ON")
+                cursor.close()
+
+        else:
+            self.engine = sa.create_engine(parsed, **common)
+
+    def read(self, work: Callable[[sa.Connection], T]) -> T:
+        """``work(connection)``, retried once on a fresh connection when the pooled one turns
+        out to be dead (a database restart)."""
+        try:
+            with self.engine.connect() as connection:
+                return work(connection)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self.engine.connect() as connection:
+            return work(connection)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 @contextmanager

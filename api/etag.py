@@ -41,7 +41,7 @@ def parse_if_match(value: str) -> Precondition:
     return Precondition(tags=frozenset(tags))
 
 
-def if_match(
+async def if_match(
     value: Annotated[
         str | None,
         Header(alias="If-Match", description="The ETag of the version this change is based on"),

@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from models.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 
-def page_request(
+async def page_request(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1 to 100)")
     ] = DEFAULT_LIMIT,

@@ -468,7 +468,7 @@ async def blob_response(
     return StreamingResponse(chunks, status_code=206 if byte_range else 200, headers=headers)
 
 
-def get_blob_store(request: Request) -> BlobStore:
+async def get_blob_store(request: Request) -> BlobStore:
     store: BlobStore = request.app.state.blob_store
     return store
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
@@ -99,20 +100,44 @@ def create_user(
     return user
 
 
-def describe_me(*, session: Session, actor: Actor) -> MePublic:
-    user = get_user(session=session, user_id=actor.user_id)
-    rows = session.exec(
-        select(Organization, OrganizationMember)
-        .join(OrganizationMember, col(OrganizationMember.organization_id) == Organization.id)
-        .where(OrganizationMember.user_id == user.id)
-        .order_by(col(Organization.name), col(Organization.id))
-    ).all()
+_USER = User.__table__  # type: ignore[attr-defined]
+_MEMBER = OrganizationMember.__table__  # type: ignore[attr-defined]
+_ORGANIZATION = Organization.__table__  # type: ignore[attr-defined]
+_ME = (
+    sa.select(
+        _USER.c.email,
+        _USER.c.name,
+        _USER.c.roles,
+        _USER.c.is_active,
+        _ORGANIZATION.c.id.label("organization_id"),
+        _ORGANIZATION.c.name.label("organization_name"),
+        _MEMBER.c.role,
+    )
+    .select_from(_USER)
+    .outerjoin(_MEMBER, _MEMBER.c.user_id == _USER.c.id)
+    .outerjoin(_ORGANIZATION, _ORGANIZATION.c.id == _MEMBER.c.organization_id)
+    .where(_USER.c.id == sa.bindparam("user_id"))
+    .order_by(_ORGANIZATION.c.name, _ORGANIZATION.c.id)
+)
+"""The user with one row per organization they belong to (one row of nulls for none)."""
+
+
+def describe_me(*, connection: sa.Connection, actor: Actor) -> MePublic:
+    """The caller, their roles and organizations, in one statement."""
+    rows = connection.execute(_ME, {"user_id": actor.user_id}).all()
+    if not rows or not rows[0].is_active:
+        raise NotFound("no such user")
+    user = rows[0]
     return MePublic(
-        id=user.id,
+        id=actor.user_id,
         email=user.email,
         name=user.name,
         roles=sorted(user.roles),
-        organizations=[OrganizationRef(id=o.id, name=o.name, role=m.role) for o, m in rows],
+        organizations=[
+            OrganizationRef(id=row.organization_id, name=row.organization_name, role=row.role)
+            for row in rows
+            if row.organization_id is not None
+        ],
     )
 
 

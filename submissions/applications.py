@@ -9,7 +9,7 @@ the application row (and hold the round against transitions) before they check a
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,8 +33,9 @@ from models.applications import (
 from models.concurrency import Precondition
 from models.documents import Document, DocumentStatus
 from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
-from models.identity import Actor, MemberRole, Organization, Role
+from models.identity import Actor, MemberRole, Organization, OrganizationMember, Role
 from models.pagination import Page, PageRequest
+from models.reviewers import Assignment, AssignmentStatus
 from models.rounds import RequiredDocument, Round, RoundStatus
 from submissions import audit
 from submissions.canonical import rfc3339
@@ -42,13 +43,13 @@ from submissions.eligibility import ensure_eligible
 from submissions.organizations import ensure_role, membership, organization_ids_of
 from submissions.pagination import paginate
 from submissions.receipts import application_sha256, receipt_documents
-from submissions.rounds import ensure_accepting, lock_round
+from submissions.rounds import ensure_accepting, is_sealed, lock_round
 from submissions.unique import add_unique
 from submissions.visibility import (
     RESULT_STATUSES,
     REVIEW_STARTED,
     ApplicationAccess,
-    access_for,
+    access_rule,
     assigned_application_ids,
     assigned_to,
     is_participant,
@@ -114,6 +115,69 @@ def receipt_public(receipt: Receipt) -> ReceiptPublic:
     )
 
 
+def _view(
+    *,
+    actor: Actor,
+    application: Any,
+    round_status: str,
+    sealed: bool,
+    blind: bool,
+    organizations: list[ApplicationOrganizationPublic],
+    receipt: ReceiptPublic | None,
+    participant: bool,
+    assigned: bool,
+) -> ApplicationView | None:
+    """One application as the caller may see it, from plain values (``None``: not at all).
+    ``application`` is anything with the application's column attributes (a row or a model)."""
+    access = access_rule(
+        actor=actor,
+        participant=participant,
+        sealed=sealed,
+        round_status=round_status,
+        assigned=assigned and actor.has_role(Role.reviewer),
+    )
+    if access is ApplicationAccess.none:
+        return None
+    if access is ApplicationAccess.reviewer and blind:
+        organizations = []
+    status = visible_status(application.status, round_status=round_status, raw=actor.is_admin)
+    if access is ApplicationAccess.sealed:
+        return ApplicationSealed(
+            id=application.id,
+            title=application.title,
+            status=status,
+            organizations=organizations,
+        )
+    return ApplicationPublic(
+        id=application.id,
+        title=application.title,
+        status=status,
+        organizations=organizations,
+        round_id=application.round_id,
+        lead_organization_id=None
+        if blind and access is ApplicationAccess.reviewer
+        else application.lead_organization_id,
+        summary=application.summary,
+        keywords=application.keywords,
+        version=application.version,
+        created_at=application.created_at,
+        updated_at=application.updated_at,
+        submitted_at=application.submitted_at,
+        receipt=receipt,
+    )
+
+
+def _organization(part: Any, name: str) -> ApplicationOrganizationPublic:
+    return ApplicationOrganizationPublic(
+        organization_id=part.organization_id,
+        name=name,
+        role=part.role,
+        lead=part.is_lead,
+        confirmed=part.confirmed_at is not None,
+        confirmed_at=part.confirmed_at,
+    )
+
+
 def present_applications(
     *, session: Session, actor: Actor, applications: Sequence[Application], now: datetime
 ) -> list[ApplicationView]:
@@ -150,60 +214,20 @@ def present_applications(
     for application in applications:
         round = rounds[application.round_id]
         members = parts[application.id]
-        participant = any(p.organization_id in mine for p, _ in members)
-        access = access_for(
+        receipt = receipts.get(application.id)
+        view = _view(
             actor=actor,
-            participant=participant,
-            round=round,
-            now=now,
+            application=application,
+            round_status=round.status,
+            sealed=is_sealed(round, now),
+            blind=round.blind,
+            organizations=[_organization(p, o.name) for p, o in members],
+            receipt=receipt_public(receipt) if receipt is not None else None,
+            participant=any(p.organization_id in mine for p, _ in members),
             assigned=application.id in assigned,
         )
-        if access is ApplicationAccess.none:
-            continue
-        if access is ApplicationAccess.reviewer and round.blind:
-            members = []
-        organizations = [
-            ApplicationOrganizationPublic(
-                organization_id=p.organization_id,
-                name=o.name,
-                role=p.role,
-                lead=p.is_lead,
-                confirmed=p.confirmed_at is not None,
-                confirmed_at=p.confirmed_at,
-            )
-            for p, o in members
-        ]
-        status = visible_status(application.status, round_status=round.status, raw=actor.is_admin)
-        if access is ApplicationAccess.sealed:
-            views.append(
-                ApplicationSealed(
-                    id=application.id,
-                    title=application.title,
-                    status=status,
-                    organizations=organizations,
-                )
-            )
-            continue
-        receipt = receipts.get(application.id)
-        views.append(
-            ApplicationPublic(
-                id=application.id,
-                title=application.title,
-                status=status,
-                organizations=organizations,
-                round_id=application.round_id,
-                lead_organization_id=None
-                if round.blind and access is ApplicationAccess.reviewer
-                else application.lead_organization_id,
-                summary=application.summary,
-                keywords=application.keywords,
-                version=application.version,
-                created_at=application.created_at,
-                updated_at=application.updated_at,
-                submitted_at=application.submitted_at,
-                receipt=receipt_public(receipt) if receipt is not None else None,
-            )
-        )
+        if view is not None:
+            views.append(view)
     return views
 
 
@@ -216,14 +240,113 @@ def present_application(
     return views[0]
 
 
+_A = Application.__table__.c  # type: ignore[attr-defined]
+_R = Round.__table__.c  # type: ignore[attr-defined]
+_P = ApplicationOrganization.__table__.c  # type: ignore[attr-defined]
+_O = Organization.__table__.c  # type: ignore[attr-defined]
+_M = OrganizationMember.__table__.c  # type: ignore[attr-defined]
+_S = Assignment.__table__.c  # type: ignore[attr-defined]
+_RC = Receipt.__table__.c  # type: ignore[attr-defined]
+_ONE_APPLICATION = (
+    sa.select(
+        _A.id,
+        _A.title,
+        _A.status,
+        _A.round_id,
+        _A.lead_organization_id,
+        _A.summary,
+        _A.keywords,
+        _A.version,
+        _A.created_at,
+        _A.updated_at,
+        _A.submitted_at,
+        _R.status.label("round_status"),
+        _R.submission_deadline,
+        _R.grace_seconds,
+        _R.blind,
+        _P.organization_id,
+        _P.role,
+        _P.is_lead,
+        _P.confirmed_at,
+        _O.name.label("organization_name"),
+        sa.exists()
+        .where(_M.organization_id == _P.organization_id, _M.user_id == sa.bindparam("user_id"))
+        .label("mine"),
+        sa.exists()
+        .where(
+            _S.application_id == _A.id,
+            _S.reviewer_id == sa.bindparam("user_id"),
+            _S.status == AssignmentStatus.active.value,
+        )
+        .label("assigned"),
+        _RC.id.label("receipt_id"),
+        _RC.received_at,
+        _RC.application_sha256,
+        _RC.documents.label("receipt_documents"),
+        _RC.audit_hash,
+    )
+    .select_from(Application.__table__)  # type: ignore[attr-defined]
+    .join(Round.__table__, _R.id == _A.round_id)  # type: ignore[attr-defined]
+    .join(ApplicationOrganization.__table__, _P.application_id == _A.id)  # type: ignore[attr-defined]
+    .join(Organization.__table__, _O.id == _P.organization_id)  # type: ignore[attr-defined]
+    .outerjoin(
+        Receipt.__table__,  # type: ignore[attr-defined]
+        sa.and_(_RC.application_id == _A.id, _RC.voided_at.is_(None)),
+    )
+    .where(_A.id == sa.bindparam("application_id"))
+    .order_by(_P.is_lead.desc(), _O.name)
+)
+"""One application with its round, organizations (each flagged when the caller is a member)
+and valid receipt, and whether it is assigned to the caller: one row per organization."""
+
+
+def read_application(
+    *, connection: sa.Connection, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> ApplicationView:
+    """One application as the caller may see it, in one statement; 404 when they may not see
+    it at all. (``present_applications`` decides the same for a page of them.)"""
+    rows = connection.execute(
+        _ONE_APPLICATION, {"application_id": application_id, "user_id": actor.user_id}
+    ).all()
+    if not rows:
+        raise NotFound("no such application")
+    first = rows[0]
+    receipt = None
+    if first.receipt_id is not None:
+        receipt = ReceiptPublic.model_validate(
+            {
+                "receipt_id": first.receipt_id,
+                "received_at": first.received_at,
+                "application_sha256": first.application_sha256,
+                "documents": first.receipt_documents,
+                "audit_hash": first.audit_hash,
+            }
+        )
+    close_at = first.submission_deadline + timedelta(seconds=first.grace_seconds)
+    view = _view(
+        actor=actor,
+        application=first,
+        round_status=first.round_status,
+        sealed=now <= close_at,
+        blind=first.blind,
+        organizations=[_organization(row, row.organization_name) for row in rows],
+        receipt=receipt,
+        participant=any(row.mine for row in rows),
+        assigned=first.assigned,
+    )
+    if view is None:
+        raise NotFound("no such application")
+    return view
+
+
 def describe_application(
     *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
 ) -> ApplicationView:
-    """One application as the caller may see it; 404 when they may not see it at all."""
-    application = session.get(Application, application_id)
-    if application is None:
-        raise NotFound("no such application")
-    return present_application(session=session, actor=actor, application=application, now=now)
+    """``read_application`` in a session's transaction (what it has pending is flushed first)."""
+    session.flush()
+    return read_application(
+        connection=session.connection(), actor=actor, application_id=application_id, now=now
+    )
 
 
 def _status_filter(status: ApplicationStatus, *, raw: bool) -> Any:

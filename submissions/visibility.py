@@ -95,11 +95,29 @@ def access_for(
     *, actor: Actor, participant: bool, round: Round, now: datetime, assigned: bool = False
 ) -> ApplicationAccess:
     """The access rule itself (pure)."""
+    return access_rule(
+        actor=actor,
+        participant=participant,
+        sealed=is_sealed(round, now),
+        round_status=round.status,
+        assigned=assigned,
+    )
+
+
+def access_rule(
+    *,
+    actor: Actor,
+    participant: bool,
+    sealed: bool,
+    round_status: RoundStatus | str,
+    assigned: bool,
+) -> ApplicationAccess:
+    """``access_for`` on plain values: whether the round's bids are still sealed, and its status."""
     if participant:
         return ApplicationAccess.full
     if actor.is_admin:
-        return ApplicationAccess.sealed if is_sealed(round, now) else ApplicationAccess.full
-    if assigned and round.status in REVIEW_STARTED:
+        return ApplicationAccess.sealed if sealed else ApplicationAccess.full
+    if assigned and round_status in REVIEW_STARTED:
         return ApplicationAccess.reviewer
     return ApplicationAccess.none
 

@@ -154,6 +154,7 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     app = create_app(settings)
     yield app
     app.state.engine.dispose()
+    app.state.reader.dispose()
 
 
 @pytest.fixture

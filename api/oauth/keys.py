@@ -127,6 +127,12 @@ class BuiltinKeys:
             key = self.snapshot(force=True).public.get(kid)
         return key
 
+    def cached_key(self, kid: str) -> RSAKey | None:
+        snap = self._snapshot
+        if snap is None or time.monotonic() - snap.loaded_at >= self._ttl:
+            return None
+        return snap.public.get(kid)
+
     def invalidate(self) -> None:
         with self._lock:
             self._snapshot = None

@@ -120,6 +120,12 @@ class OidcKeys:
             key = self._current(force=True).get(kid)
         return key
 
+    def cached_key(self, kid: str) -> Key | None:
+        fetched_at = self._fetched_at
+        if fetched_at is None or self._clock() - fetched_at >= self._ttl:
+            return None
+        return self._keys.get(kid)
+
     def _current(self, *, force: bool) -> dict[str, Key]:
         with self._lock:
             now = self._clock()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
-from api.deps import NowDep, SessionDep
+from api.deps import NowDep, ReaderDep, SessionDep
 from api.etag import ETAG_RESPONSES, IfMatchDep, set_etag
 from api.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
 from api.pagination import PageDep
@@ -23,9 +23,9 @@ from models.identity import Actor
 from models.pagination import Page
 from submissions.applications import (
     confirm_member,
-    describe_application,
     list_applications,
     present_application,
+    read_application,
     reopen_application,
     submit_application,
     update_application,
@@ -78,15 +78,19 @@ def get_applications(
 
 
 @router.get("/{application_id}", response_model=ApplicationView, responses=NOT_FOUND)
-def get_application(
+async def get_application(
     application_id: uuid.UUID,
     actor: ApplicationsRead,
-    session: SessionDep,
+    reader: ReaderDep,
     now: NowDep,
     response: Response,
 ) -> ApplicationView:
     """An application; before the deadline an admin sees only id, title, status, organizations."""
-    out = describe_application(session=session, actor=actor, application_id=application_id, now=now)
+    out = reader.read(
+        lambda connection: read_application(
+            connection=connection, actor=actor, application_id=application_id, now=now
+        )
+    )
     if isinstance(out, ApplicationPublic):
         set_etag(response, out.version)
     return out

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.auth import AUTH_RESPONSES, AnyActor
-from api.deps import SessionDep
+from api.deps import ReaderDep
 from models.identity import MePublic
 from submissions.accounts import describe_me
 
@@ -11,6 +11,6 @@ router = APIRouter(prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPON
 
 
 @router.get("", response_model=MePublic)
-def read_me(actor: AnyActor, session: SessionDep) -> MePublic:
+async def read_me(actor: AnyActor, reader: ReaderDep) -> MePublic:
     """Who the token speaks for: the user, their roles and organizations."""
-    return describe_me(session=session, actor=actor)
+    return reader.read(lambda connection: describe_me(connection=connection, actor=actor))
