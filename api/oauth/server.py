@@ -53,6 +53,9 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
         params: Sequence[tuple[str, str]],
     ) -> None:
         super().__init__(method, uri, headers=headers)
+        if any("\x00" in name or "\x00" in value for name, value in params):
+            # No client, code, token or user has one (PostgreSQL text cannot hold it).
+            raise InvalidRequestError("a parameter contains a NUL character")
         counts = Counter(name for name, _ in params)
         repeated = sorted(name for name, count in counts.items() if count > 1)
         data = dict(params)
@@ -171,6 +174,8 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     # --- what authlib asks of a framework integration ------------------------------------------
 
     def query_client(self, client_id: str) -> ClientAdapter | None:
+        if "\x00" in client_id:  # from HTTP Basic, which FormRequest does not see
+            return None
         row = get_active_client(session=self.session, client_id=client_id)
         return ClientAdapter(row) if row is not None else None
 

@@ -12,6 +12,8 @@ from models.pagination import Page
 from submissions.audit import list_events, verify_for
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
+TEXT = r"^[^\x00]*$"
+"""No NUL character: no stored value has one (PostgreSQL text cannot)."""
 
 
 @router.get("", response_model=Page[AuditEventPublic])
@@ -19,9 +21,9 @@ def get_audit_events(
     actor: AuditRead,
     session: SessionDep,
     page: PageDep,
-    object_type: Annotated[str | None, Query(max_length=50)] = None,
-    object_id: Annotated[str | None, Query(max_length=100)] = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
+    object_type: Annotated[str | None, Query(max_length=50, pattern=TEXT)] = None,
+    object_id: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
+    action: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
 ) -> Page[AuditEventPublic]:
     """Audit events in chain order, optionally filtered by object or action (admin)."""
     return list_events(

@@ -347,6 +347,8 @@ def authorize_submit(request: Request, params: FormParams, server: ServerDep) ->
     cookie = request.cookies.get(csrf_cookie_name(settings))
     if not csrf_valid(settings, cookie, fields.get(CSRF_FIELD)):
         return again("This form has expired. Please sign in again.")
+    if "\x00" in email:  # no account has such an address (nor could any be stored)
+        return again("Wrong email or password.")
     if fields.get("action") == "deny":
         response = server.create_authorization_response(
             request=oauth_request, grant_user=None, grant=grant
