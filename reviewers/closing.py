@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
@@ -63,36 +64,34 @@ def rules_of(round_: Round) -> ShortlistRules:
 
 def missing_reviews(*, session: Session, round_id: uuid.UUID) -> list[Assignment]:
     """Active assignments of submitted applications without a submitted review."""
-    submitted = {
-        r.assignment_id
-        for r in session.exec(
-            select(Review).where(
-                Review.round_id == round_id, Review.status == ReviewStatus.submitted
-            )
-        )
-    }
-    return [
-        a
-        for a in session.exec(
+    return list(
+        session.exec(
             select(Assignment)
             .join(Application, col(Application.id) == Assignment.application_id)
+            .outerjoin(
+                Review,
+                sa.and_(
+                    col(Review.assignment_id) == Assignment.id,
+                    col(Review.status) == ReviewStatus.submitted,
+                ),
+            )
             .where(
                 Assignment.round_id == round_id,
                 Assignment.status == AssignmentStatus.active,
                 Application.status == ApplicationStatus.submitted,
+                col(Review.id).is_(None),
             )
-        )
-        if a.id not in submitted
-    ]
+        ).all()
+    )
 
 
 def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
     """The canonical inputs of the round's decision: its rules, the submitted applications and
     the submitted reviews of active assignments (recused reviewers' reviews take no part)."""
     candidates = [
-        Candidate(application_id=a.id, submitted_at=a.submitted_at or a.updated_at)
-        for a in session.exec(
-            select(Application).where(
+        Candidate(application_id=id_, submitted_at=submitted_at or updated_at)
+        for id_, submitted_at, updated_at in session.exec(
+            select(Application.id, Application.submitted_at, Application.updated_at).where(
                 Application.round_id == round_.id,
                 col(Application.status).in_(
                     [
@@ -104,8 +103,9 @@ def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
             )
         )
     ]
+    # Plain columns, not ORM objects: a round has tens of thousands of reviews.
     rows = session.exec(
-        select(Review)
+        select(Review.application_id, Review.reviewer_id, Review.scores, Review.gates)
         .join(Assignment, col(Assignment.id) == Review.assignment_id)
         .where(
             Review.round_id == round_.id,
@@ -114,15 +114,24 @@ def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
         )
     ).all()
     ids = {c.application_id for c in candidates}
+    decimals: dict[tuple[type, Any], Decimal] = {}  # a round's scores take few values
+
+    def decimal(value: Any) -> Decimal:
+        key = (type(value), value)  # 7 and 7.0 are equal keys, but spelled differently
+        found = decimals.get(key)
+        if found is None:
+            found = decimals[key] = exact(value)
+        return found
+
     reviews = [
         ReviewInput(
-            application_id=r.application_id,
-            reviewer_id=r.reviewer_id,
-            scores={k: exact(v) for k, v in r.scores.items()},
-            gates=dict(r.gates),  # type: ignore[arg-type]
+            application_id=application_id,
+            reviewer_id=reviewer_id,
+            scores={k: decimal(v) for k, v in scores.items()},
+            gates=dict(gates),
         )
-        for r in rows
-        if r.application_id in ids
+        for application_id, reviewer_id, scores, gates in rows
+        if application_id in ids
     ]
     return canonical_inputs(rules=rules_of(round_), candidates=candidates, reviews=reviews)
 
@@ -187,19 +196,12 @@ def close_round(
         result_sha256=sha256_of(result),
     )
     session.add(stored)
-    outcome = {row["application_id"]: row["shortlisted"] for row in result["rows"]}
-    for application in session.exec(
-        select(Application).where(
-            Application.round_id == round_id, Application.status == ApplicationStatus.submitted
-        )
-    ):
-        shortlisted = outcome.get(str(application.id), False)
-        application.status = (
-            ApplicationStatus.shortlisted if shortlisted else ApplicationStatus.not_selected
-        )
-        application.version += 1
-        application.updated_at = now
-        session.add(application)
+    _set_outcomes(
+        session=session,
+        round_id=round_id,
+        shortlisted=[uuid.UUID(r["application_id"]) for r in result["rows"] if r["shortlisted"]],
+        now=now,
+    )
     return transition_round(
         session=session,
         actor=actor,
@@ -212,6 +214,33 @@ def close_round(
             "shortlisted": [r["application_id"] for r in result["rows"] if r["shortlisted"]],
             "missing_reviews": len(missing),
         },
+    )
+
+
+_APPLICATION = Application.__table__  # type: ignore[attr-defined]
+
+
+def _set_outcomes(
+    *, session: Session, round_id: uuid.UUID, shortlisted: list[uuid.UUID], now: datetime
+) -> None:
+    """Each submitted application of the round becomes ``shortlisted`` or ``not_selected``, in
+    two statements whatever the round's size (a new version, as any change makes)."""
+    submitted = sa.and_(
+        _APPLICATION.c.round_id == round_id,
+        _APPLICATION.c.status == ApplicationStatus.submitted.value,
+    )
+    changed = {"version": _APPLICATION.c.version + 1, "updated_at": now}
+    if shortlisted:
+        session.execute(
+            sa.update(_APPLICATION)
+            .where(submitted, _APPLICATION.c.id == sa.bindparam("shortlisted_id"))
+            .values(status=ApplicationStatus.shortlisted.value, **changed),
+            [{"shortlisted_id": application_id} for application_id in shortlisted],
+        )
+    session.execute(
+        sa.update(_APPLICATION)
+        .where(submitted)
+        .values(status=ApplicationStatus.not_selected.value, **changed)
     )
 
 

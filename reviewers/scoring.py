@@ -321,18 +321,34 @@ def inputs_from_canonical(*, data: Mapping[str, Any]) -> ShortlistInputs:
         calibration=raw_rules["calibration"],
         tie_break=tuple(raw_rules["tie_break"]),
     )
+    # Ids and scores repeat a great deal: parse each spelling once.
+    ids: dict[str, uuid.UUID] = {}
+    decimals: dict[str, Decimal] = {}
+
+    def parse_id(text: str) -> uuid.UUID:
+        value = ids.get(text)
+        if value is None:
+            value = ids[text] = uuid.UUID(text)
+        return value
+
+    def parse_decimal(text: str) -> Decimal:
+        value = decimals.get(text)
+        if value is None:
+            value = decimals[text] = Decimal(text)
+        return value
+
     candidates = tuple(
         Candidate(
-            application_id=uuid.UUID(a["application_id"]),
+            application_id=parse_id(a["application_id"]),
             submitted_at=datetime.fromisoformat(a["submitted_at"]),
         )
         for a in data["applications"]
     )
     reviews = tuple(
         ReviewInput(
-            application_id=uuid.UUID(r["application_id"]),
-            reviewer_id=uuid.UUID(r["reviewer_id"]),
-            scores={k: Decimal(v) for k, v in r["scores"].items()},
+            application_id=parse_id(r["application_id"]),
+            reviewer_id=parse_id(r["reviewer_id"]),
+            scores={k: parse_decimal(v) for k, v in r["scores"].items()},
             gates=dict(r["gates"]),
         )
         for r in data["reviews"]

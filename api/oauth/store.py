@@ -114,7 +114,14 @@ def claim_refresh_token(*, session: Session, row: RefreshToken, now: datetime) -
 
 
 def revoke_family(*, session: Session, family_id: uuid.UUID, now: datetime) -> int:
-    """Revoke every refresh token of a family and the access tokens issued with them."""
+    """Revoke every refresh token of a family and the access tokens issued with them.
+
+    A rotation of the family under way holds the lock of the token it claimed until the token
+    it issues is committed: wait for it first (locking the family's rows), so that the revoking
+    statement, which starts after, sees that new token too and no successor escapes."""
+    session.exec(
+        select(RefreshToken.id).where(RefreshToken.family_id == family_id).with_for_update()
+    ).all()
     result = session.exec(
         sa.update(RefreshToken)
         .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
