@@ -1,4 +1,5 @@
-"""The OpenAPI document: every error is declared as RFC 9457 problem details."""
+"""The OpenAPI document: every error is declared as RFC 9457 problem details, and every creating
+``POST`` links to the operations on what it created."""
 
 from typing import Any
 
@@ -50,6 +51,7 @@ _DESCRIPTIONS = {
     "500": "Unexpected error (quote the X-Request-ID)",
 }
 _WRITE = {"post", "put", "patch", "delete"}
+API_PREFIX = "/api/v1"
 
 
 def _problem_response(code: str) -> dict[str, Any]:
@@ -101,8 +103,36 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
                 if existing.get("description") and existing["description"] != "Error":
                     problem["description"] = existing["description"]
                 responses[code] = problem
+    add_resource_links(schema.get("paths", {}))
     app.openapi_schema = schema
     return schema
+
+
+def add_resource_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links (FastAPI emits none) from each creating ``POST`` (201) to the operations
+    on the resource it created: what ``POST .../things`` creates lives at
+    ``/api/v1/things/{thing_id}``, its id being the answer's ``id``. Clients, and the stateful
+    phase of API fuzzers, follow them from create to read, change and act."""
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        collection = path.rstrip("/").rsplit("/", 1)[-1]
+        if created is None or not collection.endswith("s"):
+            continue
+        parameter = f"{collection[:-1]}_id"
+        canonical = f"{API_PREFIX}/{collection}/{{{parameter}}}"
+        links = {
+            operation["operationId"]: {
+                "operationId": operation["operationId"],
+                "parameters": {parameter: "$response.body#/id"},
+                "description": f"{method.upper()} {target} with the created resource's id",
+            }
+            for target, target_operations in paths.items()
+            if target == canonical or target.startswith(f"{canonical}/")
+            for method, operation in target_operations.items()
+            if method in _WRITE | {"get"} and "operationId" in operation
+        }
+        if links:
+            created.setdefault("links", {}).update(links)
 
 
 def install_openapi(app: FastAPI) -> None:
