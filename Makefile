@@ -43,6 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (the read benchmark's load generator): apt-get install -y wrk" >&2; exit 1; }
 	$(BIN)/python -m bench
 
 demo: $(STAMP)

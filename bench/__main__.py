@@ -1,15 +1,26 @@
 """Run every benchmark in bench/ (``make bench``).
 
-Each benchmark module exposes ``run() -> list[dict]`` of figures with their baseline and ratio;
-the runner writes ``bench/results.json`` and prints a table.
+Each benchmark module exposes ``run() -> list[dict]`` of figures, each with its value, unit,
+baseline (measured in the same run, on the same machine) and ratio, and where it has one, its
+``target`` and whether it is met (``ok``). The runner writes ``bench/results.json`` and prints a
+table of every figure with the commit, the date, the machine and its load.
+
+``python -m bench [NAME ...]`` runs only the named modules (``read``, ``bench_closing``...).
+The read throughput benchmark needs ``wrk`` (``apt-get install -y wrk``); the database ones use
+the PostgreSQL server of ``SHORTLIST_BENCH_PG_URL`` (default postgres@127.0.0.1:5432) and skip
+their PostgreSQL half when it is not reachable.
 """
 
 import importlib
 import json
+import math
+import os
 import pkgutil
 import platform
 import subprocess
 import sys
+import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,39 +28,127 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def _commit() -> str:
+def _git(*args: str) -> str:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
+        out = subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=HERE)
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return ""
 
 
-def main() -> int:
+def _commit() -> str:
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if _git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_gib, 1),
+    }
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: a figure that could not be measured is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _number(value: Any) -> str:
+    if not isinstance(value, int | float) or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+
+
+def _verdict(figure: dict[str, Any]) -> str:
+    ok = figure.get("ok")
+    if ok is None:
+        return ""
+    return "meets" if ok else "MISSES"
+
+
+def table(result: dict[str, Any]) -> str:
+    machine = result["machine"]
+    lines = [
+        f"commit {result['commit']}  date {result['date']}  took {result['seconds']:.0f} s",
+        f"machine {machine['cpu']} x{machine['cores']}, {machine['memory_gib']} GiB, "
+        f"{machine['platform']}, Python {machine['python']}",
+        f"load average at start {result['load_average']['start']}, "
+        f"at end {result['load_average']['end']}",
+        "",
+        f"{'figure':<62} {'value':>11} {'unit':<6} {'baseline':>11} {'ratio':>8}  "
+        f"{'target':<22} verdict",
+    ]
+    for f in result["figures"]:
+        target = str(f.get("target", ""))
+        if isinstance(f.get("target"), int | float):
+            target = f"< {f['target']} {f.get('unit', '')}"
+        lines.append(
+            f"{f['name'][:62]:<62} {_number(f['value']):>11} {f.get('unit', ''):<6} "
+            f"{_number(f.get('baseline')):>11} {_number(f.get('ratio')):>8}  "
+            f"{target[:22]:<22} {_verdict(f)}"
+        )
+    for failure in result["failures"]:
+        lines.append(f"FAILED {failure['module']}: {failure['error']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    wanted = {n if n.startswith("bench_") else f"bench_{n}" for n in (argv or sys.argv[1:])}
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(HERE)])
+        if m.name.startswith("bench_") and (not wanted or m.name in wanted)
+    )
+    started = time.monotonic()
+    load_start = round(os.getloadavg()[0], 2)
     figures: list[dict[str, Any]] = []
-    names = sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_"))
+    failures: list[dict[str, str]] = []
     for name in names:
-        module = importlib.import_module(f"bench.{name}")
         print(f"== {name}", flush=True)
-        figures.extend(module.run())
+        module_started = time.monotonic()
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            measured = module.run()
+        except (Exception, SystemExit) as exc:
+            # One broken benchmark must not cost the others' figures.
+            traceback.print_exc()
+            failures.append({"module": name, "error": str(exc) or type(exc).__name__})
+            continue
+        for figure in measured:
+            figure.setdefault("benchmark", name)
+        figures.extend(measured)
+        print(f"   {name}: {time.monotonic() - module_started:.0f} s", flush=True)
     result = {
         "commit": _commit(),
-        "date": datetime.now(UTC).isoformat(),
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0]},
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": _machine(),
+        "load_average": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "figures": figures,
+        "failures": failures,
     }
-    (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    if not figures:
-        print("no benchmarks yet")
-    for f in figures:
-        print(
-            f"{f['name']:<48} {f['value']:>12.3f} {f.get('unit', ''):<8} "
-            f"baseline {f.get('baseline', float('nan')):>12.3f}  "
-            f"ratio {f.get('ratio', float('nan')):.3f}"
-        )
-    return 0
+    (HERE / "results.json").write_text(json.dumps(_finite(result), indent=2, default=str) + "\n")
+    print()
+    print(table(result))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

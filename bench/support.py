@@ -396,9 +396,10 @@ def make_application(
     )
 
 
-def mint_token(database_url: str, user_id: uuid.UUID, *, ttl: int = 3600) -> str:
-    """An access token for ``user_id`` signed with the database's key, as the built-in issuer of
-    a server on that database would sign it (creating the key on first use)."""
+def mint_tokens(database_url: str, user_ids: Sequence[uuid.UUID], *, ttl: int = 3600) -> list[str]:
+    """Access tokens for ``user_ids`` (each from its own client, ``bench-N``) signed with the
+    database's key, as the built-in issuer of a server on that database would sign them
+    (creating the key on first use)."""
     from api.db import make_engine
     from api.oauth.keys import BuiltinKeys
     from api.oauth.tokens import issue_access_token
@@ -407,18 +408,25 @@ def mint_token(database_url: str, user_id: uuid.UUID, *, ttl: int = 3600) -> str
     engine = make_engine(database_url, pool_size=1)
     try:
         keys = BuiltinKeys(engine, clock=lambda: datetime.now(UTC), token_ttl=ttl)
-        return issue_access_token(
-            keys=keys,
-            issuer=PUBLIC_URL,
-            audience="urn:shortlist:api",
-            user_id=user_id,
-            client_id="bench",
-            scopes=ALL_SCOPES,
-            now=datetime.now(UTC),
-            ttl=ttl,
-        ).access_token
+        return [
+            issue_access_token(
+                keys=keys,
+                issuer=PUBLIC_URL,
+                audience="urn:shortlist:api",
+                user_id=user_id,
+                client_id=f"bench-{n}",
+                scopes=ALL_SCOPES,
+                now=datetime.now(UTC),
+                ttl=ttl,
+            ).access_token
+            for n, user_id in enumerate(user_ids)
+        ]
     finally:
         engine.dispose()
+
+
+def mint_token(database_url: str, user_id: uuid.UUID, *, ttl: int = 3600) -> str:
+    return mint_tokens(database_url, [user_id], ttl=ttl)[0]
 
 
 def print_figure(figure: dict[str, Any]) -> None:

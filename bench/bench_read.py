@@ -1,0 +1,229 @@
+"""Read throughput: an authenticated ``GET /api/v1/applications/{id}`` under ``wrk``.
+
+The request does everything a reviewer's or applicant's read does: verify the RS256 access
+token, check it is not revoked, load its user, authorize (the caller is a member of the lead
+organization), and answer one application with its three organizations. It is served by real
+``uvicorn`` processes (``api.app:app_from_env`` as a factory, production settings) on a loopback
+port, with one and with two workers, on SQLite and on PostgreSQL, and driven by ``wrk`` with 16
+connections.
+
+Baseline, same run, same uvicorn flags and worker count: a bare FastAPI app whose one ``async``
+endpoint returns a constant JSON object. The two servers are loaded in turn, ``--rounds`` times
+each, and each keeps its best round (the least disturbed by the other work on this shared
+machine). Targets: requests/s at least 0.40 of the bare endpoint's with one worker, and p99 under
+50 ms at 16 connections.
+
+Needs ``wrk`` (``apt-get install -y wrk``) and, for the PostgreSQL half, a server at
+``SHORTLIST_BENCH_PG_URL`` (default: postgres@127.0.0.1:5432).
+
+    python -m bench.bench_read [--seconds 5] [--rounds 2] [--workers 1 2] [--db sqlite postgresql]
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.support import (
+    DATABASES,
+    LoadResult,
+    Server,
+    load_average,
+    make_application,
+    make_open_round,
+    make_organization,
+    make_user,
+    mint_token,
+    postgres_available,
+    print_figure,
+    require_wrk,
+    run_wrk,
+    server_env,
+    temporary_database,
+)
+
+CONNECTIONS = 16
+RATIO_TARGET = 0.40
+P99_TARGET_MS = 50.0
+BARE_PATH = "/bare"
+BARE_BODY = {"id": "2f1c7a9e-0000-4000-8000-000000000000", "title": "A bid", "status": "draft"}
+
+
+def bare_app() -> Any:
+    """The baseline: FastAPI, one async route, a constant JSON object."""
+    from fastapi import FastAPI
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get(BARE_PATH)
+    async def bare() -> dict[str, str]:
+        return BARE_BODY
+
+    return app
+
+
+def seed(database_url: str) -> tuple[str, str]:
+    """An applicant owning the lead organization of an application with two member
+    organizations; returns the application's path and the Authorization header."""
+    from api.db import make_engine, session_scope
+
+    now = datetime.now(UTC)
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            admin = make_user(session, role="admin", now=now)
+            applicant = make_user(session, role="applicant", now=now)
+            lead = make_organization(session, applicant, name="Lead Labs", now=now)
+            members = [
+                make_organization(session, applicant, name=f"Member {i}", now=now) for i in (1, 2)
+            ]
+            round_ = make_open_round(session, admin, now=now)
+            application = make_application(
+                session, round_, applicant, lead, members=members, now=now
+            )
+            path, user_id = f"/api/v1/applications/{application.id}", applicant.id
+    finally:
+        engine.dispose()
+    return path, f"Authorization: Bearer {mint_token(database_url, user_id)}"
+
+
+def _check(base_url: str, path: str, header: str | None) -> None:
+    headers = dict([header.split(": ", 1)]) if header else {}
+    response = httpx.get(base_url + path, headers=headers, timeout=10)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
+    if header and len(response.json()["organizations"]) != 3:
+        raise RuntimeError("the application should come with its three organizations")
+
+
+def _best(runs: list[LoadResult]) -> LoadResult:
+    return max(runs, key=lambda r: r.rps)
+
+
+def measure(
+    database: str, workers: int, *, seconds: float, rounds: int, scratch: Path
+) -> list[dict[str, Any]]:
+    with temporary_database(database, scratch) as url:
+        path, header = seed(url)
+        env = server_env(url, scratch / "blobs")
+        with (
+            Server("bench.bench_read:bare_app", workers=workers, env=env) as bare,
+            Server("api.app:app_from_env", workers=workers, env=env) as app,
+        ):
+            bare.wait_ready(BARE_PATH)
+            app.wait_ready("/healthz")
+            _check(bare.base_url, BARE_PATH, None)
+            _check(app.base_url, path, header)
+            # Warm up both: every worker's first requests (imports, key cache, pools).
+            run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=1)
+            run_wrk(app.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header])
+            base_runs: list[LoadResult] = []
+            app_runs: list[LoadResult] = []
+            loads: list[float] = []
+            for _ in range(rounds):
+                base_runs.append(
+                    run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=seconds)
+                )
+                app_runs.append(
+                    run_wrk(
+                        app.base_url + path,
+                        connections=CONNECTIONS,
+                        seconds=seconds,
+                        headers=[header],
+                    )
+                )
+                loads.append(load_average())
+    base, target = _best(base_runs), _best(app_runs)
+    label = f"read GET application {database} {workers}w c{CONNECTIONS}"
+    details = {
+        "load_average": max(loads),
+        "errors": sum(r.errors for r in app_runs),
+        "baseline_errors": sum(r.errors for r in base_runs),
+        "rounds_rps": [round(r.rps) for r in app_runs],
+        "baseline_rounds_rps": [round(r.rps) for r in base_runs],
+        "p90_ms": target.p90_ms,
+        "max_ms": target.max_ms,
+    }
+    ratio = target.rps / base.rps
+    no_errors = details["errors"] == 0
+    return [
+        {
+            "name": f"{label}: requests/s",
+            "value": target.rps,
+            "unit": "req/s",
+            "baseline": base.rps,
+            "ratio": ratio,
+            "target": f"ratio >= {RATIO_TARGET}" if workers == 1 else "(no target)",
+            "ok": (ratio >= RATIO_TARGET and no_errors) if workers == 1 else None,
+            "details": details,
+        },
+        {
+            "name": f"{label}: p50",
+            "value": target.p50_ms,
+            "unit": "ms",
+            "baseline": base.p50_ms,
+            "ratio": target.p50_ms / base.p50_ms,
+            "details": {"load_average": max(loads)},
+        },
+        {
+            "name": f"{label}: p99",
+            "value": target.p99_ms,
+            "unit": "ms",
+            "baseline": base.p99_ms,
+            "ratio": target.p99_ms / base.p99_ms,
+            "target": f"< {P99_TARGET_MS:.0f} ms",
+            "ok": target.p99_ms < P99_TARGET_MS and no_errors,
+            "details": {"load_average": max(loads)},
+        },
+    ]
+
+
+def run(
+    *,
+    seconds: float = 5.0,
+    rounds: int = 2,
+    workers: tuple[int, ...] = (1, 2),
+    databases: tuple[str, ...] = DATABASES,
+) -> list[dict[str, Any]]:
+    require_wrk()
+    figures: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="shortlist-bench-read-") as scratch:
+        for database in databases:
+            if database == "postgresql" and not postgres_available():
+                print("  PostgreSQL is not reachable (SHORTLIST_BENCH_PG_URL): skipped")
+                continue
+            for count in workers:
+                started = time.monotonic()
+                measured = measure(
+                    database, count, seconds=seconds, rounds=rounds, scratch=Path(scratch)
+                )
+                for figure in measured:
+                    print_figure(figure)
+                print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
+                figures += measured
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=5.0, help="each load run")
+    parser.add_argument("--rounds", type=int, default=2, help="load runs per server")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--db", nargs="+", choices=DATABASES, default=list(DATABASES))
+    args = parser.parse_args(argv)
+    run(
+        seconds=args.seconds,
+        rounds=args.rounds,
+        workers=tuple(args.workers),
+        databases=tuple(args.db),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
