@@ -1,5 +1,6 @@
 """The database engine and sessions: one engine per app, one session and one commit per request."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,17 +70,17 @@ class LoopReader:
     Handing a request's work to a worker thread and back costs more CPU than an indexed point
     read on SQLite or a loopback PostgreSQL round trip, so the hottest read paths (the token's
     user, one application) run here, synchronously. The rules that make this safe: the work is
-    a few statements on primary keys or indexes, the connection is used only by the loop's
-    thread and is returned before anything awaits, so one pooled connection per process is
-    always free (a checkout never waits); it is autocommit, so it never holds a snapshot or a
-    lock between reads; on SQLite it is ``query_only``, so it cannot write."""
+    a few statements on primary keys or indexes and finishes before anything awaits, so the
+    reader's one kept connection is free whenever the loop's thread asks for it; it is
+    autocommit, so it never holds a snapshot or a lock between reads; on SQLite it is
+    ``query_only``, so it cannot write."""
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15000) -> None:
         parsed = sa.make_url(url)
         common: dict[str, Any] = {
             "isolation_level": "AUTOCOMMIT",
             "pool_size": 1,
-            "max_overflow": 0,
+            "max_overflow": 4,  # for a second thread reading at the same time (rare)
             "pool_timeout": 5,
             "pool_reset_on_return": None,
         }
@@ -99,20 +100,37 @@ class LoopReader:
 
         else:
             self.engine = sa.create_engine(parsed, **common)
+        self._connection: sa.Connection | None = None
+        self._lock = threading.Lock()
 
     def read(self, work: Callable[[sa.Connection], T]) -> T:
-        """``work(connection)``, retried once on a fresh connection when the pooled one turns
-        out to be dead (a database restart)."""
-        try:
+        """``work(connection)`` on the reader's connection, kept open between reads (opening
+        and returning one cost more than the read); retried once on a fresh connection when
+        the kept one turns out to be dead (a database restart). Should two threads ever read
+        at once (event loops in several threads), the second takes a connection of its own."""
+        if not self._lock.acquire(blocking=False):
             with self.engine.connect() as connection:
                 return work(connection)
-        except sa.exc.DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        with self.engine.connect() as connection:
-            return work(connection)
+        try:
+            kept = self._connection
+            if kept is None or kept.invalidated or kept.closed:
+                kept = self._connection = self.engine.connect()
+            try:
+                return work(kept)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            kept.close()
+            fresh = self._connection = self.engine.connect()
+            return work(fresh)
+        finally:
+            self._lock.release()
 
     def dispose(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
         self.engine.dispose()
 
 

@@ -26,6 +26,7 @@ from models.identity import (
     UserCreate,
 )
 from submissions import audit
+from submissions.prepared import Prepared
 
 _password_hasher = PasswordHasher()  # argon2id: memory-hard
 
@@ -103,7 +104,7 @@ def create_user(
 _USER = User.__table__  # type: ignore[attr-defined]
 _MEMBER = OrganizationMember.__table__  # type: ignore[attr-defined]
 _ORGANIZATION = Organization.__table__  # type: ignore[attr-defined]
-_ME = (
+_ME = Prepared(
     sa.select(
         _USER.c.email,
         _USER.c.name,
@@ -124,7 +125,7 @@ _ME = (
 
 def describe_me(*, connection: sa.Connection, actor: Actor) -> MePublic:
     """The caller, their roles and organizations, in one statement."""
-    rows = connection.execute(_ME, {"user_id": actor.user_id}).all()
+    rows = _ME.all(connection, user_id=actor.user_id)
     if not rows or not rows[0].is_active:
         raise NotFound("no such user")
     user = rows[0]

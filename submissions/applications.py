@@ -42,6 +42,7 @@ from submissions.canonical import rfc3339
 from submissions.eligibility import ensure_eligible
 from submissions.organizations import ensure_role, membership, organization_ids_of
 from submissions.pagination import paginate
+from submissions.prepared import Prepared
 from submissions.receipts import application_sha256, receipt_documents
 from submissions.rounds import ensure_accepting, is_sealed, lock_round
 from submissions.unique import add_unique
@@ -247,7 +248,7 @@ _O = Organization.__table__.c  # type: ignore[attr-defined]
 _M = OrganizationMember.__table__.c  # type: ignore[attr-defined]
 _S = Assignment.__table__.c  # type: ignore[attr-defined]
 _RC = Receipt.__table__.c  # type: ignore[attr-defined]
-_ONE_APPLICATION = (
+_ONE_APPLICATION = Prepared(
     sa.select(
         _A.id,
         _A.title,
@@ -305,9 +306,7 @@ def read_application(
 ) -> ApplicationView:
     """One application as the caller may see it, in one statement; 404 when they may not see
     it at all. (``present_applications`` decides the same for a page of them.)"""
-    rows = connection.execute(
-        _ONE_APPLICATION, {"application_id": application_id, "user_id": actor.user_id}
-    ).all()
+    rows = _ONE_APPLICATION.all(connection, application_id=application_id, user_id=actor.user_id)
     if not rows:
         raise NotFound("no such application")
     first = rows[0]

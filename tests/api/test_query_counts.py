@@ -3,7 +3,8 @@
 revocation check is one, the application or the caller's profile one more).
 
 Statements are counted on both of the app's engines (the request sessions' and the event loop
-reader's) with a ``before_cursor_execute`` listener; transaction control (SQLite's ``BEGIN``,
+reader's) with a ``before_cursor_execute`` listener, and on the prepared hot reads, which run
+on the DBAPI cursor (``Prepared.listeners``); transaction control (SQLite's ``BEGIN``,
 ``COMMIT``, ``ROLLBACK``) is not counted.
 """
 
@@ -19,6 +20,7 @@ from sqlmodel import Session
 from models.identity import Organization, Role, User
 from models.reviewers import Assignment
 from models.rounds import Round
+from submissions.prepared import Prepared
 from tests.factories import (
     NOW,
     make_admin,
@@ -40,12 +42,17 @@ def counting(app: FastAPI) -> Iterator[list[str]]:
         if not _CONTROL.match(statement):
             statements.append(statement)
 
+    def record_prepared(statement: str) -> None:
+        record(None, None, statement)
+
     engines = [app.state.engine, app.state.reader.engine]
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", record)
+    Prepared.listeners.append(record_prepared)
     try:
         yield statements
     finally:
+        Prepared.listeners.remove(record_prepared)
         for engine in engines:
             sa.event.remove(engine, "before_cursor_execute", record)
 

@@ -1,0 +1,67 @@
+"""The prepared hot reads give exactly what SQLAlchemy's own execution gives (same values, same
+types, on SQLite and on PostgreSQL), and the event-loop reader survives a dead connection."""
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from api.db import LoopReader
+from models.identity import Role
+from submissions.accounts import _ME
+from submissions.applications import _ONE_APPLICATION
+from tests.factories import make_application, make_organization, make_round, make_user
+
+
+def test_prepared_rows_equal_sqlalchemy_rows(session: Session) -> None:
+    owner = make_user(session, roles=[Role.applicant])
+    partners = [make_organization(session, owner, name=f"Partner {i}") for i in range(3)]
+    application = make_application(session, make_round(session), owner, members=partners)
+    connection = session.connection()
+    params = {"application_id": application.id, "user_id": owner.id}
+    expected = connection.execute(_ONE_APPLICATION.statement, params).all()
+    got = _ONE_APPLICATION.all(connection, **params)
+    assert len(got) == len(expected) == 4
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine._asdict() == theirs._asdict()
+        assert [type(v) for v in mine] == [type(v) for v in theirs]
+    me = _ME.all(connection, user_id=owner.id)
+    assert [r._asdict() for r in me] == [
+        r._asdict() for r in connection.execute(_ME.statement, {"user_id": owner.id}).all()
+    ]
+    assert _ONE_APPLICATION.all(connection, application_id=owner.id, user_id=owner.id) == []
+
+
+def test_reader_replaces_a_dead_connection(app: FastAPI, session: Session) -> None:
+    owner = make_user(session, roles=[Role.applicant])
+    session.commit()
+    reader: LoopReader = app.state.reader
+    assert reader.read(lambda c: _ME.all(c, user_id=owner.id))[0].email == owner.email
+    kept = reader._connection
+    assert kept is not None
+    kept.invalidate()  # as after a database restart
+    assert reader.read(lambda c: _ME.all(c, user_id=owner.id))[0].email == owner.email
+    assert reader._connection is not kept
+
+
+def test_reader_runs_a_failing_statement_as_an_error_not_a_dead_connection(app: FastAPI) -> None:
+    reader: LoopReader = app.state.reader
+    bad = sa.text("SELECT * FROM no_such_table")
+    with pytest.raises(sa.exc.DBAPIError) as failed:
+        reader.read(lambda c: c.execute(bad).all())
+    assert not failed.value.connection_invalidated
+    assert reader.read(lambda c: c.execute(sa.text("SELECT 1")).scalar()) == 1
+
+
+@pytest.mark.postgres
+def test_reader_survives_its_postgresql_backend_being_terminated(
+    app: FastAPI, session: Session
+) -> None:
+    owner = make_user(session, roles=[Role.applicant])
+    session.commit()
+    reader: LoopReader = app.state.reader
+    pid = reader.read(lambda c: c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+    with app.state.engine.connect() as other:
+        assert other.execute(sa.text(f"SELECT pg_terminate_backend({int(pid)})")).scalar()
+    # The kept connection is dead: the prepared read notices, and runs again on a new one.
+    assert reader.read(lambda c: _ME.all(c, user_id=owner.id))[0].email == owner.email
