@@ -1088,5 +1088,8 @@ def _plain(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+plain_decimal = _plain
+
+
 def _fixed(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")

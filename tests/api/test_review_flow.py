@@ -498,3 +498,115 @@ def test_blind_round_hides_organizations_from_reviewers(app: FastAPI, client: Te
     # The applicant still sees their own organizations.
     own = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
     assert own["organizations"]
+
+
+def _reference_inputs(session: Any, round_: Any) -> dict[str, Any]:
+    """The canonical inputs as closing read them before it parsed the reviews' text itself:
+    ORM-typed columns, each score through ``exact``."""
+    from models.applications import Application, ApplicationStatus
+    from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus
+    from reviewers.closing import rules_of
+    from reviewers.reviews import exact
+    from reviewers.scoring import Candidate, ReviewInput, canonical_inputs
+
+    candidates = [
+        Candidate(application_id=id_, submitted_at=submitted_at or updated_at)
+        for id_, submitted_at, updated_at in session.execute(
+            sa.select(Application.id, Application.submitted_at, Application.updated_at).where(
+                Application.round_id == round_.id,
+                Application.status.in_(  # type: ignore[attr-defined]
+                    [ApplicationStatus.submitted, ApplicationStatus.shortlisted]
+                ),
+            )
+        )
+    ]
+    ids = {c.application_id for c in candidates}
+    rows = session.execute(
+        sa.select(Review.application_id, Review.reviewer_id, Review.scores, Review.gates)
+        .join(Assignment, Assignment.id == Review.assignment_id)  # type: ignore[arg-type]
+        .where(
+            Review.round_id == round_.id,
+            Review.status == ReviewStatus.submitted,
+            Assignment.status == AssignmentStatus.active,
+        )
+    ).all()
+    reviews = [
+        ReviewInput(
+            application_id=a,
+            reviewer_id=r,
+            scores={k: exact(v) for k, v in scores.items()},
+            gates=dict(gates),
+        )
+        for a, r, scores, gates in rows
+        if a in ids
+    ]
+    return canonical_inputs(rules=rules_of(round_), candidates=candidates, reviews=reviews)
+
+
+def test_gathered_inputs_match_the_orm_reading(competition: Round, client: TestClient) -> None:
+    """Closing reads the reviews' scores as the database's JSON text: whatever their spelling
+    (integers, ``7.0``, ``1e1``, keys in any order), the inputs, their hash and what the
+    shortlist is computed from are those of the ORM reading and of a round trip through the
+    canonical inputs."""
+    from reviewers.closing import _gather
+    from reviewers.pool import load_round
+    from reviewers.scoring import inputs_from_canonical
+    from submissions.canonical import canonical_json
+
+    c = competition
+    c.start_review()
+    c.panel()
+    _ok(
+        client.post(
+            f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
+        )
+    )
+    for _, headers in c.reviewers:
+        for assignment in _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]:
+            review = client.put(
+                f"/api/v1/assignments/{assignment['id']}/review",
+                json={"scores": {"tech": 7.5, "team": 5}, "gates": {"independent": "pass"}},
+                headers=headers,
+            )
+            assert review.status_code == 201, review.text
+            submitted = client.post(
+                f"/api/v1/assignments/{assignment['id']}/review/submit",
+                headers={**headers, "If-Match": review.headers["etag"]},
+            )
+            assert submitted.status_code == 200, submitted.text
+    spellings = [
+        '{"team": 5.0, "tech": 7}',
+        '{"tech": 1e1, "team": 0.50}',
+        '{"team": 3, "tech": 7.25}',
+        '{"tech": 7.000, "team": 10}',
+        '{"team": 2.5e0, "tech": 0}',
+    ]
+    engine = c.app.state.engine
+    with engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        ids = [row[0] for row in conn.execute(sa.text("SELECT id FROM review ORDER BY id"))]
+        assert len(ids) >= len(spellings)
+        for i, review_id in enumerate(ids):
+            conn.execute(
+                sa.text(
+                    "UPDATE review SET scores = "
+                    + ("CAST(:s AS JSONB)" if postgres else ":s")
+                    + " WHERE id = :id"
+                ),
+                {"s": spellings[i % len(spellings)], "id": review_id},
+            )
+    with open_session(engine) as session:
+        round_ = load_round(session=session, round_id=uuid.UUID(c.rid))
+        inputs, parsed = _gather(session, round_)
+        reference = _reference_inputs(session, round_)
+    assert inputs == reference
+    assert canonical_json(inputs) == canonical_json(reference)
+    read_back = inputs_from_canonical(data=reference)
+    assert parsed == read_back
+    assert [(r.scores.items(), r.gates) for r in parsed.reviews] == [
+        (r.scores.items(), r.gates) for r in read_back.reviews
+    ]
+    assert [str(v) for r in parsed.reviews for v in r.scores.values()] == [
+        str(v) for r in read_back.reviews for v in r.scores.values()
+    ]
+    assert {v for r in inputs["reviews"] for v in r["scores"].values()} >= {"7", "10", "0.5"}
