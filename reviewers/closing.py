@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
+from models.base import UTCDateTime
 from models.errors import Conflict, Forbidden, NotFound
 from models.identity import Actor, OrganizationMember, Role
 from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
@@ -37,7 +38,7 @@ from reviewers.scoring import (
     plain_decimal,
     result_to_dict,
 )
-from submissions.canonical import canonical_json
+from submissions.canonical import canonical_json, rfc3339
 from submissions.organizations import ensure_admin
 from submissions.rounds import LIFECYCLE, RoundTransition, ensure_status, transition_round
 
@@ -115,24 +116,40 @@ def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
 def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistInputs]:
     """``gather_inputs`` and what ``inputs_from_canonical`` reads back from it, made together:
     the same values, without spelling tens of thousands of reviews out and parsing them back."""
-    candidates = [
-        Candidate(application_id=id_, submitted_at=submitted_at or updated_at)
-        for id_, submitted_at, updated_at in session.exec(
-            select(Application.id, Application.submitted_at, Application.updated_at).where(
-                Application.round_id == round_.id,
-                col(Application.status).in_(
-                    [
-                        ApplicationStatus.submitted,
-                        ApplicationStatus.shortlisted,
-                        ApplicationStatus.not_selected,
-                    ]
-                ),
+    # Ids come as the database's text, each parsed once (the reviews' come the same way).
+    uuids = _Parsed(_id)
+    applications = sorted(
+        (
+            (*uuids[text], rfc3339(submitted_at))
+            for text, submitted_at in session.execute(
+                sa.select(
+                    sa.cast(_APPLICATION.c.id, sa.Text),
+                    sa.func.coalesce(
+                        _APPLICATION.c.submitted_at, _APPLICATION.c.updated_at, type_=UTCDateTime()
+                    ),
+                ).where(
+                    _APPLICATION.c.round_id == round_.id,
+                    _APPLICATION.c.status.in_(
+                        [
+                            ApplicationStatus.submitted.value,
+                            ApplicationStatus.shortlisted.value,
+                            ApplicationStatus.not_selected.value,
+                        ]
+                    ),
+                )
             )
-        )
+        ),
+        key=lambda a: a[0].int,
+    )
+    inputs = canonical_inputs(rules=rules_of(round_), candidates=(), reviews=())
+    rules = inputs_from_canonical(data=inputs).rules
+    inputs["applications"] = [
+        {"application_id": spelled, "submitted_at": at} for _, spelled, at in applications
     ]
-    # The rules and the applications are few: spelled and read back as ever.
-    inputs = canonical_inputs(rules=rules_of(round_), candidates=candidates, reviews=())
-    head = inputs_from_canonical(data=inputs)
+    candidates = tuple(
+        Candidate(application_id=application_id, submitted_at=datetime.fromisoformat(at))
+        for application_id, _, at in applications
+    )
     ids = {c.application_id for c in candidates}
     # A round has tens of thousands of reviews: their columns come as the database's text, and
     # the ids, the verdicts and the numbers (which repeat a great deal) are parsed once each.
@@ -150,7 +167,6 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
             _ASSIGNMENT.c.status == AssignmentStatus.active.value,
         )
     ).all()
-    uuids = _Parsed(_id)
     numbers = _Numbers()
     all_scores = numbers.load(row[2] for row in rows)
     verdicts = _Parsed(_verdicts)
@@ -186,7 +202,7 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
     reviews.sort(key=lambda r: (r[0], r[1]))
     inputs["reviews"] = [r[2] for r in reviews]
     return inputs, ShortlistInputs(
-        rules=head.rules, candidates=head.candidates, reviews=tuple(r[3] for r in reviews)
+        rules=rules, candidates=candidates, reviews=tuple(r[3] for r in reviews)
     )
 
 
@@ -345,22 +361,26 @@ _REVIEW = Review.__table__  # type: ignore[attr-defined]
 _ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
 
 
+_OUTCOME_CHUNK = 5_000
+"""Ids per ``IN`` list when outcomes are set (SQLite takes up to 32,766 parameters)."""
+
+
 def _set_outcomes(
     *, session: Session, round_id: uuid.UUID, shortlisted: list[uuid.UUID], now: datetime
 ) -> None:
     """Each submitted application of the round becomes ``shortlisted`` or ``not_selected``, in
-    two statements whatever the round's size (a new version, as any change makes)."""
+    two statements (one more per 5,000 shortlisted) whatever the round's size (a new version,
+    as any change makes)."""
     submitted = sa.and_(
         _APPLICATION.c.round_id == round_id,
         _APPLICATION.c.status == ApplicationStatus.submitted.value,
     )
     changed = {"version": _APPLICATION.c.version + 1, "updated_at": now}
-    if shortlisted:
+    for start in range(0, len(shortlisted), _OUTCOME_CHUNK):
         session.execute(
             sa.update(_APPLICATION)
-            .where(submitted, _APPLICATION.c.id == sa.bindparam("shortlisted_id"))
-            .values(status=ApplicationStatus.shortlisted.value, **changed),
-            [{"shortlisted_id": application_id} for application_id in shortlisted],
+            .where(submitted, _APPLICATION.c.id.in_(shortlisted[start : start + _OUTCOME_CHUNK]))
+            .values(status=ApplicationStatus.shortlisted.value, **changed)
         )
     session.execute(
         sa.update(_APPLICATION)
