@@ -419,6 +419,8 @@ class _Prepared:
     review_app: tuple[int, ...]
     review_values: tuple[tuple[int, ...], ...]
     review_fails: tuple[tuple[int, ...], ...]
+    review_weighted: tuple[int, ...]
+    """Per review, the sum of its values times the criteria's weights."""
     reviewer_reviews: tuple[tuple[int, ...], ...]
 
 
@@ -574,6 +576,7 @@ def _prepare(
         review_app=tuple(review_app),
         review_values=tuple(values_over_d),
         review_fails=tuple(fails),
+        review_weighted=tuple(sum(map(operator.mul, weights, v)) for v in values_over_d),
         reviewer_reviews=tuple(tuple(ids) for ids in reviewer_lists),
     )
 
@@ -817,9 +820,11 @@ class _Evaluation:
     """``None`` while ranked; the final reason is given after the cut-off."""
     key: tuple[int, ...] | None
     """Ascending sort key of a ranked row, unique (the id comes last)."""
+    weighted: int
+    """The sum of ``sums`` times the criteria's weights (mean only): ``total`` over the scale."""
 
 
-_UNREVIEWED = _Evaluation(0, (), (), (), None, (), None, Reason.BELOW_THRESHOLD, None)
+_UNREVIEWED = _Evaluation(0, (), (), (), None, (), None, Reason.BELOW_THRESHOLD, None, 0)
 
 
 def _evaluate(prep: _Prepared, app: int, review_ids: Sequence[int]) -> _Evaluation:
@@ -843,8 +848,9 @@ def _evaluate(prep: _Prepared, app: int, review_ids: Sequence[int]) -> _Evaluati
         scale = prep.lcm_counts // n
         aggregates = [s * scale for s in sums]
     failed, total, reason, key = _judge(prep, app, n, fail_counts, aggregates)
+    weighted = sum(map(operator.mul, prep.weights, sums)) if sums else 0
     return _Evaluation(
-        n, fail_counts, sums, sorted_values, tuple(aggregates), failed, total, reason, key
+        n, fail_counts, sums, sorted_values, tuple(aggregates), failed, total, reason, key, weighted
     )
 
 
@@ -877,6 +883,58 @@ def _key_without(
         scale = prep.lcm_counts // n
         aggregates = [(s - v) * scale for s, v in zip(base.sums, values, strict=True)]
     return _judge(prep, app, n, counts, aggregates)[3]
+
+
+def _ranked_total_without(prep: _Prepared, base: _Evaluation, review_id: int) -> int | None:
+    """Mean only: the total of a row without one of its reviews, ``None`` when it would not be
+    ranked (the rules of ``_judge``, without making the ranking key). The total is the
+    weighted sum less the review's, over the scale: ``sum(w * (s - v)) * scale``."""
+    n = base.n_reviews - 1
+    if n == 0:
+        return None
+    counts = base.fail_counts
+    if counts:
+        fails = prep.review_fails[review_id]
+        if fails:
+            reduced = list(counts)
+            for g in fails:
+                reduced[g] -= 1
+            counts = tuple(reduced)
+        if 2 * max(counts) > n:
+            return None
+    scale = prep.lcm_counts // n
+    if prep.thresholds:
+        sums, values = base.sums, prep.review_values[review_id]
+        if any((sums[c] - values[c]) * scale * q < bound for c, q, bound in prep.thresholds):
+            return None
+    total = (base.weighted - prep.review_weighted[review_id]) * scale
+    if prep.min_total is not None and total * prep.min_total[0] < prep.min_total[1]:
+        return None
+    return total
+
+
+def _sides_kept(
+    prep: _Prepared,
+    evaluations: Sequence[_Evaluation],
+    shortlisted: Sequence[bool],
+    review_ids: Sequence[int],
+    cut: int,
+) -> bool:
+    """Whether, without these reviews (one reviewer's), every row they touch is sure to stay
+    on its side of the cut-off: a shortlisted row ranked with a total strictly above the last
+    shortlisted total (``-cut``), any other row unranked or ranked with a total strictly below
+    it. The rows ranked at or above the last shortlisted key are then the same ``size`` rows,
+    and every other ranked row is below them, so no outcome changes (``_stability``)."""
+    review_app = prep.review_app
+    for i in review_ids:
+        app = review_app[i]
+        total = _ranked_total_without(prep, evaluations[app], i)
+        if shortlisted[app]:
+            if total is None or -total >= cut:
+                return False
+        elif total is not None and -total <= cut:
+            return False
+    return True
 
 
 def _judge(
@@ -927,7 +985,18 @@ def _stability(
     sorted_keys = [evaluations[app].key or () for app in order]
     n_ranked = len(order)
     bisect_left = bisect.bisect_left
+    # Most scenarios move no row across the cut-off, which the totals alone can show (mean
+    # only): the shortlisted rows are the ``size`` rows with keys up to the last shortlisted
+    # key K (there are at least ``size`` ranked rows). If, without r's reviews, each row r
+    # reviewed keeps its side of K (its key was at most K and still is, or was above K or
+    # unranked and still is), those rows are still the only ones up to K and the others still
+    # rank below them: the same ``size`` rows are shortlisted. A total strictly on one side of
+    # K's total settles that side; anything closer takes the exact path below.
+    prune = size is not None and 0 < size <= n_ranked and not prep.median
+    cut = sorted_keys[size - 1][0] if prune and size is not None else 0
     for review_ids in prep.reviewer_reviews:
+        if prune and _sides_kept(prep, evaluations, shortlisted, review_ids, cut):
+            continue
         affected: dict[int, tuple[int, ...] | None] = {}
         for i in review_ids:
             app = prep.review_app[i]
