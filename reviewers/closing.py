@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
@@ -258,7 +260,7 @@ class _Numbers:
             parse_int=self.ints.__getitem__,
             parse_constant=self.constants.__getitem__,
         )
-        if any(type(v) is not Decimal for scores in loaded for v in scores.values()):
+        if set(map(type, chain.from_iterable(map(dict.values, loaded)))) - {Decimal}:
             # Not numbers (data written by other means): what ``exact`` makes of them, or its
             # error, one by one as the ORM path would.
             loaded = [
@@ -323,16 +325,20 @@ def close_round(
     with collector_paused():
         inputs, parsed = _gather(session, round_)
         result = _compute(parsed)
-        stored = RoundResult(
-            round_id=round_id,
-            closed_at=now,
-            closed_by=actor.user_id,
-            inputs=inputs,
-            inputs_sha256=sha256_of(inputs),
-            result=result,
-            result_sha256=sha256_of(result),
+        inputs_json, result_json = canonical_json(inputs), canonical_json(result)
+        inputs_sha256 = hashlib.sha256(inputs_json).hexdigest()
+        result_sha256 = hashlib.sha256(result_json).hexdigest()
+        session.execute(
+            sa.insert(_RESULT).values(
+                round_id=round_id,
+                closed_at=now,
+                closed_by=actor.user_id,
+                inputs=_json_value(session, inputs, inputs_json),
+                inputs_sha256=inputs_sha256,
+                result=_json_value(session, result, result_json),
+                result_sha256=result_sha256,
+            )
         )
-        session.add(stored)
         _set_outcomes(
             session=session,
             round_id=round_id,
@@ -348,8 +354,8 @@ def close_round(
             transition=RoundTransition.close,
             now=now,
             data={
-                "inputs_sha256": stored.inputs_sha256,
-                "result_sha256": stored.result_sha256,
+                "inputs_sha256": inputs_sha256,
+                "result_sha256": result_sha256,
                 "shortlisted": [r["application_id"] for r in result["rows"] if r["shortlisted"]],
                 "missing_reviews": len(missing),
             },
@@ -359,6 +365,17 @@ def close_round(
 _APPLICATION = Application.__table__  # type: ignore[attr-defined]
 _REVIEW = Review.__table__  # type: ignore[attr-defined]
 _ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
+_RESULT = RoundResult.__table__  # type: ignore[attr-defined]
+
+
+def _json_value(session: Session, value: Any, canonical: bytes) -> Any:
+    """What a JSON column of the stored result is given. PostgreSQL keeps JSONB in its own
+    binary form, whatever the spacing and key order of the text it parsed, so it is given the
+    canonical JSON already made for the hash instead of a second serialization; elsewhere the
+    value, which the column serializes as ever (SQLite keeps that text as it is)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.literal(canonical.decode(), sa.Text), postgresql.JSONB)
+    return value
 
 
 _OUTCOME_CHUNK = 5_000
