@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,7 +123,7 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
     uuids = _Parsed(_id)
     applications = sorted(
         (
-            (*uuids[text], rfc3339(submitted_at))
+            (*uuids[text], rfc3339(submitted_at), text)
             for text, submitted_at in session.execute(
                 sa.select(
                     sa.cast(_APPLICATION.c.id, sa.Text),
@@ -146,13 +147,14 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
     inputs = canonical_inputs(rules=rules_of(round_), candidates=(), reviews=())
     rules = inputs_from_canonical(data=inputs).rules
     inputs["applications"] = [
-        {"application_id": spelled, "submitted_at": at} for _, spelled, at in applications
+        {"application_id": spelled, "submitted_at": at} for _, spelled, at, _ in applications
     ]
     candidates = tuple(
         Candidate(application_id=application_id, submitted_at=datetime.fromisoformat(at))
-        for application_id, _, at in applications
+        for application_id, _, at, _ in applications
     )
     ids = {c.application_id for c in candidates}
+    known = {text for *_, text in applications}  # the same ids as the reviews' text
     # A round has tens of thousands of reviews: their columns come as the database's text, and
     # the ids, the verdicts and the numbers (which repeat a great deal) are parsed once each.
     rows = session.execute(
@@ -178,7 +180,7 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
         rows, all_scores, strict=True
     ):
         application_id, application_spelled = uuids[application_text]
-        if application_id not in ids:
+        if application_text not in known and application_id not in ids:
             continue
         reviewer_id, reviewer_spelled = uuids[reviewer_text]
         items = sorted(scores.items())
@@ -201,7 +203,7 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
                 ),
             )
         )
-    reviews.sort(key=lambda r: (r[0], r[1]))
+    reviews.sort(key=itemgetter(0, 1))
     inputs["reviews"] = [r[2] for r in reviews]
     return inputs, ShortlistInputs(
         rules=rules, candidates=candidates, reviews=tuple(r[3] for r in reviews)

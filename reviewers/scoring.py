@@ -905,8 +905,9 @@ def _ranked_total_without(prep: _Prepared, base: _Evaluation, review_id: int) ->
     scale = prep.lcm_counts // n
     if prep.thresholds:
         sums, values = base.sums, prep.review_values[review_id]
-        if any((sums[c] - values[c]) * scale * q < bound for c, q, bound in prep.thresholds):
-            return None
+        for c, q, bound in prep.thresholds:
+            if (sums[c] - values[c]) * scale * q < bound:
+                return None
     total = (base.weighted - prep.review_weighted[review_id]) * scale
     if prep.min_total is not None and total * prep.min_total[0] < prep.min_total[1]:
         return None
