@@ -80,7 +80,12 @@ affected rows that used to rank above it plus those that now do, and an affected
 binary search in the sorted base keys (most are settled by one comparison). A position moves by at
 most k, so only the unaffected rows within k of the cut-off can change outcome, and only those are
 examined. The cost is O(reviews x log(applications)) in all, instead of one full recomputation per
-reviewer; the tests check it against that recomputation.
+reviewer; the tests check it against that recomputation. With the mean, most scenarios are settled
+before any of that: when each of r's rows is sure to stay on its side of the last shortlisted key K
+by its total alone (a weighted sum less r's review's, one subtraction: a shortlisted row still
+ranked with a total strictly above K's, any other row unranked or with a total strictly below it),
+the rows with keys up to K are the same ``size`` rows and every other row still ranks below them,
+so no outcome changes (this needs at least ``size`` ranked rows in the base result).
 
 Order independence: inputs are put in canonical order (criteria and gates by key, applications by
 id, reviews by application and reviewer id) before anything is computed, every sum is exact, and
