@@ -12,9 +12,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
 from api.db import open_session
 from models.identity import Role, User
+from models.rounds import Round as RoundModel
 from reviewers.closing import verify_result
 from tests.factories import bearer, make_principal, make_token
 
@@ -500,7 +502,7 @@ def test_blind_round_hides_organizations_from_reviewers(app: FastAPI, client: Te
     assert own["organizations"]
 
 
-def _reference_inputs(session: Any, round_: Any) -> dict[str, Any]:
+def _reference_inputs(session: Session, round_: RoundModel) -> dict[str, Any]:
     """The canonical inputs as closing read them before it parsed the reviews' text itself:
     ORM-typed columns, each score through ``exact``."""
     from models.applications import Application, ApplicationStatus
@@ -511,19 +513,23 @@ def _reference_inputs(session: Any, round_: Any) -> dict[str, Any]:
 
     candidates = [
         Candidate(application_id=id_, submitted_at=submitted_at or updated_at)
-        for id_, submitted_at, updated_at in session.execute(
-            sa.select(Application.id, Application.submitted_at, Application.updated_at).where(
+        for id_, submitted_at, updated_at in session.exec(
+            select(Application.id, Application.submitted_at, Application.updated_at).where(
                 Application.round_id == round_.id,
-                Application.status.in_(  # type: ignore[attr-defined]
-                    [ApplicationStatus.submitted, ApplicationStatus.shortlisted]
+                col(Application.status).in_(
+                    [
+                        ApplicationStatus.submitted,
+                        ApplicationStatus.shortlisted,
+                        ApplicationStatus.not_selected,
+                    ]
                 ),
             )
         )
     ]
     ids = {c.application_id for c in candidates}
-    rows = session.execute(
-        sa.select(Review.application_id, Review.reviewer_id, Review.scores, Review.gates)
-        .join(Assignment, Assignment.id == Review.assignment_id)  # type: ignore[arg-type]
+    rows = session.exec(
+        select(Review.application_id, Review.reviewer_id, Review.scores, Review.gates)
+        .join(Assignment, col(Assignment.id) == Review.assignment_id)
         .where(
             Review.round_id == round_.id,
             Review.status == ReviewStatus.submitted,
