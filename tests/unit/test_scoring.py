@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reviewers import scoring
 from reviewers.scoring import (
     Aggregate,
     Calibration,
@@ -1206,3 +1207,65 @@ def test_leave_one_out_on_larger_rounds_matches_a_full_recompute(
                     stable[row.application_id] = False
     assert {row.application_id: row.stable for row in result.rows} == stable
     assert 0 < result.n_stable < n_apps
+
+
+@pytest.mark.parametrize("size", [1, 40, 119, 120, 200])
+def test_leave_one_out_settled_by_totals_matches_a_full_recompute(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mean's shortcut (a reviewer whose rows all keep their side of the cut-off by their
+    totals changes nothing) with a threshold, ``min_total`` and a gate in play, totals tied
+    at the cut-off, and as many shortlist places as ranked rows or more: both the settled and
+    the exact path are taken, and the result is that of leaving each reviewer out in turn."""
+    rnd = random.Random(size)
+    keys = ("a", "b", "c")
+    rules = ShortlistRules(
+        criteria=(
+            make_criterion("a", "2"),
+            make_criterion("b", "1", threshold="3.5"),
+            make_criterion("c", "0.5"),
+        ),
+        gates=("g",),
+        size=size,
+        min_total=D("3.75"),
+        tie_break=("criterion:a",),
+    )
+    n_apps, n_reviewers = 160, 40
+    reviews = [
+        make_review(
+            app,
+            r,
+            {k: D(rnd.randint(6, 14)) / 2 for k in keys},
+            g="fail" if rnd.random() < 0.15 else "pass",
+        )
+        for app in range(n_apps)
+        for r in rnd.sample(range(n_reviewers), rnd.randint(1, 4))
+    ]
+    candidates = make_candidates(n_apps, minutes=[rnd.randint(0, 3) for _ in range(n_apps)])
+    settled: list[bool] = []
+    sides_kept = scoring._sides_kept
+
+    def counted(*args: Any) -> bool:
+        settled.append(sides_kept(*args))
+        return settled[-1]
+
+    monkeypatch.setattr(scoring, "_sides_kept", counted)
+    result = compute_shortlist(rules=rules, candidates=candidates, reviews=reviews)
+    monkeypatch.undo()
+    base = {row.application_id: row.shortlisted for row in result.rows}
+    stable = dict.fromkeys(base, True)
+    for r in range(n_reviewers):
+        scenario = compute_shortlist(
+            rules=rules, candidates=candidates, reviews=without(reviews, reviewer_id(r))
+        )
+        for row in scenario.rows:
+            if row.shortlisted != base[row.application_id]:
+                stable[row.application_id] = False
+    assert {row.application_id: row.stable for row in result.rows} == stable
+    assert 0 < result.n_stable < n_apps
+    n_ranked = sum(1 for row in result.rows if row.rank is not None)
+    if size <= n_ranked:
+        assert any(settled)
+        assert not all(settled)
+    else:
+        assert not settled  # fewer ranked rows than places: the exact path only
