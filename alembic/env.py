@@ -14,6 +14,11 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = models.metadata
 
 
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave procrastinate's tables (made by its own schema SQL) out of the model comparison."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _url() -> str:
     url = config.attributes.get("database_url")
     return str(url) if url else Settings().database_url
@@ -27,6 +32,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
         compare_type=True,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -41,6 +47,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                include_name=_include_name,
             )
             with context.begin_transaction():
                 context.run_migrations()

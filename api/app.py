@@ -36,7 +36,7 @@ from api.routes import (
     rounds,
     users,
 )
-from api.scan_worker import make_scan_worker
+from api.scans import make_document_scans
 from api.settings import Settings, get_settings
 from api.storage import make_blob_store
 from submissions.scanning import make_scanner
@@ -59,8 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as background:
-            if _app.state.scan_worker is not None:
-                await background.enter_async_context(_app.state.scan_worker.running())
+            if _app.state.scans is not None:
+                await background.enter_async_context(_app.state.scans.running())
             yield
         engine.dispose()
         reader.dispose()
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = system_clock
     app.state.blob_store = make_blob_store(settings)
     app.state.scanner = make_scanner(settings.scanner_url)
-    app.state.scan_worker = make_scan_worker(
+    app.state.scans = make_document_scans(
         settings,
         engine=engine,
         store=app.state.blob_store,

@@ -40,6 +40,54 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _worker(_args: argparse.Namespace, settings: Settings) -> int:
+    """Run the background jobs (document scans) on PostgreSQL, for API processes started with
+    ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on SIGINT or SIGTERM."""
+    import asyncio
+
+    import structlog
+
+    from api.db import make_engine
+    from api.deps import system_clock
+    from api.logging import configure_logging
+    from api.scan_jobs import ProcrastinateScans
+    from api.scans import make_document_scans
+    from api.storage import make_blob_store
+    from submissions.scanning import make_scanner
+
+    configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+    log = structlog.get_logger("shortlist.worker")
+    engine = make_engine(settings.database_url, pool_size=settings.scan_concurrency)
+    try:
+        if engine.dialect.name != "postgresql":
+            print(
+                "shortlist worker needs PostgreSQL: on SQLite the server scans in-process.",
+                file=sys.stderr,
+            )
+            return 2
+        scans = make_document_scans(
+            settings,
+            engine=engine,
+            store=make_blob_store(settings),
+            scanner=make_scanner(settings.scanner_url),
+            clock=system_clock,
+        )
+        if not isinstance(scans, ProcrastinateScans):
+            print("No scanner is configured (SHORTLIST_SCANNER_URL): no jobs to run.")
+            return 0
+
+        async def work() -> None:
+            async with scans.app.open_async():
+                log.info("worker.started", concurrency=settings.scan_concurrency)
+                await scans.work()
+            log.info("worker.stopped")
+
+        asyncio.run(work())
+    finally:
+        engine.dispose()
+    return 0
+
+
 def _redact(url: str) -> str:
     import sqlalchemy as sa
 
@@ -321,6 +369,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
     migrate.set_defaults(handler=_migrate)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run the background jobs (document scans) on PostgreSQL, for API processes "
+        "started with SHORTLIST_JOBS_IN_PROCESS=false",
+    )
+    worker.set_defaults(handler=_worker)
 
     create_admin = sub.add_parser(
         "create-admin", help="create (or promote) an admin and print a client with every scope"

@@ -1,4 +1,5 @@
-"""The background malware scan of uploaded documents, run inside each server process.
+"""The background malware scan of uploaded documents on SQLite (the embedded default), run
+inside the server process (``api.scans``; on PostgreSQL scans are procrastinate jobs instead).
 
 With a scanner configured, uploads are recorded ``pending_scan``; this worker scans them from
 the blob store and records ``clean`` or ``infected`` (``submissions.documents.record_scan``).
@@ -7,10 +8,9 @@ also finds the documents a crashed process left pending, those another process w
 but did not finish, and those whose scan failed (scanner down: they stay ``pending_scan``, are
 not served and block submission, and are tried again on the next pass).
 
-It needs no queue of its own: the ``pending_scan`` rows are the queue. Two processes may scan the
-same document at once; the first verdict recorded wins and the second changes nothing. At scale
-(many processes, long scans, retries with backoff and a dead-letter state) this becomes a job
-of a real task queue over the same database, such as procrastinate.
+It needs no queue of its own: the ``pending_scan`` rows are the queue. Should two processes share
+the database (one server with ``--workers 2``), both may scan the same document; the first verdict
+recorded wins and the second changes nothing.
 """
 
 import asyncio
@@ -24,11 +24,11 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from api.db import open_session, session_scope
-from api.settings import Settings
+from api.db import open_session
+from api.scans import scan_and_record
 from submissions.blobs import BlobStore
-from submissions.documents import PendingScan, pending_scans, record_scan
-from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
+from submissions.documents import PendingScan, pending_scans
+from submissions.scanning import Scanner, ScanVerdict
 
 log = structlog.get_logger("shortlist.scans")
 
@@ -53,6 +53,9 @@ class ScanWorker:
         self.concurrency = concurrency
         self.batch_size = batch_size
         self._wake: asyncio.Event | None = None  # made on the event loop that runs the worker
+
+    async def scan_later(self, document_id: uuid.UUID) -> None:  # noqa: ARG002 - scans all
+        self.notify()
 
     def notify(self) -> None:
         """An upload waiting for its scan has committed: look now rather than at the next tick."""
@@ -104,19 +107,10 @@ class ScanWorker:
 
     async def scan_one(self, item: PendingScan) -> bool:
         """Scan one document and record the verdict; False when the scan failed."""
-        try:
-            result = await scan_blob(scanner=self.scanner, store=self.store, key=item.storage_key)
-        except Exception as exc:  # the blob could not be read: try again on a later pass
-            result = ScanResult(ScanVerdict.ERROR, detail=f"{type(exc).__name__}: {exc}")
-        if result.verdict is ScanVerdict.ERROR:
-            log.warning("scans.failed", document_id=str(item.document_id), detail=result.detail)
-            return False
-        await anyio.to_thread.run_sync(self._record, item.document_id, result)
-        if result.verdict is ScanVerdict.INFECTED:
-            log.warning(
-                "scans.infected", document_id=str(item.document_id), signature=result.signature
-            )
-        return True
+        result = await scan_and_record(
+            engine=self.engine, store=self.store, scanner=self.scanner, clock=self.clock, item=item
+        )
+        return result.verdict is not ScanVerdict.ERROR
 
     def _pending(self) -> list[PendingScan]:
         session = open_session(self.engine)
@@ -124,29 +118,3 @@ class ScanWorker:
             return pending_scans(session=session, limit=self.batch_size)
         finally:
             session.close()
-
-    def _record(self, document_id: uuid.UUID, result: ScanResult) -> None:
-        with session_scope(self.engine) as session:
-            record_scan(session=session, document_id=document_id, result=result, now=self.clock())
-
-
-def make_scan_worker(
-    settings: Settings,
-    *,
-    engine: Engine,
-    store: BlobStore,
-    scanner: Scanner,
-    clock: Callable[[], datetime],
-) -> ScanWorker | None:
-    """The worker for a scanner whose verdicts come later; ``None`` when there is nothing to
-    wait for (no scanner: documents are clean at once)."""
-    if not scanner.deferred:
-        return None
-    return ScanWorker(
-        engine=engine,
-        store=store,
-        scanner=scanner,
-        clock=clock,
-        interval=settings.scan_interval_seconds,
-        concurrency=settings.scan_concurrency,
-    )

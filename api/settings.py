@@ -28,10 +28,13 @@ class Settings(BaseSettings):
     )
     # Virus scanning of uploads: "none" (documents are clean at once) or "clamd://host:port".
     scanner_url: str = "none"
-    # With a scanner, each process looks this often for documents still pending a scan (left by
-    # a crash, or whose scan failed) besides scanning each upload as it commits.
+    # With a scanner on SQLite, the process looks this often for documents still pending a scan
+    # (left by a crash, or whose scan failed) besides scanning each upload as it commits.
     scan_interval_seconds: float = Field(default=60.0, gt=0)
     scan_concurrency: int = Field(default=2, ge=1, le=32)
+    # On PostgreSQL scans are procrastinate jobs: each API process runs a worker for them unless
+    # this is off, and then `shortlist worker` processes must run them. (SQLite: always in-process.)
+    jobs_in_process: bool = True
     # Per-application quota on stored documents: every version that is not deleted counts.
     document_quota_bytes: int = Field(default=1024**3, ge=1)
     document_quota_count: int = Field(default=100, ge=1)

@@ -478,6 +478,18 @@ def pending_scans(*, session: Session, limit: int = 100) -> list[PendingScan]:
     return [PendingScan(document_id=row[0], storage_key=row[1]) for row in rows]
 
 
+def pending_scan(*, session: Session, document_id: uuid.UUID) -> PendingScan | None:
+    """The document when it still waits for its scan (not scanned, not deleted), else ``None``."""
+    row = session.execute(
+        sa.select(col(Document.id), col(Document.storage_key)).where(
+            col(Document.id) == document_id,
+            col(Document.status) == DocumentStatus.pending_scan,
+            col(Document.deleted_at).is_(None),
+        )
+    ).first()
+    return None if row is None else PendingScan(document_id=row[0], storage_key=row[1])
+
+
 def record_scan(
     *, session: Session, document_id: uuid.UUID, result: ScanResult, now: datetime
 ) -> Document | None:

@@ -209,7 +209,7 @@ async def post_document(
             await store.delete(upload.blob.key)
         raise
     if out.status == DocumentStatus.pending_scan:
-        request.app.state.scan_worker.notify()
+        await request.app.state.scans.scan_later(out.id)
     return out
 
 

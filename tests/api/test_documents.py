@@ -767,7 +767,7 @@ def scanner() -> FakeScanner:
 def scanning_app(settings: Settings, scanner: FakeScanner) -> Iterator[FastAPI]:
     app = create_app(settings)
     app.state.scanner = scanner
-    app.state.scan_worker = ScanWorker(
+    app.state.scans = ScanWorker(
         engine=app.state.engine,
         store=app.state.blob_store,
         scanner=scanner,
@@ -815,7 +815,7 @@ def test_with_a_scanner_uploads_wait_for_their_scan(
         }
 
         scanner.failing = False
-        app.state.scan_worker.notify()  # as the next pass would
+        app.state.scans.notify()  # as the next pass would
         wait_for_status(client, proposal["id"], world.applicant, "clean")
         wait_for_status(client, budget["id"], world.applicant, "clean")
         assert (

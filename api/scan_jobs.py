@@ -1,0 +1,191 @@
+"""Document scans on PostgreSQL: procrastinate jobs in the same database (``api.scans``).
+
+- ``scan_document(document_id)``: scans one document and records its verdict. Deferred by the
+  upload route once its transaction has committed, with a queueing lock per document (never two
+  waiting jobs for one document) and a lock per document (never two running at once: the second
+  finds the document scanned and scans nothing). A scanner error raises ``ScanFailed``: the
+  document stays ``pending_scan`` and procrastinate retries the job with exponential backoff.
+- ``requeue_pending_scans``, periodic (every minute, deferred once per tick whatever the number
+  of workers): ends the scan jobs of workers that died (their lock would hold the document
+  forever), then defers a scan for every document still pending: a crash between the commit
+  and the deferral, a job that gave up, a worker that died. Nothing is lost.
+
+Workers: by default each API process runs one in its lifespan (``SHORTLIST_JOBS_IN_PROCESS``);
+``shortlist worker`` runs a dedicated one, for API processes started with it off.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import anyio.to_thread
+import procrastinate
+import sqlalchemy as sa
+import structlog
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
+from sqlalchemy.engine import Engine
+
+from api.db import open_session
+from api.scans import scan_and_record
+from submissions.blobs import BlobStore
+from submissions.documents import PendingScan, pending_scan, pending_scans
+from submissions.scanning import Scanner, ScanVerdict
+
+log = structlog.get_logger("shortlist.scans")
+
+SCAN_QUEUE = "scans"
+SCAN_TASK = "shortlist.scan_document"
+REQUEUE_TASK = "shortlist.requeue_pending_scans"
+SCAN_RETRY = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2)
+"""Waits 2, 4, 8 ... 256 s between attempts (about 8.5 minutes in all); a job that gives up
+leaves its document pending, and the next periodic pass defers a new one."""
+REQUEUE_BATCH = 1000
+RESTART_DELAY_SECONDS = 5.0
+
+
+class ScanFailed(Exception):
+    """The scanner gave no verdict (down, or the blob unreadable): the job is retried."""
+
+
+def procrastinate_conninfo(database_url: str) -> str:
+    """The libpq connection string for a SQLAlchemy PostgreSQL URL."""
+    url = sa.make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class ProcrastinateScans:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        engine: Engine,
+        store: BlobStore,
+        scanner: Scanner,
+        clock: Callable[[], datetime],
+        in_process: bool = True,
+        concurrency: int = 2,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.scanner = scanner
+        self.clock = clock
+        self.in_process = in_process
+        self.concurrency = concurrency
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=procrastinate_conninfo(database_url),
+                min_size=1,
+                # The worker's listener, its fetches and heartbeat, one per running job.
+                max_size=concurrency + 3,
+            )
+        )
+        self.scan_document = self.app.task(name=SCAN_TASK, queue=SCAN_QUEUE, retry=SCAN_RETRY)(
+            self._scan_document
+        )
+        requeue = self.app.task(name=REQUEUE_TASK, queue=SCAN_QUEUE)(self._requeue_pending_scans)
+        self.requeue_pending_scans = self.app.periodic(cron="* * * * *")(requeue)
+
+    # -- the two interface methods (api.scans.DocumentScans) ---------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Open the queue's connection pool (uploads defer through it) and, unless jobs run
+        elsewhere, run a worker beside the API while the context lasts."""
+        async with self.app.open_async():
+            if not self.in_process:
+                yield
+                return
+            task = asyncio.create_task(self._keep_working(), name="procrastinate-worker")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def scan_later(self, document_id: uuid.UUID) -> None:
+        try:
+            await self.defer_scan(document_id)
+        except Exception:  # the periodic pass defers it instead
+            log.exception("scans.defer_failed", document_id=str(document_id))
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    async def defer_scan(self, document_id: uuid.UUID) -> bool:
+        """Defer a scan of the document; False when one is waiting already."""
+        key = f"scan-document:{document_id}"
+        try:
+            await self.scan_document.configure(lock=key, queueing_lock=key).defer_async(
+                document_id=str(document_id)
+            )
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    async def _scan_document(self, document_id: str) -> None:
+        item = await anyio.to_thread.run_sync(self._pending_one, uuid.UUID(document_id))
+        if item is None:
+            return  # scanned already (by an earlier job), or deleted
+        result = await scan_and_record(
+            engine=self.engine, store=self.store, scanner=self.scanner, clock=self.clock, item=item
+        )
+        if result.verdict is ScanVerdict.ERROR:
+            raise ScanFailed(result.detail or "no verdict")
+
+    async def _requeue_pending_scans(self, timestamp: int) -> None:  # noqa: ARG002 - the tick
+        manager = self.app.job_manager
+        for job in await manager.get_stalled_jobs(queue=SCAN_QUEUE):
+            # Its worker died: free the document's lock; the pass below defers a new scan.
+            if job.id is not None and job.task_name == SCAN_TASK:
+                with contextlib.suppress(Exception):  # finished meanwhile
+                    await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        pending = await anyio.to_thread.run_sync(self._pending_batch)
+        deferred = 0
+        for item in pending:
+            deferred += await self.defer_scan(item.document_id)
+        if deferred:
+            log.info("scans.requeued", pending=len(pending), deferred=deferred)
+
+    def _pending_one(self, document_id: uuid.UUID) -> PendingScan | None:
+        session = open_session(self.engine)
+        try:
+            return pending_scan(session=session, document_id=document_id)
+        finally:
+            session.close()
+
+    def _pending_batch(self) -> list[PendingScan]:
+        session = open_session(self.engine)
+        try:
+            return pending_scans(session=session, limit=REQUEUE_BATCH)
+        finally:
+            session.close()
+
+    # -- workers ------------------------------------------------------------------------------
+
+    async def work(
+        self, *, name: str = "shortlist-worker", wait: bool = True, handle_signals: bool = True
+    ) -> None:
+        """Run a worker on the open app until stopped (SIGINT or SIGTERM with
+        ``handle_signals``, or cancelled) or, without ``wait``, until the queue is empty."""
+        await self.app.run_worker_async(
+            queues=[SCAN_QUEUE],
+            name=name,
+            concurrency=self.concurrency,
+            wait=wait,
+            delete_jobs="successful",  # failed jobs stay, as the record of what gave up
+            shutdown_graceful_timeout=10.0,  # a scan cut short is deferred again later
+            install_signal_handlers=handle_signals,
+        )
+
+    async def _keep_working(self) -> None:
+        """The in-process worker; procrastinate stops a worker whose listener or heartbeat
+        fails (the database restarted, say): start it again."""
+        while True:
+            try:
+                await self.work(name="api-in-process", handle_signals=False)
+            except Exception:
+                log.exception("scans.worker_failed")
+            await asyncio.sleep(RESTART_DELAY_SECONDS)

@@ -1,0 +1,103 @@
+"""Background malware scans of uploaded documents: one small interface, two implementations
+chosen by the database URL (as the blob store is by the storage URL).
+
+- SQLite (the embedded default): ``api.scan_worker.ScanWorker``, a loop inside the one server
+  process that scans the ``pending_scan`` rows.
+- PostgreSQL: ``api.scan_jobs.ProcrastinateScans``, a ``scan_document`` job per upload on the
+  procrastinate queue in the same database, run by a worker inside each API process or by
+  ``shortlist worker``; each document is scanned by one worker, with retries and backoff.
+"""
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+import anyio.to_thread
+import structlog
+from sqlalchemy.engine import Engine
+
+from api.db import session_scope
+from api.settings import Settings
+from submissions.blobs import BlobStore
+from submissions.documents import PendingScan, record_scan
+from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
+
+log = structlog.get_logger("shortlist.scans")
+
+
+class DocumentScans(Protocol):
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """Work in the background while the context lasts (the app's lifespan)."""
+        ...
+
+    async def scan_later(self, document_id: uuid.UUID) -> None:
+        """An upload waiting for its scan has committed: have it scanned. Never raises: a
+        document whose scan could not be arranged now is still found later, being pending."""
+        ...
+
+
+async def scan_and_record(
+    *,
+    engine: Engine,
+    store: BlobStore,
+    scanner: Scanner,
+    clock: Callable[[], datetime],
+    item: PendingScan,
+) -> ScanResult:
+    """Scan one document and record its verdict (``record_scan``: a verdict recorded twice
+    changes nothing). An ``ERROR`` result records nothing: the document stays pending."""
+    try:
+        result = await scan_blob(scanner=scanner, store=store, key=item.storage_key)
+    except Exception as exc:  # the blob could not be read: try again later
+        result = ScanResult(ScanVerdict.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    if result.verdict is ScanVerdict.ERROR:
+        log.warning("scans.failed", document_id=str(item.document_id), detail=result.detail)
+        return result
+
+    def record() -> None:
+        with session_scope(engine) as session:
+            record_scan(session=session, document_id=item.document_id, result=result, now=clock())
+
+    await anyio.to_thread.run_sync(record)
+    if result.verdict is ScanVerdict.INFECTED:
+        log.warning("scans.infected", document_id=str(item.document_id), signature=result.signature)
+    return result
+
+
+def make_document_scans(
+    settings: Settings,
+    *,
+    engine: Engine,
+    store: BlobStore,
+    scanner: Scanner,
+    clock: Callable[[], datetime],
+) -> DocumentScans | None:
+    """The scans for this database; ``None`` when there is nothing to wait for (no scanner:
+    documents are clean at once)."""
+    if not scanner.deferred:
+        return None
+    if engine.dialect.name == "postgresql":
+        # Imported here: the embedded default never loads procrastinate.
+        from api.scan_jobs import ProcrastinateScans
+
+        return ProcrastinateScans(
+            database_url=settings.database_url,
+            engine=engine,
+            store=store,
+            scanner=scanner,
+            clock=clock,
+            in_process=settings.jobs_in_process,
+            concurrency=settings.scan_concurrency,
+        )
+    from api.scan_worker import ScanWorker
+
+    return ScanWorker(
+        engine=engine,
+        store=store,
+        scanner=scanner,
+        clock=clock,
+        interval=settings.scan_interval_seconds,
+        concurrency=settings.scan_concurrency,
+    )
