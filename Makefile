@@ -43,7 +43,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	@command -v wrk >/dev/null || { echo "make bench needs wrk (the read benchmark's load generator): apt-get install -y wrk" >&2; exit 1; }
+	@# wrk drives the read benchmark: installed here when missing (Debian), else a clear message.
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } \
+	  || { echo "make bench needs wrk (the read benchmark's load generator): apt-get install -y wrk" >&2; exit 1; }
 	$(BIN)/python -m bench
 
 demo: $(STAMP)
