@@ -21,7 +21,12 @@ class Document(SQLModel, table=True):
     kind is its highest version not deleted (``submissions.applications.current_documents``)."""
 
     __tablename__ = "document"
-    __table_args__ = (sa.UniqueConstraint("application_id", "kind", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "kind", "version"),
+        # The scans' queue (oldest pending first, every minute) and the sweep's lookups by key
+        # stay index reads however many documents a round's deadline brings.
+        sa.Index("ix_document_status_created_at", "status", "created_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     application_id: uuid.UUID = Field(foreign_key="application.id", index=True)
@@ -33,7 +38,7 @@ class Document(SQLModel, table=True):
     status: DocumentStatus = Field(
         default=DocumentStatus.clean, sa_column=sa.Column(sa.String(20), nullable=False)
     )
-    storage_key: str = Field(max_length=500)
+    storage_key: str = Field(max_length=500, index=True)
     version: int = 1
     uploaded_by: uuid.UUID = Field(foreign_key="user.id")
     created_at: datetime = Field(sa_column=utc_column())
