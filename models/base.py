@@ -92,3 +92,23 @@ class JSONDocument(sa.types.TypeDecorator[Any]):
 def json_column(**kwargs: Any) -> Any:
     """A non-null JSON column."""
     return sa.Column(JSONDocument(), nullable=kwargs.pop("nullable", False), **kwargs)
+
+
+class JSONText(sa.types.TypeDecorator[Any]):
+    """JSON kept as the very text it was given: PostgreSQL's ``json`` (checked, not converted
+    as ``jsonb`` is), text on SQLite. For documents stored to be hashed and re-read, such as a
+    round's canonical inputs and result: given their canonical JSON, the stored bytes are the
+    hashed bytes, and the database does not rebuild megabytes of it in a binary form."""
+
+    impl = sa.JSON()
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSON())
+        return dialect.type_descriptor(sa.JSON())
+
+
+def json_text_column(**kwargs: Any) -> Any:
+    """A non-null JSON column that keeps its text (``JSONText``)."""
+    return sa.Column(JSONText(), nullable=kwargs.pop("nullable", False), **kwargs)

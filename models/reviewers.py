@@ -11,7 +11,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from models.applications import ApplicationView
-from models.base import InputModel, json_column, new_id, utc_column
+from models.base import InputModel, json_column, json_text_column, new_id, utc_column
 
 
 def _normalized_words(value: list[str]) -> list[str]:
@@ -286,7 +286,7 @@ class RoundResult(SQLModel, table=True):
     round_id: uuid.UUID = Field(foreign_key="round.id", primary_key=True)
     closed_at: datetime = Field(sa_column=utc_column())
     closed_by: uuid.UUID = Field(foreign_key="user.id")
-    inputs: dict[str, Any] = Field(sa_column=json_column())
+    inputs: dict[str, Any] = Field(sa_column=json_text_column())
     inputs_sha256: str = Field(max_length=64)
-    result: dict[str, Any] = Field(sa_column=json_column())
+    result: dict[str, Any] = Field(sa_column=json_text_column())
     result_sha256: str = Field(max_length=64)

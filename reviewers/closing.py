@@ -381,14 +381,14 @@ _ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
 _RESULT = RoundResult.__table__  # type: ignore[attr-defined]
 
 
-def _json_value(session: Session, value: Any, canonical: bytes) -> Any:
-    """What a JSON column of the stored result is given. PostgreSQL keeps JSONB in its own
-    binary form, whatever the spacing and key order of the text it parsed, so it is given the
-    canonical JSON already made for the hash instead of a second serialization; elsewhere the
-    value, which the column serializes as ever (SQLite keeps that text as it is)."""
+def _json_value(session: Session, value: Any, canonical: bytes) -> Any:  # noqa: ARG001
+    """What a JSON column of the stored result is given: the canonical JSON already made for
+    the hash, not a second serialization of ``value``. The columns keep their text as given
+    (``JSONText``), so the stored bytes are the hashed bytes, on both databases."""
+    text = sa.literal(canonical.decode(), sa.Text)
     if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.literal(canonical.decode(), sa.Text), postgresql.JSONB)
-    return value
+        return sa.cast(text, postgresql.JSON)
+    return text
 
 
 _OUTCOME_CHUNK = 5_000

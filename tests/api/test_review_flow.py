@@ -2,6 +2,7 @@
 reviews, preview, close, publish and results, with every visibility rule of API.md."""
 
 import csv
+import hashlib
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -244,6 +245,18 @@ def test_full_round(competition: Round, client: TestClient) -> None:
 
     admin_results = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))
     assert admin_results["inputs_sha256"] == preview["inputs_sha256"]
+    # The stored inputs and result are the very bytes that were hashed (on both databases).
+    app: FastAPI = client.app  # type: ignore[assignment]
+    with app.state.engine.connect() as connection:
+        stored = connection.execute(
+            sa.text(
+                "SELECT CAST(inputs AS TEXT), inputs_sha256, CAST(result AS TEXT), result_sha256 "
+                "FROM round_result WHERE round_id = :round_id"
+            ),
+            {"round_id": uuid.UUID(c.rid).hex if connection.dialect.name == "sqlite" else c.rid},
+        ).one()
+    assert hashlib.sha256(stored[0].encode()).hexdigest() == stored[1] == preview["inputs_sha256"]
+    assert hashlib.sha256(stored[2].encode()).hexdigest() == stored[3]
     ranking = admin_results["ranking"]
     assert [r["rank"] for r in ranking] == [1, 2, 3, 4, 5]
     assert [r["reason"] for r in ranking] == ["shortlisted"] * 3 + ["below_cutoff"] * 2
