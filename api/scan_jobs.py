@@ -29,9 +29,9 @@ from procrastinate.jobs import Status
 from sqlalchemy.engine import Engine
 
 from api.db import open_session
-from api.scans import scan_and_record
+from api.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
-from submissions.documents import PendingScan, pending_scan, pending_scans
+from submissions.documents import PendingScan, pending_scan
 from submissions.scanning import Scanner, ScanVerdict
 
 log = structlog.get_logger("shortlist.scans")
@@ -142,7 +142,9 @@ class ProcrastinateScans:
             if job.id is not None and job.task_name == SCAN_TASK:
                 with contextlib.suppress(Exception):  # finished meanwhile
                     await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-        pending = await anyio.to_thread.run_sync(self._pending_batch)
+        pending = await anyio.to_thread.run_sync(
+            lambda: load_pending(self.engine, limit=REQUEUE_BATCH)
+        )
         deferred = 0
         for item in pending:
             deferred += await self.defer_scan(item.document_id)
@@ -153,13 +155,6 @@ class ProcrastinateScans:
         session = open_session(self.engine)
         try:
             return pending_scan(session=session, document_id=document_id)
-        finally:
-            session.close()
-
-    def _pending_batch(self) -> list[PendingScan]:
-        session = open_session(self.engine)
-        try:
-            return pending_scans(session=session, limit=REQUEUE_BATCH)
         finally:
             session.close()
 

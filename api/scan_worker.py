@@ -24,10 +24,9 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from api.db import open_session
-from api.scans import scan_and_record
+from api.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
-from submissions.documents import PendingScan, pending_scans
+from submissions.documents import PendingScan
 from submissions.scanning import Scanner, ScanVerdict
 
 log = structlog.get_logger("shortlist.scans")
@@ -92,7 +91,9 @@ class ScanWorker:
     async def scan_pending(self) -> bool:
         """One pass over the oldest pending documents (up to ``batch_size``), ``concurrency`` at
         a time. True when the batch was full and every scan gave a verdict."""
-        pending = await anyio.to_thread.run_sync(self._pending)
+        pending = await anyio.to_thread.run_sync(
+            lambda: load_pending(self.engine, limit=self.batch_size)
+        )
         limiter = anyio.CapacityLimiter(self.concurrency)
         verdicts: list[bool] = []
 
@@ -111,10 +112,3 @@ class ScanWorker:
             engine=self.engine, store=self.store, scanner=self.scanner, clock=self.clock, item=item
         )
         return result.verdict is not ScanVerdict.ERROR
-
-    def _pending(self) -> list[PendingScan]:
-        session = open_session(self.engine)
-        try:
-            return pending_scans(session=session, limit=self.batch_size)
-        finally:
-            session.close()

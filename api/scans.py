@@ -18,10 +18,10 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from api.db import session_scope
+from api.db import open_session, session_scope
 from api.settings import Settings
 from submissions.blobs import BlobStore
-from submissions.documents import PendingScan, record_scan
+from submissions.documents import PendingScan, pending_scans, record_scan
 from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
 
 log = structlog.get_logger("shortlist.scans")
@@ -36,6 +36,16 @@ class DocumentScans(Protocol):
         """An upload waiting for its scan has committed: have it scanned. Never raises: a
         document whose scan could not be arranged now is still found later, being pending."""
         ...
+
+
+def load_pending(engine: Engine, *, limit: int) -> list[PendingScan]:
+    """The oldest documents still waiting for their scan (``pending_scans``), in a read of its
+    own (run it in a worker thread)."""
+    session = open_session(engine)
+    try:
+        return pending_scans(session=session, limit=limit)
+    finally:
+        session.close()
 
 
 async def scan_and_record(

@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,21 +62,46 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-@pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if PG_URL:
-        admin_url = sa.make_url(PG_URL)
-        name = f"shortlist_test_{uuid.uuid4().hex[:8]}_{_worker()}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+@pytest.fixture
+def redis_url() -> str:
+    """Database 15 of the Redis on 127.0.0.1:6379 (the tests' own keys are unique)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return url
+
+
+@contextmanager
+def migrated_postgres_database(name: str) -> Iterator[str]:
+    """A new database on the server of ``SHORTLIST_TEST_DATABASE_URL``, migrated and given the
+    run's signing key; dropped afterwards."""
+    assert PG_URL, "needs SHORTLIST_TEST_DATABASE_URL"
+    admin_url = sa.make_url(PG_URL)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
         upgrade(url)
         _seed_signing_key(url)
         yield url
+    finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if PG_URL:
+        with migrated_postgres_database(
+            f"shortlist_test_{uuid.uuid4().hex[:8]}_{_worker()}"
+        ) as url:
+            yield url
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade(f"sqlite:///{path}")

@@ -23,6 +23,23 @@ from submissions.rounds import create_program, create_round, open_round
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
+class Clock:
+    """The server clock under test control (``app.state.clock``): tokens are issued and
+    verified by it too."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The JSON body of a response that must have ``status``."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
 def make_user(
     session: Session,
     *,

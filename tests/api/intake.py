@@ -16,6 +16,7 @@ from models.identity import ALL_SCOPES, MemberRole, Organization, Role, User
 from models.rounds import Program, Round
 from submissions.audit import verify
 from tests.factories import (
+    Clock,
     bearer,
     make_application,
     make_organization,
@@ -26,16 +27,6 @@ from tests.factories import (
 )
 
 PROBLEM = "application/problem+json"
-
-
-class Clock:
-    """The server clock under test control: tokens are issued and verified by it too."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def headers_for(

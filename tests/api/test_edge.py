@@ -4,7 +4,6 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -105,19 +104,8 @@ def test_writes_are_rate_limited_per_client(settings: Settings) -> None:
     app.state.engine.dispose()
 
 
-def _redis_url() -> str:
-    import redis
-
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    return url
-
-
-def test_redis_limiter_shares_the_budget_between_instances() -> None:
-    url = _redis_url()
+def test_redis_limiter_shares_the_budget_between_instances(redis_url: str) -> None:
+    url = redis_url
     key = f"test-{uuid.uuid4().hex}"
     first, second = RedisRateLimiter(url), RedisRateLimiter(url)
     window = 3600

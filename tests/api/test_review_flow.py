@@ -19,22 +19,9 @@ from api.db import open_session
 from models.identity import Role, User
 from models.rounds import Round as RoundModel
 from reviewers.closing import verify_result
-from tests.factories import bearer, make_principal, make_token
+from tests.factories import Clock, bearer, make_principal, make_token, ok
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 class Round:
@@ -51,7 +38,7 @@ class Round:
         self.apps: list[str] = []
         for i in range(5):
             applicant, headers = make_principal(app, roles=[Role.applicant])
-            org = _ok(
+            org = ok(
                 client.post(
                     "/api/v1/organizations",
                     json={
@@ -66,7 +53,7 @@ class Round:
             )
             self.applicant_users.append(applicant)
             self.orgs.append(org["id"])
-        program = _ok(
+        program = ok(
             client.post(
                 "/api/v1/programs",
                 json={"name": "Sovereign AI", "description": "Foundation models"},
@@ -74,7 +61,7 @@ class Round:
             ),
             201,
         )
-        self.round = _ok(
+        self.round = ok(
             client.post(
                 f"/api/v1/programs/{program['id']}/rounds",
                 json={
@@ -110,9 +97,9 @@ class Round:
             201,
         )
         self.rid = self.round["id"]
-        _ok(client.post(f"/api/v1/rounds/{self.rid}/open", headers=self.admin))
+        ok(client.post(f"/api/v1/rounds/{self.rid}/open", headers=self.admin))
         for i, headers in enumerate(self.applicants):
-            application = _ok(
+            application = ok(
                 client.post(
                     f"/api/v1/rounds/{self.rid}/applications",
                     json={
@@ -127,7 +114,7 @@ class Round:
                 201,
             )
             self.apps.append(application["id"])
-            submitted = _ok(
+            submitted = ok(
                 client.post(f"/api/v1/applications/{application['id']}/submit", headers=headers)
             )
             assert submitted["status"] == "submitted"
@@ -152,11 +139,11 @@ class Round:
 
     def start_review(self) -> None:
         self.clock.now = T0 + timedelta(hours=2)
-        _ok(self.client.post(f"/api/v1/rounds/{self.rid}/start-review", headers=self.admin))
+        ok(self.client.post(f"/api/v1/rounds/{self.rid}/start-review", headers=self.admin))
 
     def panel(self, max_assignments: int = 3) -> None:
         for user_id, _ in self.reviewers:
-            _ok(
+            ok(
                 self.client.post(
                     f"/api/v1/rounds/{self.rid}/reviewers",
                     json={
@@ -181,21 +168,21 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     c.panel()
 
     # Conflicts: reviewer 3's email domain is a subdomain-equal of consortium 0's domain.
-    conflicts = _ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
+    conflicts = ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
     assert [(x["reviewer_id"], x["application_id"], x["source"]) for x in conflicts] == [
         (c.reviewers[3][0], c.apps[0], "detected")
     ]
     assert "lead0.example.com" in conflicts[0]["reason"]
 
     # Dry run stores nothing.
-    plan = _ok(
+    plan = ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": True}, headers=c.admin
         )
     )
     assert len(plan["assignments"]) == 10
-    assert not _ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
-    applied = _ok(
+    assert not ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
+    applied = ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
@@ -208,14 +195,14 @@ def test_full_round(competition: Round, client: TestClient) -> None:
 
     # Reviewers write and submit; application i gets score 9 - i on tech.
     for user_id, headers in c.reviewers:
-        mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+        mine = ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
         assert {a["reviewer_id"] for a in mine} <= {user_id}
         assert all(a["application"]["id"] == a["application_id"] for a in mine)
         assert all(a["application"]["organizations"] for a in mine)
         for assignment in mine:
             i = c.apps.index(assignment["application_id"])
             # A reviewer reads an assigned application once review has started.
-            _ok(client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers))
+            ok(client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers))
             review = client.put(
                 f"/api/v1/assignments/{assignment['id']}/review",
                 json={
@@ -234,16 +221,16 @@ def test_full_round(competition: Round, client: TestClient) -> None:
             assert submitted.status_code == 200, submitted.text
             assert submitted.json()["status"] == "submitted"
 
-    preview = _ok(client.get(f"/api/v1/rounds/{c.rid}/shortlist/preview", headers=c.admin))
+    preview = ok(client.get(f"/api/v1/rounds/{c.rid}/shortlist/preview", headers=c.admin))
     assert [r["application_id"] for r in preview["ranking"] if r["shortlisted"]] == c.apps[:3]
 
-    closed = _ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
+    closed = ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
     assert closed["status"] == "closed"
     again = client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin)
     assert again.status_code == 409
     assert again.json()["type"] == "invalid-transition"
 
-    admin_results = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))
+    admin_results = ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))
     assert admin_results["inputs_sha256"] == preview["inputs_sha256"]
     # The stored inputs and result are the very bytes that were hashed (on both databases).
     app: FastAPI = client.app  # type: ignore[assignment]
@@ -266,7 +253,7 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     early = client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.applicants[0])
     assert early.status_code == 403
     assert early.json()["type"] == "not-published"
-    mine_before = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    mine_before = ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
     assert mine_before["status"] == "submitted"
 
     # Reviewers never read results.
@@ -274,8 +261,8 @@ def test_full_round(competition: Round, client: TestClient) -> None:
         client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.reviewers[0][1]).status_code == 403
     )
 
-    _ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
-    own = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.applicants[4]))
+    ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
+    own = ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.applicants[4]))
     assert [r["application_id"] for r in own["ranking"]] == [c.apps[4]]
     row = own["ranking"][0]
     assert row["shortlisted"] is False
@@ -284,7 +271,7 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     text = str(own)
     assert "secret note" not in text
     assert all(uid not in text for uid, _ in c.reviewers)
-    mine_after = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    mine_after = ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
     assert mine_after["status"] == "shortlisted"
 
     # Anyone can recompute the decision from the stored inputs; a changed result is caught.
@@ -308,7 +295,7 @@ def test_full_round(competition: Round, client: TestClient) -> None:
     assert [r["application_id"] for r in rows[:3]] == c.apps[:3]
     assert Decimal(rows[0]["criterion:tech"]) == 9
 
-    audit = _ok(client.get("/api/v1/audit/verify", headers=c.admin)) if _has_audit(client) else None
+    audit = ok(client.get("/api/v1/audit/verify", headers=c.admin)) if _has_audit(client) else None
     if audit is not None:
         assert audit["ok"]
 
@@ -325,7 +312,7 @@ def test_close_refuses_missing_reviews_unless_allowed(
     c = competition
     c.start_review()
     c.panel()
-    _ok(
+    ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
@@ -337,7 +324,7 @@ def test_close_refuses_missing_reviews_unless_allowed(
         f"/api/v1/rounds/{c.rid}/close", json={"allow_missing_reviews": True}, headers=c.admin
     )
     assert closed.status_code == 200, closed.text
-    ranking = _ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))["ranking"]
+    ranking = ok(client.get(f"/api/v1/rounds/{c.rid}/results", headers=c.admin))["ranking"]
     assert all(r["n_reviews"] == 0 for r in ranking)
     assert not any(r["shortlisted"] for r in ranking)
 
@@ -347,7 +334,7 @@ def test_review_rules(competition: Round, client: TestClient) -> None:
     c.start_review()
     c.panel()
     user_id, headers = c.reviewers[0]
-    created = _ok(
+    created = ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments",
             json={"application_id": c.apps[1], "reviewer_id": user_id},
@@ -413,15 +400,15 @@ def test_manual_assignment_refuses_conflicts_and_recusal_refills(
     )
     assert refused.status_code == 409
     assert refused.json()["type"] == "conflicted"
-    _ok(
+    ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
     )
     reviewer_id, headers = c.reviewers[0]
-    mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+    mine = ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
     target = mine[0]
-    recused = _ok(
+    recused = ok(
         client.post(
             f"/api/v1/assignments/{target['id']}/recuse",
             json={"reason": "I advised this consortium"},
@@ -429,11 +416,11 @@ def test_manual_assignment_refuses_conflicts_and_recusal_refills(
         )
     )
     assert recused["status"] == "recused"
-    conflicts = _ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
+    conflicts = ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
     assert {(x["reviewer_id"], x["application_id"], x["source"]) for x in conflicts} >= {
         (reviewer_id, target["application_id"], "declared")
     }
-    refill = _ok(
+    refill = ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
@@ -451,7 +438,7 @@ def test_infeasible_assignment_names_the_constraint(competition: Round, client: 
     c = competition
     c.start_review()
     user_id, _ = c.reviewers[0]
-    _ok(
+    ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/reviewers",
             json={"user_id": user_id, "max_assignments": 3},
@@ -466,7 +453,7 @@ def test_infeasible_assignment_names_the_constraint(competition: Round, client: 
     body = response.json()
     assert body["type"] == "assignment-infeasible"
     assert body["detail"]
-    assert not _ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
+    assert not ok(client.get(f"/api/v1/rounds/{c.rid}/assignments", headers=c.admin))["items"]
 
 
 def test_reviewer_routes_need_admin(competition: Round, client: TestClient) -> None:
@@ -493,25 +480,25 @@ def test_blind_round_hides_organizations_from_reviewers(app: FastAPI, client: Te
     c = Round(app, client, blind=True)
     c.start_review()
     c.panel()
-    _ok(
+    ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
     )
     _, headers = c.reviewers[0]
-    mine = _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
+    mine = ok(client.get("/api/v1/me/assignments", headers=headers))["items"]
     assert mine
     for assignment in mine:
         shown = assignment["application"]
         assert shown["organizations"] == []
         assert shown["lead_organization_id"] is None
-        direct = _ok(
+        direct = ok(
             client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers)
         )
         assert direct["organizations"] == []
         assert "Consortium" not in str(direct)
     # The applicant still sees their own organizations.
-    own = _ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
+    own = ok(client.get(f"/api/v1/applications/{c.apps[0]}", headers=c.applicants[0]))
     assert own["organizations"]
 
 
@@ -575,13 +562,13 @@ def test_gathered_inputs_match_the_orm_reading(competition: Round, client: TestC
     c = competition
     c.start_review()
     c.panel()
-    _ok(
+    ok(
         client.post(
             f"/api/v1/rounds/{c.rid}/assignments/auto", json={"dry_run": False}, headers=c.admin
         )
     )
     for _, headers in c.reviewers:
-        for assignment in _ok(client.get("/api/v1/me/assignments", headers=headers))["items"]:
+        for assignment in ok(client.get("/api/v1/me/assignments", headers=headers))["items"]:
             review = client.put(
                 f"/api/v1/assignments/{assignment['id']}/review",
                 json={"scores": {"tech": 7.5, "team": 5}, "gates": {"independent": "pass"}},

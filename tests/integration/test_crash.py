@@ -34,19 +34,17 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from api.app import create_app
 from api.db import open_session
-from api.migrate import upgrade
 from api.settings import Settings
 from models.applications import Application, ApplicationStatus
 from models.documents import Document
 from models.identity import Role, User
 from models.rounds import Round, RoundStatus
-from tests.conftest import PG_URL, _seed_signing_key
+from tests.conftest import PG_URL, migrated_postgres_database
 from tests.factories import (
     bearer,
     make_application,
@@ -79,20 +77,8 @@ def crash_database(
 ) -> Iterator[str]:
     """A database of the module's own, migrated: the servers outlive any one test's."""
     if PG_URL:
-        admin_url = sa.make_url(PG_URL)
-        name = f"shortlist_crash_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        try:
-            upgrade(url)
-            _seed_signing_key(url)
+        with migrated_postgres_database(f"shortlist_crash_{uuid.uuid4().hex[:10]}") as url:
             yield url
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
     else:
         path = tmp_path_factory.mktemp("crash") / "shortlist.db"
         shutil.copyfile(database_template, path)

@@ -1,17 +1,14 @@
 """Intake under real concurrency (acceptance 2): parallel HTTP requests against a live uvicorn
 server on PostgreSQL, each thread with its own connection."""
 
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlmodel import col, select
 
@@ -20,34 +17,19 @@ from models.applications import Application, ApplicationStatus, Receipt
 from models.audit import AuditEvent
 from tests.api.intake import World, assert_audit_chain_ok, build_world, headers_for, person
 from tests.factories import make_application, make_organization, make_round
+from tests.integration import live as served_app
+from tests.integration.live import Call, served
 
 pytestmark = pytest.mark.postgres
 
-Call = Callable[[httpx.Client], httpx.Response]
 LEAD = 4.0  # seconds from the start of the deadline race to the deadline plus grace
 STEP = 0.6  # seconds between its submissions (generous: CI machines are shared and slow)
 
 
 @pytest.fixture
 def live(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a free port, in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with served(app) as url:
+        yield url
     assert_audit_chain_ok(app)
 
 
@@ -59,28 +41,7 @@ def request(method: str, path: str, **kwargs: Any) -> Call:
 
 
 def race(base_url: str, calls: list[Call]) -> list[httpx.Response]:
-    """Run every call in its own thread and client, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list[httpx.Response | BaseException | None] = [None] * len(calls)
-
-    def run(index: int, call: Call) -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            barrier.wait()
-            try:
-                results[index] = call(client)
-            except BaseException as exc:  # reported below
-                results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    responses: list[httpx.Response] = []
-    for result in results:
-        assert isinstance(result, httpx.Response), result
-        responses.append(result)
-    return responses
+    return served_app.race(base_url, calls, timeout=30)
 
 
 def _confirm_partner(base_url: str, world: World) -> None:

@@ -14,18 +14,13 @@ checked after each:
   (``tests/api/test_oauth.py`` covers the same token refreshed in parallel.)
 """
 
-import socket
-import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
@@ -46,6 +41,7 @@ from tests.factories import (
     make_user,
 )
 from tests.integration.invariants import all_violations
+from tests.integration.live import Call, race, served
 from tests.integration.review_rounds import round_in_review
 
 pytestmark = pytest.mark.postgres
@@ -55,7 +51,6 @@ CLOSE_RACES, CLOSES = 5, 4
 REFRESH_RACES = 10
 LEAD = 2.0  # seconds from the start of a deadline race to the deadline plus grace
 STEP = 0.35  # seconds between its submits
-Call = Callable[[httpx.Client], httpx.Response]
 
 
 @pytest.fixture
@@ -72,58 +67,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def live(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a free port, in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-def race(
-    base_url: str,
-    calls: list[Call],
-    *,
-    delays: list[float] | None = None,
-    on_release: Callable[[], None] | None = None,
-) -> list[httpx.Response]:
-    """Every call in its own thread and client, released together by a barrier (then each
-    after its delay, if given); ``on_release`` runs once, at the moment of release."""
-    barrier = threading.Barrier(len(calls), action=on_release)
-    released: list[float] = []
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Call) -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as client:
-            barrier.wait()
-            if delays is not None:
-                if not released:
-                    released.append(time.monotonic())
-                time.sleep(max(0.0, released[0] + delays[index] - time.monotonic()))
-            try:
-                results[index] = call(client)
-            except Exception as exc:  # reported below
-                results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(r, httpx.Response) for r in results), results
-    return results
+    with served(app) as url:
+        yield url
 
 
 def session_of(app: FastAPI, write: bool = False) -> Session:

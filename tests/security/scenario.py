@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.db import open_session
 from models.identity import Role, User
-from tests.factories import bearer, make_token, make_user
+from tests.factories import Clock, bearer, make_token, make_user, ok
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 CSV = b"item,amount\nGPUs,1200000\nPeople,800000\n"
@@ -40,19 +40,6 @@ class Principal(StrEnum):
     conflicted_reviewer = "conflicted_reviewer"
     """Conflicted with the main bid: their email domain is the lead organization's."""
     admin = "admin"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    return response.json()
 
 
 @dataclass

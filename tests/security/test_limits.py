@@ -85,21 +85,12 @@ def test_token_and_login_endpoints_are_rate_limited_per_address(settings: Settin
         app.state.engine.dispose()
 
 
-def _redis_url() -> str:
-    import redis
-
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    return url
-
-
-def test_with_redis_two_processes_share_one_write_budget(settings: Settings) -> None:
+def test_with_redis_two_processes_share_one_write_budget(
+    settings: Settings, redis_url: str
+) -> None:
     """Two app instances (as two server processes would be) count one client's writes
     together: the third write, to either, is refused."""
-    url = _redis_url()
+    url = redis_url
     first = _app(settings, redis_url=url, rate_limit_writes_per_minute=2)
     second = _app(settings, redis_url=url, rate_limit_writes_per_minute=2)
     try:
