@@ -1,10 +1,18 @@
-"""Edge protections that apply to every response: security headers and request body caps."""
+"""The edge of every request, in one middleware: its id, security headers, the body cap, the
+access line, and a bare 500 problem for an unexpected exception."""
 
 import re
+import time
+import uuid
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON
+from api.logging import access_log, log
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -25,36 +33,6 @@ _HTML_CSP = (
 _HTML_PATHS = ("/docs", "/redoc", "/oauth/authorize")
 
 
-class SecurityHeadersMiddleware:
-    """Adds defensive headers; API responses are never cached by shared caches."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
-        self.app = app
-        self.hsts = hsts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        html = path.startswith(_HTML_PATHS)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                extra = [*_API_HEADERS, _HTML_CSP if html else _API_CSP]
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
-                if path.startswith(("/api/", "/oauth/")) and b"cache-control" not in present:
-                    extra.append((b"cache-control", b"no-store"))
-                headers.extend((k, v) for k, v in extra if k not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def _too_large(limit: int) -> bytes:
     return (
         b'{"type":"content-too-large","title":"Content Too Large","status":413,'
@@ -62,35 +40,110 @@ def _too_large(limit: int) -> bytes:
     )
 
 
-class BodyLimitMiddleware:
-    """Caps request bodies (counted as they stream, Content-Length or not). Paths matching
-    ``exempt`` (document uploads) enforce their own, per-kind caps while streaming."""
+_INTERNAL_ERROR = (
+    b'{"type":"internal-error","title":"Internal Server Error","status":500,'
+    b'"detail":"an unexpected error occurred; quote the request id to the operator"}'
+)
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt: str = r"$^") -> None:
+
+class EdgeMiddleware:
+    """What every HTTP request gets, outermost of the app's own middleware:
+
+    - an id (``X-Request-ID``, echoed when the client sent a safe one, else a new one), bound to
+      the request's log lines and answered in a header;
+    - defensive headers on every response (API responses are never cached by shared caches);
+    - a cap on the request body, counted as it streams (Content-Length or not): 413 at once when
+      the declared or received size passes it. Paths matching ``exempt`` (document uploads)
+      enforce their own, per-kind caps while streaming;
+    - an access line per request;
+    - for an unexpected exception, a bare 500 problem (no trace in the body, and only the type
+      and place in the log: messages and tracebacks can carry secrets).
+
+    One layer rather than four: each ASGI layer costs every request a call and a wrapper around
+    each message it sends, which a point read felt (issue 8)."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, exempt: str = r"$^", hsts: bool = False
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt = re.compile(exempt)
+        base = [*_API_HEADERS, *([(b"strict-transport-security", b"max-age=31536000")] * hsts)]
+        # The headers added to a response, by the kind of path: (html, no-store).
+        self._extra = {
+            (html, no_store): [
+                *base,
+                _HTML_CSP if html else _API_CSP,
+                *([(b"cache-control", b"no-store")] * no_store),
+            ]
+            for html in (False, True)
+            for no_store in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.exempt.search(scope.get("path", "")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope.get("path", "")
         limit = self.max_bytes
+        capped = not self.exempt.search(path)
+        request_id = ""
+        seen_id = False
+        too_large = False
         for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > limit:
-                    await self._refuse(send, limit)
-                    return
-        received = 0
-        started = False
+            if name == REQUEST_ID_HEADER and not seen_id:
+                seen_id = True
+                candidate = value.decode("latin-1")
+                if _SAFE_REQUEST_ID.match(candidate):
+                    request_id = candidate
+            elif name == b"content-length" and capped:
+                too_large = value.isdigit() and int(value) > limit
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        extra = self._extra[(path.startswith(_HTML_PATHS), path.startswith(("/api/", "/oauth/")))]
+        started_at = time.perf_counter()
+        status = 0
         refused = False
 
+        async def emit(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() != REQUEST_ID_HEADER
+                ]
+                present = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in extra if k not in present)
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        async def send_out(message: Message) -> None:
+            if not refused:
+                await emit(message)
+
+        async def refuse() -> None:
+            nonlocal refused
+            refused = True
+            if not status:
+                body = _too_large(limit)
+                await emit(
+                    {
+                        "type": "http.response.start",
+                        "status": 413,
+                        "headers": [
+                            (b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await emit({"type": "http.response.body", "body": body})
+
+        received = 0
+
         async def counting_receive() -> Message:
-            nonlocal received, refused, started
+            nonlocal received
             if refused:
                 return {"type": "http.disconnect"}
             message = await receive()
@@ -98,35 +151,51 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # Answer now; the app sees a disconnect and whatever it sends is dropped.
-                    refused = True
-                    if not started:
-                        started = True
-                        await self._refuse(send, limit)
+                    await refuse()
                     return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if refused:
-                return
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        await self.app(scope, counting_receive, tracking_send)
-
-    @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        body = _too_large(limit)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            if too_large:
+                await refuse()
+            else:
+                await self.app(scope, counting_receive if capped else receive, send_out)
+        except Exception as exc:
+            frame = exc.__traceback__
+            while frame is not None and frame.tb_next is not None:
+                frame = frame.tb_next
+            log.error(
+                "unhandled_exception",
+                method=scope.get("method"),
+                path=path,
+                error_type=type(exc).__name__,
+                where=(
+                    f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
+                    if frame is not None
+                    else None
+                ),
+            )
+            if not status:
+                await emit(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
+                        ],
+                    }
+                )
+                await emit({"type": "http.response.body", "body": _INTERNAL_ERROR})
+            if not refused:
+                status = 500
+        finally:
+            access_log.write(
+                request_id=request_id,
+                method=scope.get("method", ""),
+                path=path,
+                status=status,
+                ms=round((time.perf_counter() - started_at) * 1000, 2),
+            )
+            structlog.contextvars.reset_contextvars(**bound)

@@ -12,6 +12,7 @@ from api.db import LoopReader
 from api.deps import NowDep, SessionDep
 from api.etag import ETAG_RESPONSES, IfMatchDep, set_etag
 from api.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
+from api.lean import lean
 from api.pagination import PageDep
 from models.applications import (
     Application,
@@ -79,6 +80,7 @@ def get_applications(
 
 
 @router.get("/{application_id}", response_model=ApplicationView, responses=NOT_FOUND)
+@lean
 async def get_application(
     application_id: uuid.UUID, actor: ApplicationsRead, request: Request, response: Response
 ) -> ApplicationView:

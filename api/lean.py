@@ -1,0 +1,212 @@
+"""A lean way through the app for the hottest reads: the same route, less machinery per request.
+
+A route marked ``@lean`` is declared, documented and checked like any other: it stays in
+FastAPI's router and in the OpenAPI document, and the authorization tests call it through the
+app. What changes is how a request for it is served while everything goes well. ``LeanRoutes``,
+the app's innermost middleware, recognizes it by the route's own path pattern, validates the
+path parameters with the route's own fields, resolves the caller with the route's own security
+dependency and scopes, calls the endpoint and serializes its answer with the route's response
+field. It skips FastAPI's per-request work around that (matching the path against router after
+router, solving the dependency graph afresh, two exit stacks, the exception middleware), which
+cost a point read more CPU than the read itself (issue 8).
+
+Anything other than success is not answered here: a path parameter that does not validate, a
+401/403/404, any exception. The request then goes on through FastAPI exactly as if this path
+did not exist, so every error is rendered in one place, the same way. That is why only GET
+routes qualify, whose work changes nothing (the request may run twice when it fails), and why
+the lean path stands aside whenever dependency overrides are set (tests).
+"""
+
+import inspect
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi._compat import ModelField
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import SecurityScopes
+from starlette._utils import get_route_path
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.auth import ActorScheme
+
+_LEAN: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lean(endpoint: F) -> F:
+    """Mark an endpoint for the lean path (apply below the route decorator). The app checks
+    at its first request that the route qualifies (``LeanRoutes``)."""
+    _LEAN.add(endpoint)
+    return endpoint
+
+
+class NotLean(Exception):
+    """A route marked ``@lean`` that the lean path cannot serve faithfully."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What serving one lean route takes, worked out once."""
+
+    route: APIRoute
+    path_fields: list[tuple[str, ModelField]]
+    response_field: ModelField
+    path_regex: re.Pattern[str]
+    convertors: dict[str, Any]
+    security: Dependant
+    security_scopes: list[str]
+    actor_name: str
+    request_name: str | None
+    response_name: str | None
+
+    async def serve(self, scope: Scope, receive: Receive, params: dict[str, Any]) -> Response:
+        route = self.route
+        values: dict[str, Any] = {}
+        for name, field in self.path_fields:
+            value, errors = field.validate(params.get(name), values, loc=("path", name))
+            if errors:
+                raise NotLean("a path parameter does not validate")
+            values[field.name] = value
+        request = Request({**scope, "path_params": params, "route": route}, receive)
+        call: Any = self.security.call
+        values[self.actor_name] = await call(request, SecurityScopes(self.security_scopes))
+        sub_response = Response()
+        del sub_response.headers["content-length"]
+        sub_response.status_code = None  # type: ignore[assignment]
+        if self.request_name:
+            values[self.request_name] = request
+        if self.response_name:
+            values[self.response_name] = sub_response
+        raw = await route.endpoint(**values)
+        answer, invalid = self.response_field.validate(raw, {}, loc=("response",))
+        if invalid:
+            raise NotLean("the response does not validate")
+        content = self.response_field.serialize_json(
+            answer,
+            include=route.response_model_include,
+            exclude=route.response_model_exclude,
+            by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
+            exclude_none=route.response_model_exclude_none,
+        )
+        response = Response(
+            content=content,
+            media_type="application/json",
+            status_code=sub_response.status_code or route.status_code or 200,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
+
+
+def _plan(context: Any, route: APIRoute) -> _Plan:
+    dependant = route.dependant
+    where = f"GET {context.path}"
+    if route.methods != {"GET"}:
+        raise NotLean(f"{where}: only GET routes qualify")
+    if not isinstance(route.response_class, DefaultPlaceholder) or (
+        route.response_class.value is not JSONResponse
+    ):
+        raise NotLean(f"{where}: only the default JSON response class qualifies")
+    if route.response_field is None:
+        raise NotLean(f"{where}: needs a response model")
+    if dependant.query_params or dependant.header_params or dependant.cookie_params:
+        raise NotLean(f"{where}: only path parameters qualify")
+    if dependant.body_params or dependant.background_tasks_param_name:
+        raise NotLean(f"{where}: no body, no background tasks")
+    if route.dependencies or len(dependant.dependencies) != 1:
+        raise NotLean(f"{where}: exactly one dependency, the caller")
+    (security,) = dependant.dependencies
+    if not isinstance(security.call, ActorScheme) or security.name is None:
+        raise NotLean(f"{where}: the one dependency must be the actor scheme")
+    if not inspect.iscoroutinefunction(route.endpoint):
+        raise NotLean(f"{where}: the endpoint must be async (it runs on the event loop)")
+    path_fields = [(field.alias, field) for field in dependant.path_params]
+    if {alias for alias, _ in path_fields} != set(context.param_convertors):
+        raise NotLean(f"{where}: each path parameter is one plain value")
+    return _Plan(
+        route=route,
+        path_fields=path_fields,
+        response_field=route.response_field,
+        path_regex=context.path_regex,
+        convertors=context.param_convertors,
+        security=security,
+        security_scopes=_oauth_scopes(security),
+        actor_name=security.name,
+        request_name=dependant.request_param_name,
+        response_name=dependant.response_param_name,
+    )
+
+
+def _oauth_scopes(dependant: Dependant) -> list[str]:
+    """The scopes the route requires of the caller, in FastAPI's order (its own and those of
+    the routes above it)."""
+    scopes = list(dependant.parent_oauth_scopes or [])
+    scopes += [scope for scope in dependant.own_oauth_scopes or [] if scope not in scopes]
+    return scopes
+
+
+def lean_plans(app: FastAPI) -> list[_Plan]:
+    """The plans of the app's lean routes, in the router's order; ``NotLean`` when a marked
+    route does not qualify, or when a route the router tries earlier could answer its paths."""
+    contexts = list(iter_route_contexts(app.routes))
+    plans = []
+    for index, context in enumerate(contexts):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or route.endpoint not in _LEAN:
+            continue
+        plan = _plan(context, route)
+        sample = str(context.path_format).format(
+            **{name: str(uuid.UUID(int=0)) for name in context.param_convertors}
+        )
+        for earlier in contexts[:index]:
+            if "GET" in (earlier.methods or ()) and earlier.path_regex.match(sample):
+                raise NotLean(f"GET {context.path}: {earlier.path} is tried first")
+        plans.append(plan)
+    return plans
+
+
+class LeanRoutes:
+    """The app's innermost middleware: serves requests for ``@lean`` routes that succeed, and
+    passes every other request (and every lean one that does not succeed) to FastAPI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.plans: list[_Plan] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fastapi: FastAPI = scope.get("app")  # type: ignore[assignment]
+        if scope["type"] != "http" or scope["method"] != "GET" or fastapi.dependency_overrides:
+            await self.app(scope, receive, send)
+            return
+        plans = self.plans
+        if plans is None:
+            plans = self.plans = lean_plans(fastapi)
+        path = get_route_path(scope)
+        response: Response | None = None
+        for plan in plans:
+            match = plan.path_regex.match(path)
+            if match is None:
+                continue
+            params = {
+                name: plan.convertors[name].convert(value)
+                for name, value in match.groupdict().items()
+            }
+            try:
+                response = await plan.serve(scope, receive, params)
+            except Exception:
+                response = None
+            break
+        if response is None:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
