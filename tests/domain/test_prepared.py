@@ -65,3 +65,38 @@ def test_reader_survives_its_postgresql_backend_being_terminated(
         assert other.execute(sa.text(f"SELECT pg_terminate_backend({int(pid)})")).scalar()
     # The kept connection is dead: the prepared read notices, and runs again on a new one.
     assert reader.read(lambda c: _ME.all(c, user_id=owner.id))[0].email == owner.email
+
+
+def test_sqlite_fast_conversions_agree_with_sqlalchemys() -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from models.base import UTCDateTime
+    from submissions.prepared import _result_processor
+
+    dialect = sqlite.dialect()
+    as_uuid = _result_processor(sa.Column("u", sa.Uuid()), dialect)
+    as_utc = _result_processor(sa.Column("t", UTCDateTime()), dialect)
+    slow_uuid = sa.Uuid()._cached_result_processor(dialect, None)
+    slow_utc = UTCDateTime()._cached_result_processor(dialect, None)
+    assert as_uuid is not None
+    assert as_utc is not None
+    assert slow_uuid is not None
+    assert slow_utc is not None
+    for text in ["0" * 32, "f" * 32, "2F1C7A9E00004000800000000000abcd", "0x" + "1" * 30, None]:
+        assert as_uuid(text) == slow_uuid(text)
+        assert type(as_uuid(text)) is type(slow_uuid(text))
+    for bad in ["g" * 32, "1_" * 16]:
+        with pytest.raises(ValueError):
+            slow_uuid(bad)
+        with pytest.raises(ValueError):
+            as_uuid(bad)
+    for stamp in [
+        "2026-11-29 10:11:41.701416",
+        "2026-11-29 10:11:41",
+        "2026-11-29 00:00:00.000000",
+        "2026-11-29 10:11:41.701416+02:00",
+        None,
+    ]:
+        assert as_utc(stamp) == slow_utc(stamp)
+        fast, slow = as_utc(stamp), slow_utc(stamp)
+        assert getattr(fast, "tzinfo", None) == getattr(slow, "tzinfo", None)
