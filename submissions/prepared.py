@@ -61,7 +61,7 @@ def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _result_processor(column: Any, dialect: Dialect) -> Processor:
-    process = column.type._cached_result_processor(dialect, None)
+    process: Processor = column.type._cached_result_processor(dialect, None)
     if process is None or dialect.name != "sqlite":
         return process
     if isinstance(column.type, sa.Uuid) and column.type.as_uuid:
