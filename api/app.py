@@ -55,11 +55,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    reader = LoopReader(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    reader = LoopReader(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        async_pool_size=settings.db_read_pool_size,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as background:
+            await reader.open()
+            background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
             yield
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
         lifespan=lifespan,
+        telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -260,6 +260,8 @@ SCOPE_DESCRIPTIONS = {
     Scope.audit_read.value: "Read and verify the audit log",
 }
 
+_AUTH = b"authorization"
+
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid access token (see WWW-Authenticate)"},
     403: {"description": "Insufficient scope, or the caller's role may not do this"},
@@ -267,7 +269,10 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization")
+    # As Starlette's ``request.headers.get``: the first one (ASGI header names are lower case),
+    # without building the headers object.
+    raw: list[tuple[bytes, bytes]] = request.scope["headers"]
+    header = next((value.decode("latin-1") for name, value in raw if name == _AUTH), None)
     if not header:
         raise AuthError("an access token is required", error=None)
     scheme, _, token = header.partition(" ")
@@ -288,14 +293,9 @@ _TOKEN_USER = Prepared(
 """The built-in token's user and whether the token is revoked, in one statement."""
 
 
-def builtin_actor(*, connection: sa.Connection, verified: VerifiedToken) -> Actor:
-    """The person behind a built-in token (its subject is a user id): 401 when the token is
-    revoked or the user is gone or deactivated."""
-    try:
-        user_id = uuid.UUID(verified.subject)
-    except ValueError as exc:
-        raise AuthError("the token's subject is not a user") from exc
-    rows = _TOKEN_USER.all(connection, user_id=user_id, jti=verified.jti)
+def builtin_actor(*, rows: list[Any], user_id: uuid.UUID, verified: VerifiedToken) -> Actor:
+    """The person behind a built-in token (its subject is a user id), from ``_TOKEN_USER``'s
+    rows: 401 when the token is revoked or the user is gone or deactivated."""
     row = rows[0] if rows else None
     if row is not None and verified.jti and row.revoked:
         raise AuthError("the token has been revoked")
@@ -308,6 +308,13 @@ def builtin_actor(*, connection: sa.Connection, verified: VerifiedToken) -> Acto
         client_id=verified.client_id,
         token_id=verified.jti,
     )
+
+
+def _subject_user(verified: VerifiedToken) -> uuid.UUID:
+    try:
+        return uuid.UUID(verified.subject)
+    except ValueError as exc:
+        raise AuthError("the token's subject is not a user") from exc
 
 
 def external_actor(*, engine: Engine, verified: VerifiedToken, now: datetime) -> Actor:
@@ -406,7 +413,9 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     known: VerifiedToken = verified
     if known.issuer.builtin:
         reader: LoopReader = state.reader
-        actor = reader.read(lambda c: builtin_actor(connection=c, verified=known))
+        user_id = _subject_user(known)
+        rows = await reader.fetch(_TOKEN_USER, user_id=user_id, jti=known.jti)
+        actor = builtin_actor(rows=rows, user_id=user_id, verified=known)
     else:
         actor = await run_in_threadpool(
             lambda: external_actor(engine=state.engine, verified=known, now=state.clock())
@@ -423,6 +432,7 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
                 limit=settings.rate_limit_writes_per_minute,
             )
         )
+    # For whatever runs later in the request and needs the caller (idempotency keys).
     request.state.actor = actor
     return actor
 

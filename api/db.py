@@ -1,5 +1,6 @@
 """The database engine and sessions: one engine per app, one session and one commit per request."""
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
+
+from submissions.prepared import Prepared
 
 T = TypeVar("T")
 
@@ -75,7 +78,7 @@ class LoopReader:
     autocommit, so it never holds a snapshot or a lock between reads; on SQLite it is
     ``query_only``, so it cannot write."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 15000, async_pool_size: int = 4) -> None:
         parsed = sa.make_url(url)
         common: dict[str, Any] = {
             "isolation_level": "AUTOCOMMIT",
@@ -102,6 +105,52 @@ class LoopReader:
             self.engine = sa.create_engine(parsed, **common)
         self._connection: sa.Connection | None = None
         self._lock = threading.Lock()
+        self._pool: Any = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self.async_pool_size = async_pool_size if parsed.get_backend_name() == "postgresql" else 0
+
+    async def open(self) -> None:
+        """On PostgreSQL, open a small pool of asynchronous connections for ``fetch`` on the
+        running event loop (the app's lifespan does). Until then, and on any other loop (a test
+        client without its lifespan), and on SQLite, ``fetch`` reads synchronously."""
+        if not self.async_pool_size or self._pool is not None:
+            return
+        from psycopg_pool import AsyncConnectionPool
+
+        dialect = self.engine.dialect
+        _, params = dialect.create_connect_args(self.engine.url)
+        pool = AsyncConnectionPool(
+            "",
+            kwargs={**params, "autocommit": True},
+            min_size=1,
+            max_size=self.async_pool_size,
+            open=False,
+            name="shortlist-reader",
+        )
+        await pool.open(wait=True, timeout=10)
+        self._pool, self._pool_loop = pool, asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        pool, self._pool, self._pool_loop = self._pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    async def fetch(self, prepared: Prepared, **params: Any) -> list[Any]:
+        """``prepared``'s rows: on PostgreSQL through the asynchronous pool when it is open on
+        this loop (the loop serves other requests while the database answers), else as ``read``
+        does. A dead connection is replaced and the read tried once more."""
+        pool = self._pool
+        if pool is None or asyncio.get_running_loop() is not self._pool_loop:
+            return self.read(lambda connection: prepared.all(connection, **params))
+        dialect = self.engine.dialect
+        for attempt in (1, 2):
+            async with pool.connection() as connection:
+                try:
+                    return await prepared.fetch(connection, dialect, **params)
+                except sa.exc.DBAPIError as exc:
+                    if not exc.connection_invalidated or attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
     def read(self, work: Callable[[sa.Connection], T]) -> T:
         """``work(connection)`` on the reader's connection, kept open between reads (opening

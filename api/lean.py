@@ -63,7 +63,7 @@ class _Plan:
     path_regex: re.Pattern[str]
     convertors: dict[str, Any]
     security: Dependant
-    security_scopes: list[str]
+    security_scopes: SecurityScopes
     actor_name: str
     request_name: str | None
     response_name: str | None
@@ -78,7 +78,7 @@ class _Plan:
             values[field.name] = value
         request = Request({**scope, "path_params": params, "route": route}, receive)
         call: Any = self.security.call
-        values[self.actor_name] = await call(request, SecurityScopes(self.security_scopes))
+        values[self.actor_name] = await call(request, self.security_scopes)
         sub_response = Response()
         del sub_response.headers["content-length"]
         sub_response.status_code = None  # type: ignore[assignment]
@@ -140,7 +140,7 @@ def _plan(context: Any, route: APIRoute) -> _Plan:
         path_regex=context.path_regex,
         convertors=context.param_convertors,
         security=security,
-        security_scopes=_oauth_scopes(security),
+        security_scopes=SecurityScopes(_oauth_scopes(security)),
         actor_name=security.name,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,

@@ -63,9 +63,15 @@ class Settings(BaseSettings):
 
     log_json: bool | None = None
     log_level: str = "INFO"
+    # FastAPI's native OpenTelemetry (request spans, metrics and logs through the globally
+    # configured providers, e.g. under opentelemetry-instrument). Off unless asked for: when on,
+    # every request looks the providers up, configured or not.
+    otel: bool = False
     docs_enabled: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
+    db_read_pool_size: int = Field(default=4, ge=1)
+    """PostgreSQL: the asynchronous connections each process keeps for the hottest reads."""
     redis_url: str | None = None
     rate_limit_writes_per_minute: int = Field(default=600, ge=0)
     rate_limit_token_per_minute: int = Field(default=120, ge=0)

@@ -248,7 +248,7 @@ _O = Organization.__table__.c  # type: ignore[attr-defined]
 _M = OrganizationMember.__table__.c  # type: ignore[attr-defined]
 _S = Assignment.__table__.c  # type: ignore[attr-defined]
 _RC = Receipt.__table__.c  # type: ignore[attr-defined]
-_ONE_APPLICATION = Prepared(
+ONE_APPLICATION = Prepared(
     sa.select(
         _A.id,
         _A.title,
@@ -306,7 +306,18 @@ def read_application(
 ) -> ApplicationView:
     """One application as the caller may see it, in one statement; 404 when they may not see
     it at all. (``present_applications`` decides the same for a page of them.)"""
-    rows = _ONE_APPLICATION.all(connection, application_id=application_id, user_id=actor.user_id)
+    rows = ONE_APPLICATION.all(connection, **application_read(actor, application_id))
+    return application_view(rows, actor=actor, now=now)
+
+
+def application_read(actor: Actor, application_id: uuid.UUID) -> dict[str, Any]:
+    """The parameters of ``ONE_APPLICATION`` for this caller and application."""
+    return {"application_id": application_id, "user_id": actor.user_id}
+
+
+def application_view(rows: list[Any], *, actor: Actor, now: datetime) -> ApplicationView:
+    """The application in ``ONE_APPLICATION``'s rows as the caller may see it; 404 when they
+    may not see it at all."""
     if not rows:
         raise NotFound("no such application")
     first = rows[0]

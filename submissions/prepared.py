@@ -100,21 +100,22 @@ class _Compiled:
         return tuple(bound[name] for name in self.order) if self.order is not None else bound
 
     def convert(self, rows: list[Any]) -> list[Any]:
+        if not rows:
+            return []
         results = self.results
         make = self.row._make
-        out: list[Any] = []
-        previous_raw: Any = None
-        previous: list[Any] = []
-        for raw in rows:
+        previous_raw = rows[0]
+        previous = list(previous_raw)
+        for index, process in results:
+            previous[index] = process(previous[index])
+        out = [make(previous)]
+        for raw in rows[1:]:
             values = list(raw)
             for index, process in results:
                 value = values[index]
                 # Joined rows repeat the parent's columns: a value equal to the one above is
                 # not converted again (UUIDs and timestamps cost most of the conversion).
-                if previous_raw is not None and value == previous_raw[index]:
-                    values[index] = previous[index]
-                else:
-                    values[index] = process(value)
+                values[index] = previous[index] if value == previous_raw[index] else process(value)
             out.append(make(values))
             previous_raw, previous = raw, values
         return out
@@ -157,6 +158,28 @@ class Prepared:
             invalidated = dialect.is_disconnect(exc, dbapi_connection, None)
             if invalidated:
                 connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                compiled.sql,
+                arguments,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=invalidated,
+                dialect=dialect,
+            ) from exc
+        return compiled.convert(rows)
+
+    async def fetch(self, connection: Any, dialect: Dialect, **params: Any) -> list[Any]:
+        """``all`` on an asynchronous DBAPI connection (psycopg's ``AsyncConnection``) made with
+        ``dialect``'s connection arguments, so it converts values as that dialect expects."""
+        compiled = self._by_dialect.get(dialect.name) or self._compiled(dialect)
+        arguments = compiled.arguments(params)
+        for listener in Prepared.listeners:
+            listener(compiled.sql)
+        try:
+            cursor = await connection.execute(compiled.sql, arguments)
+            rows = await cursor.fetchall()
+        except dialect.loaded_dbapi.Error as exc:
+            invalidated = bool(connection.closed or connection.broken)
             raise sa.exc.DBAPIError.instance(
                 compiled.sql,
                 arguments,

@@ -24,10 +24,12 @@ from models.applications import (
 from models.identity import Actor
 from models.pagination import Page
 from submissions.applications import (
+    ONE_APPLICATION,
+    application_read,
+    application_view,
     confirm_member,
     list_applications,
     present_application,
-    read_application,
     reopen_application,
     submit_application,
     update_application,
@@ -89,11 +91,8 @@ async def get_application(
     # state rather than as dependencies, each of which costs every request its resolution.
     now = request.app.state.clock()
     reader: LoopReader = request.app.state.reader
-    out = reader.read(
-        lambda connection: read_application(
-            connection=connection, actor=actor, application_id=application_id, now=now
-        )
-    )
+    rows = await reader.fetch(ONE_APPLICATION, **application_read(actor, application_id))
+    out = application_view(rows, actor=actor, now=now)
     if isinstance(out, ApplicationPublic):
         set_etag(response, out.version)
     return out

@@ -1,6 +1,8 @@
 """The prepared hot reads give exactly what SQLAlchemy's own execution gives (same values, same
 types, on SQLite and on PostgreSQL), and the event-loop reader survives a dead connection."""
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -9,7 +11,7 @@ from sqlmodel import Session
 from api.db import LoopReader
 from models.identity import Role
 from submissions.accounts import _ME
-from submissions.applications import _ONE_APPLICATION
+from submissions.applications import ONE_APPLICATION
 from tests.factories import make_application, make_organization, make_round, make_user
 
 
@@ -19,8 +21,8 @@ def test_prepared_rows_equal_sqlalchemy_rows(session: Session) -> None:
     application = make_application(session, make_round(session), owner, members=partners)
     connection = session.connection()
     params = {"application_id": application.id, "user_id": owner.id}
-    expected = connection.execute(_ONE_APPLICATION.statement, params).all()
-    got = _ONE_APPLICATION.all(connection, **params)
+    expected = connection.execute(ONE_APPLICATION.statement, params).all()
+    got = ONE_APPLICATION.all(connection, **params)
     assert len(got) == len(expected) == 4
     for mine, theirs in zip(got, expected, strict=True):
         assert mine._asdict() == theirs._asdict()
@@ -29,7 +31,7 @@ def test_prepared_rows_equal_sqlalchemy_rows(session: Session) -> None:
     assert [r._asdict() for r in me] == [
         r._asdict() for r in connection.execute(_ME.statement, {"user_id": owner.id}).all()
     ]
-    assert _ONE_APPLICATION.all(connection, application_id=owner.id, user_id=owner.id) == []
+    assert ONE_APPLICATION.all(connection, application_id=owner.id, user_id=owner.id) == []
 
 
 def test_reader_replaces_a_dead_connection(app: FastAPI, session: Session) -> None:
@@ -100,3 +102,38 @@ def test_sqlite_fast_conversions_agree_with_sqlalchemys() -> None:
         assert as_utc(stamp) == slow_utc(stamp)
         fast, slow = as_utc(stamp), slow_utc(stamp)
         assert getattr(fast, "tzinfo", None) == getattr(slow, "tzinfo", None)
+
+
+@pytest.mark.postgres
+def test_async_reads_equal_sync_reads_and_survive_a_terminated_backend(
+    app: FastAPI, session: Session
+) -> None:
+    owner = make_user(session, roles=[Role.applicant])
+    partners = [make_organization(session, owner, name=f"Partner {i}") for i in range(2)]
+    application = make_application(session, make_round(session), owner, members=partners)
+    params = {"application_id": application.id, "user_id": owner.id}
+    reader: LoopReader = app.state.reader
+    expected = reader.read(lambda c: ONE_APPLICATION.all(c, **params))
+
+    async def scenario() -> None:
+        await reader.open()
+        try:
+            assert reader._pool is not None
+            got = await reader.fetch(ONE_APPLICATION, **params)
+            assert got == expected
+            assert [[type(v) for v in row] for row in got] == [
+                [type(v) for v in row] for row in expected
+            ]
+            async with reader._pool.connection() as connection:
+                cursor = await connection.execute("SELECT pg_backend_pid()")
+                row = await cursor.fetchone()
+                assert row is not None
+            with app.state.engine.connect() as other:
+                terminated = other.execute(sa.text(f"SELECT pg_terminate_backend({int(row[0])})"))
+                assert terminated.scalar()
+            # The pooled connection is dead: the read notices, and runs again on a new one.
+            assert await reader.fetch(ONE_APPLICATION, **params) == expected
+        finally:
+            await reader.close()
+
+    asyncio.run(scenario())
