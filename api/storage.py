@@ -91,6 +91,10 @@ async def _nothing() -> AsyncIterator[bytes]:
     yield
 
 
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     yield first
     async for block in rest:
@@ -307,6 +311,36 @@ class LocalBlobStore(ObjectBlobStore):
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=disk_threads, thread_name_prefix="blob-disk"
         )
+
+    async def read(
+        self, key: str, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        check_key(key)
+        if end is not None and 0 <= start < end and end - start <= self.read_chunk_size:
+            # A small range (the PDF check reads a handful, at the start and the end of the file):
+            # one read in a disk thread, not a round trip through obstore's runtime (~4x faster).
+            loop = asyncio.get_running_loop()
+            data = await loop.run_in_executor(self._executor, self._read_range, key, start, end)
+            if data is not None:
+                return _once(data)
+        return await super().read(key, start=start, end=end)
+
+    def _read_range(self, key: str, start: int, end: int) -> bytes | None:
+        """Bytes ``[start, end)`` of a blob; ``None`` when it ends before ``end`` or is no plain
+        file (obstore then answers as it does for any range)."""
+        try:
+            fd = os.open(self.root / key, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError as exc:
+            raise BlobNotFound(f"no stored content under {key}") from exc
+        except OSError:
+            return None
+        try:
+            data = os.pread(fd, end - start, start)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return data if len(data) == end - start else None
 
     async def write(
         self, chunks: AsyncIterable[bytes], *, max_bytes: int, prefix: str = "blobs"

@@ -35,6 +35,7 @@ from submissions.blobs import ContentTooLarge
 from submissions.content import CheckedUpload, store_checked_upload
 from submissions.documents import (
     DocumentQuota,
+    UploadPolicy,
     delete_document,
     describe_document,
     list_documents,
@@ -146,20 +147,23 @@ async def post_document(
     idempotency_key: IdempotencyKey = None,
 ) -> DocumentPublic:
     """Upload a document (multipart `kind`, then `file`); each upload of a kind is a new version."""
-    # The token was checked in the request's session; on SQLite it holds the write lock from then
-    # on. Let it go: the upload may take minutes.
-    await run_in_threadpool(session.close)
     quota = DocumentQuota(
         max_bytes=settings.document_quota_bytes, max_count=settings.document_quota_count
     )
-    policy = await run_in_threadpool(
-        _in_transaction,
-        engine,
-        False,
-        lambda s: upload_policy(
-            session=s, actor=actor, application_id=application_id, quota=quota, now=now
-        ),
-    )
+
+    def policy_for_upload() -> UploadPolicy:
+        # The token was checked in the request's session; on SQLite it holds the write lock from
+        # then on. Let it go first: the upload may take minutes.
+        session.close()
+        return _in_transaction(
+            engine,
+            False,
+            lambda s: upload_policy(
+                session=s, actor=actor, application_id=application_id, quota=quota, now=now
+            ),
+        )
+
+    policy = await run_in_threadpool(policy_for_upload)
     reader = MultipartReader.from_request(
         request, limits=replace(UPLOAD_LIMITS, max_body_bytes=policy.max_body_bytes)
     )

@@ -142,6 +142,8 @@ async def test_a_missing_blob_is_blob_not_found(backend: Backend) -> None:
         await backend.store.read(key)
     assert caught.value.status == 404
     with pytest.raises(BlobNotFound):
+        await backend.store.read(key, start=0, end=10)
+    with pytest.raises(BlobNotFound):
         await backend.store.size(key)
     await backend.store.delete(key)  # deleting nothing is not an error
 
