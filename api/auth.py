@@ -5,6 +5,7 @@ verifier trusts only keys it fetched itself (never ``jku``/``jwk``/``x5u`` heade
 allow-list (never ``none``; never HMAC), ``typ: at+jwt``, and checks iss/aud/exp/nbf with a leeway.
 """
 
+import functools
 import json
 import threading
 import time
@@ -311,10 +312,19 @@ def builtin_actor(*, rows: list[Any], user_id: uuid.UUID, verified: VerifiedToke
 
 
 def _subject_user(verified: VerifiedToken) -> uuid.UUID:
+    user_id = _user_id(verified.subject)
+    if user_id is None:
+        raise AuthError("the token's subject is not a user")
+    return user_id
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_id(subject: str) -> uuid.UUID | None:
+    """A verified token's subject as a user id (parsed once per subject, not per request)."""
     try:
-        return uuid.UUID(verified.subject)
-    except ValueError as exc:
-        raise AuthError("the token's subject is not a user") from exc
+        return uuid.UUID(subject)
+    except ValueError:
+        return None
 
 
 def external_actor(*, engine: Engine, verified: VerifiedToken, now: datetime) -> Actor:

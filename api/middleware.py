@@ -1,9 +1,9 @@
 """The edge of every request, in one middleware: its id, security headers, the body cap, the
 access line, and a bare 500 problem for an unexpected exception."""
 
+import random
 import re
 import time
-import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -98,7 +98,8 @@ class EdgeMiddleware:
                     request_id = candidate
             elif name == b"content-length" and capped:
                 too_large = value.isdigit() and int(value) > limit
-        request_id = request_id or uuid.uuid4().hex
+        # 128 random bits as 32 hex digits (as uuid4().hex, for a fraction of its cost).
+        request_id = request_id or f"{random.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = request_id
         extra = self._extra[(path.startswith(_HTML_PATHS), path.startswith(("/api/", "/oauth/")))]
         started_at = time.perf_counter()
