@@ -9,6 +9,10 @@
   of workers): ends the scan jobs of workers that died (their lock would hold the document
   forever), then defers a scan for every document still pending: a crash between the commit
   and the deferral, a job that gave up, a worker that died. Nothing is lost.
+- ``prune_scan_jobs``, periodic (hourly): deletes the scan jobs that ended (succeeded, failed,
+  cancelled, aborted) more than ``keep_hours`` ago. Failed jobs are the record of what gave up;
+  without pruning, a scanner down for a day would leave a failed job per pending document per
+  retry cycle (about 150 each) in the table for ever.
 
 Workers: by default each API process runs one in its lifespan (``SHORTLIST_JOBS_IN_PROCESS``);
 ``shortlist worker`` runs a dedicated one, for API processes started with it off.
@@ -39,6 +43,7 @@ log = structlog.get_logger("shortlist.scans")
 SCAN_QUEUE = "scans"
 SCAN_TASK = "shortlist.scan_document"
 REQUEUE_TASK = "shortlist.requeue_pending_scans"
+PRUNE_TASK = "shortlist.prune_scan_jobs"
 SCAN_RETRY = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2)
 """Waits 2, 4, 8 ... 256 s between attempts (about 8.5 minutes in all); a job that gives up
 leaves its document pending, and the next periodic pass defers a new one."""
@@ -67,6 +72,7 @@ class ProcrastinateScans:
         clock: Callable[[], datetime],
         in_process: bool = True,
         concurrency: int = 2,
+        keep_hours: int = 168,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -74,6 +80,7 @@ class ProcrastinateScans:
         self.clock = clock
         self.in_process = in_process
         self.concurrency = concurrency
+        self.keep_hours = keep_hours
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
                 conninfo=procrastinate_conninfo(database_url),
@@ -87,6 +94,8 @@ class ProcrastinateScans:
         )
         requeue = self.app.task(name=REQUEUE_TASK, queue=SCAN_QUEUE)(self._requeue_pending_scans)
         self.requeue_pending_scans = self.app.periodic(cron="* * * * *")(requeue)
+        prune = self.app.task(name=PRUNE_TASK, queue=SCAN_QUEUE)(self._prune_scan_jobs)
+        self.prune_scan_jobs = self.app.periodic(cron="17 * * * *")(prune)
 
     # -- the two interface methods (api.scans.DocumentScans) ---------------------------------
 
@@ -150,6 +159,15 @@ class ProcrastinateScans:
             deferred += await self.defer_scan(item.document_id)
         if deferred:
             log.info("scans.requeued", pending=len(pending), deferred=deferred)
+
+    async def _prune_scan_jobs(self, timestamp: int) -> None:  # noqa: ARG002 - the tick
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=self.keep_hours,
+            queue=SCAN_QUEUE,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     def _pending_one(self, document_id: uuid.UUID) -> PendingScan | None:
         session = open_session(self.engine)

@@ -100,6 +100,7 @@ def make_document_scans(
             clock=clock,
             in_process=settings.jobs_in_process,
             concurrency=settings.scan_concurrency,
+            keep_hours=settings.scan_jobs_keep_hours,
         )
     from api.scan_worker import ScanWorker
 

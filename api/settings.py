@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # (left by a crash, or whose scan failed) besides scanning each upload as it commits.
     scan_interval_seconds: float = Field(default=60.0, gt=0)
     scan_concurrency: int = Field(default=2, ge=1, le=32)
+    # PostgreSQL: how long ended scan jobs (failed ones are the record of what gave up) stay in
+    # the queue's table before the hourly pass deletes them.
+    scan_jobs_keep_hours: int = Field(default=168, ge=0)
     # On PostgreSQL scans are procrastinate jobs: each API process runs a worker for them unless
     # this is off, and then `shortlist worker` processes must run them. (SQLite: always in-process.)
     jobs_in_process: bool = True

@@ -311,3 +311,38 @@ def test_a_scan_whose_worker_died_is_given_up_and_scanned_again(
     )
     assert scanner.scanned == [b"orphaned\n"]
     assert scan_jobs(app) == [(document_id, "failed")]  # the dead worker's, given up
+
+
+def test_ended_scan_jobs_are_deleted_once_kept_long_enough(
+    jobs_app: FastAPI, scanner: CountingScanner
+) -> None:
+    app = jobs_app
+    world = build_world(app, required_documents=[ANNEX])
+    with TestClient(app) as client:
+        document_id = upload_annex(client, world, b"kept a while\n")
+    # The job's worker died while it ran: the periodic pass gives that job up (failed) and
+    # defers a new one, waiting (todo).
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) "
+                "VALUES (now() - interval '1 hour') RETURNING id) "
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
+            )
+        )
+    worker = worker_for(app, scanner)
+    assert worker.keep_hours == 168
+
+    async def pass_and_prune(keep_hours: int) -> list[tuple[str, str]]:
+        worker.keep_hours = keep_hours
+        async with worker.app.open_async():
+            await worker._requeue_pending_scans(0)
+            await worker._prune_scan_jobs(0)
+        return scan_jobs(app)
+
+    # Ended just now: kept.
+    assert asyncio.run(pass_and_prune(1)) == [(document_id, "failed"), (document_id, "todo")]
+    with app.state.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE procrastinate_events SET at = at - interval '2 hours'"))
+    # Ended two hours ago, kept for one: deleted; the waiting job stays.
+    assert asyncio.run(pass_and_prune(1)) == [(document_id, "todo")]
