@@ -14,7 +14,8 @@ Anything other than success is not answered here: a path parameter that does not
 401/403/404, any exception. The request then goes on through FastAPI exactly as if this path
 did not exist, so every error is rendered in one place, the same way. That is why only GET
 routes qualify, whose work changes nothing (the request may run twice when it fails), and why
-the lean path stands aside whenever dependency overrides are set (tests).
+the lean path stands aside whenever dependency overrides are set (tests) or FastAPI's own
+telemetry observes the request (``SHORTLIST_OTEL``).
 """
 
 import inspect
@@ -185,7 +186,14 @@ class LeanRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fastapi: FastAPI = scope.get("app")  # type: ignore[assignment]
-        if scope["type"] != "http" or scope["method"] != "GET" or fastapi.dependency_overrides:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or fastapi.dependency_overrides
+            # FastAPI's telemetry (SHORTLIST_OTEL) observes this request: its spans name the
+            # route FastAPI's router selects.
+            or scope.get("fastapi.telemetry") is not None
+        ):
             await self.app(scope, receive, send)
             return
         plans = self.plans

@@ -198,3 +198,41 @@ def test_a_marked_route_must_qualify() -> None:
 def test_the_apps_lean_routes_qualify(app: FastAPI) -> None:
     paths = [plan.route.path for plan in lean_plans(app)]
     assert paths == ["/api/v1/applications/{application_id}"]
+
+
+def test_requests_that_fastapis_telemetry_observes_go_through_fastapi(
+    client: TestClient, session: Session
+) -> None:
+    import asyncio
+
+    app: FastAPI = client.app  # type: ignore[assignment]
+    applicant, owner = make_principal(app, roles=[Role.applicant])
+    user = session.get(User, applicant.id)
+    assert user is not None
+    application = make_application(session, make_round(session), user)
+    path = f"{API}/applications/{application.id}"
+    assert client.get(path, headers=owner).status_code == 200  # the lean path would answer it
+    seen: list[str] = []
+
+    async def fastapi_router(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["path"])
+
+    async def nothing() -> Any:
+        raise AssertionError("not read")
+
+    async def answered(message: Any) -> None:
+        raise AssertionError("answered by the lean path")
+
+    layer = LeanRoutes(fastapi_router)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "headers": [(b"authorization", owner["Authorization"].encode())],
+        "app": app,
+        "state": {},
+        "fastapi.telemetry": object(),
+    }
+    asyncio.run(layer(scope, nothing, answered))
+    assert seen == [path]
