@@ -126,8 +126,12 @@ class LoopReader:
             max_size=self.async_pool_size,
             open=False,
             name="shortlist-reader",
+            # A read waits this long for a connection (the database down) before it fails.
+            timeout=5,
         )
-        await pool.open(wait=True, timeout=10)
+        # Connects in the background: the app starts whether or not the database is up yet,
+        # as with its other (lazily connecting) engines.
+        await pool.open(wait=False)
         self._pool, self._pool_loop = pool, asyncio.get_running_loop()
 
     async def close(self) -> None:
