@@ -158,14 +158,7 @@ class Prepared:
             invalidated = dialect.is_disconnect(exc, dbapi_connection, None)
             if invalidated:
                 connection.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(
-                compiled.sql,
-                arguments,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from exc
+            raise _failed(compiled, arguments, exc, dialect, invalidated=invalidated) from exc
         return compiled.convert(rows)
 
     async def fetch(self, connection: Any, dialect: Dialect, **params: Any) -> list[Any]:
@@ -180,12 +173,20 @@ class Prepared:
             rows = await cursor.fetchall()
         except dialect.loaded_dbapi.Error as exc:
             invalidated = bool(connection.closed or connection.broken)
-            raise sa.exc.DBAPIError.instance(
-                compiled.sql,
-                arguments,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from exc
+            raise _failed(compiled, arguments, exc, dialect, invalidated=invalidated) from exc
         return compiled.convert(rows)
+
+
+def _failed(
+    compiled: _Compiled, arguments: Any, exc: Exception, dialect: Dialect, *, invalidated: bool
+) -> sa.exc.StatementError:
+    """The driver's error as SQLAlchemy would raise it (``connection_invalidated`` when the
+    connection died, so that the reader tries again on a new one)."""
+    return sa.exc.DBAPIError.instance(
+        compiled.sql,
+        arguments,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )

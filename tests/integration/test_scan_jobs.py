@@ -111,6 +111,18 @@ def upload_annex(client: TestClient, world: World, data: bytes) -> str:
     return str(body["id"])
 
 
+def kill_the_running_worker(app: FastAPI) -> None:
+    """Every scan job taken by a worker that then died: no heartbeat for an hour."""
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) "
+                "VALUES (now() - interval '1 hour') RETURNING id) "
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
+            )
+        )
+
+
 async def work_until(workers: list[ProcrastinateScans], done: Callable[[], bool]) -> None:
     """Run the workers (each on its own connection pool) until ``done()``, then stop them."""
     async with contextlib.AsyncExitStack() as stack:
@@ -298,14 +310,7 @@ def test_a_scan_whose_worker_died_is_given_up_and_scanned_again(
         document_id = upload_annex(client, world, b"orphaned\n")
     # Its worker took the job and died: no heartbeat for an hour. Its lock would hold the
     # document forever, and the queueing lock lets a new job in beside it, to wait for it.
-    with app.state.engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) "
-                "VALUES (now() - interval '1 hour') RETURNING id) "
-                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
-            )
-        )
+    kill_the_running_worker(app)
     asyncio.run(
         work_until([worker_for(app, scanner)], lambda: status_of(app, document_id) == "clean")
     )
@@ -322,14 +327,7 @@ def test_ended_scan_jobs_are_deleted_once_kept_long_enough(
         document_id = upload_annex(client, world, b"kept a while\n")
     # The job's worker died while it ran: the periodic pass gives that job up (failed) and
     # defers a new one, waiting (todo).
-    with app.state.engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) "
-                "VALUES (now() - interval '1 hour') RETURNING id) "
-                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
-            )
-        )
+    kill_the_running_worker(app)
     worker = worker_for(app, scanner)
     assert worker.keep_hours == 168
 
