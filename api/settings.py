@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     docs_enabled: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
-    db_read_pool_size: int = Field(default=4, ge=1)
-    """PostgreSQL: the asynchronous connections each process keeps for the hottest reads."""
+    db_read_pool_size: int = Field(default=4, ge=0)
+    """PostgreSQL: the asynchronous connections each process keeps for the hottest reads (0: none,
+    they run synchronously on the event loop)."""
     redis_url: str | None = None
     rate_limit_writes_per_minute: int = Field(default=600, ge=0)
     rate_limit_token_per_minute: int = Field(default=120, ge=0)
