@@ -14,7 +14,7 @@ from api.deps import system_clock
 from api.errors import install_error_handlers
 from api.idempotency import install_idempotency
 from api.lean import LeanRoutes
-from api.logging import configure_logging
+from api.logging import access_log, configure_logging
 from api.middleware import EdgeMiddleware
 from api.oauth.keys import SIGNING_ALG, BuiltinKeys
 from api.oauth.oidc import OidcKeys
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as background:
+            background.callback(access_log.flush)
             await reader.open()
             background.push_async_callback(reader.close)
             if _app.state.scans is not None:

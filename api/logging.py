@@ -1,8 +1,12 @@
 """Structured logs (JSON outside development) and the access line of every request."""
 
+import asyncio
+import atexit
 import json
 import logging
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -11,16 +15,28 @@ import structlog
 log = structlog.get_logger("shortlist")
 
 
+FLUSH_SECONDS = 0.05
+"""How long a JSON access line may wait to be written with the lines after it."""
+FLUSH_LINES = 256
+
+
 class _AccessLog:
     """Where access lines go, as ``configure_logging`` last said. In JSON mode a line is written
     straight, with the fields and format structlog would give it (request id, method, path,
     status, ms, event, level, ISO timestamp): through structlog's processor chain it cost a point
-    read 10% of its time. In development it goes through structlog's console renderer."""
+    read 10% of its time. Under load the lines of one event loop's tick are written together, at
+    most ``FLUSH_SECONDS`` later (a write per line cost a served read ~8% of its throughput); at
+    the app's shutdown and at exit, whatever waits is written. In development a line goes
+    through structlog's console renderer, at once."""
 
     def __init__(self) -> None:
         self.enabled = True
         self.json = False
         self.stream: TextIO = sys.stderr
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._due = 0.0
+        self._lock = threading.Lock()
 
     def write(self, *, request_id: str, method: str, path: str, status: int, ms: float) -> None:
         if not self.enabled:
@@ -40,11 +56,33 @@ class _AccessLog:
                 "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             }
         )
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        now = time.monotonic()
+        with self._lock:
+            self._pending.append(line + "\n")
+            if len(self._pending) < FLUSH_LINES:
+                if self._scheduled and now < self._due + 1.0:
+                    return  # (a flush due more than a second ago was lost with its loop)
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    loop = None
+                if loop is not None:
+                    self._scheduled, self._due = True, now + FLUSH_SECONDS
+                    loop.call_later(FLUSH_SECONDS, self.flush)
+                    return
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the lines that wait."""
+        with self._lock:
+            lines, self._pending, self._scheduled = self._pending, [], False
+        if lines:
+            self.stream.write("".join(lines))
+            self.stream.flush()
 
 
 access_log = _AccessLog()
+atexit.register(access_log.flush)
 
 
 def configure_logging(*, json_logs: bool, level: str = "INFO") -> None:
@@ -65,6 +103,7 @@ def configure_logging(*, json_logs: bool, level: str = "INFO") -> None:
         logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    access_log.flush()
     access_log.enabled = threshold <= logging.INFO
     access_log.json = json_logs
     access_log.stream = sys.stderr

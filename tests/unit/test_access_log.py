@@ -1,0 +1,96 @@
+"""The JSON access line: structlog's fields and format, written in batches at most
+``FLUSH_SECONDS`` late from an event loop, at once outside one, and never lost at shutdown."""
+
+import asyncio
+import io
+import json
+
+import pytest
+
+from api.logging import FLUSH_LINES, FLUSH_SECONDS, access_log, configure_logging
+
+
+@pytest.fixture
+def stream(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    buffer = io.StringIO()
+    monkeypatch.setattr("sys.stderr", buffer)
+    configure_logging(json_logs=True)
+    return buffer
+
+
+def write(n: int) -> None:
+    access_log.write(request_id=f"r{n}", method="GET", path=f"/p/{n}", status=200, ms=1.5)
+
+
+def test_a_line_has_structlogs_fields(stream: io.StringIO) -> None:
+    write(1)  # no event loop: written at once
+    (line,) = stream.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry.pop("timestamp").endswith("Z")
+    assert entry == {
+        "method": "GET",
+        "path": "/p/1",
+        "status": 200,
+        "ms": 1.5,
+        "event": "request",
+        "request_id": "r1",
+        "level": "info",
+    }
+
+
+def test_lines_of_a_loop_are_written_together_soon_and_in_order(stream: io.StringIO) -> None:
+    async def serve() -> list[str]:
+        for n in range(5):
+            write(n)
+        waiting = stream.getvalue()
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+        return [waiting, stream.getvalue()]
+
+    waiting, written = asyncio.run(serve())
+    assert waiting == ""
+    assert [json.loads(line)["request_id"] for line in written.splitlines()] == [
+        f"r{n}" for n in range(5)
+    ]
+
+
+def test_many_lines_are_written_without_waiting(stream: io.StringIO) -> None:
+    async def serve() -> str:
+        for n in range(FLUSH_LINES):
+            write(n)
+        return stream.getvalue()
+
+    assert len(asyncio.run(serve()).splitlines()) == FLUSH_LINES
+
+
+def test_waiting_lines_are_written_at_shutdown_and_when_logging_changes(
+    stream: io.StringIO,
+) -> None:
+    async def serve() -> None:
+        write(1)
+
+    asyncio.run(serve())  # the loop ends before its flush is due
+    assert stream.getvalue() == ""
+    access_log.flush()  # what the app's lifespan does at shutdown (and atexit)
+    assert len(stream.getvalue().splitlines()) == 1
+
+    asyncio.run(serve())
+    configure_logging(json_logs=True)
+    assert len(stream.getvalue().splitlines()) == 2
+
+
+def test_a_flush_lost_with_its_loop_does_not_hold_later_lines(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def first() -> None:
+        write(1)
+
+    async def later() -> str:
+        write(2)
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+        return stream.getvalue()
+
+    asyncio.run(first())  # its loop ends: that flush never runs
+    # More than a second later, another loop's line finds the flush overdue and schedules one.
+    monkeypatch.setattr(access_log, "_due", access_log._due - 5)
+    written = asyncio.run(later())
+    assert [json.loads(line)["request_id"] for line in written.splitlines()] == ["r1", "r2"]
