@@ -38,6 +38,26 @@ def test_a_line_has_structlogs_fields(stream: io.StringIO) -> None:
     }
 
 
+def test_a_line_is_what_json_dumps_makes_of_it(stream: io.StringIO) -> None:
+    odd = ['/a "quoted" path\\with\tcontrol\x01 and ünïcode', "/p/1"]
+    for path in odd:
+        access_log.write(request_id="r-1.x:y", method="PATCH", path=path, status=404, ms=0.1)
+    for path, line in zip(odd, stream.getvalue().splitlines(), strict=True):
+        entry = json.loads(line)
+        assert line == json.dumps(
+            {
+                "method": "PATCH",
+                "path": path,
+                "status": 404,
+                "ms": 0.1,
+                "event": "request",
+                "request_id": "r-1.x:y",
+                "level": "info",
+                "timestamp": entry["timestamp"],
+            }
+        )
+
+
 def test_lines_of_a_loop_are_written_together_soon_and_in_order(stream: io.StringIO) -> None:
     async def serve() -> list[str]:
         for n in range(5):
