@@ -2,7 +2,7 @@
 
 A route marked ``@lean`` is declared, documented and checked like any other: it stays in
 FastAPI's router and in the OpenAPI document, and the authorization tests call it through the
-app. What changes is how a request for it is served while everything goes well. ``LeanRoutes``,
+app. What changes is how a request for it is served. ``LeanRoutes``,
 the app's innermost middleware, recognizes it by the route's own path pattern, validates the
 path parameters with the route's own fields, resolves the caller with the route's own security
 dependency and scopes, calls the endpoint and serializes its answer with the route's response
@@ -10,12 +10,12 @@ field. It skips FastAPI's per-request work around that (matching the path agains
 router, solving the dependency graph afresh, two exit stacks, the exception middleware), which
 cost a point read more CPU than the read itself (issue 8).
 
-Anything other than success is not answered here: a path parameter that does not validate, a
-401/403/404, any exception. The request then goes on through FastAPI exactly as if this path
-did not exist, so every error is rendered in one place, the same way. That is why only GET
-routes qualify, whose work changes nothing (the request may run twice when it fails), and why
-the lean path stands aside whenever dependency overrides are set (tests) or FastAPI's own
-telemetry observes the request (``SHORTLIST_OTEL``).
+An exception is answered by the handler FastAPI would call for it (a 401, 403 or 404 problem),
+the same one. Anything else is not answered here: a path parameter that does not validate, an
+exception no handler takes. The request then goes on through FastAPI exactly as if this path
+did not exist. That is why only GET routes qualify, whose work changes nothing (such a request
+runs twice), and why the lean path stands aside whenever dependency overrides are set (tests)
+or FastAPI's own telemetry observes the request (``SHORTLIST_OTEL``).
 """
 
 import inspect
@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import SecurityScopes
 from starlette._utils import get_route_path
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -177,8 +178,8 @@ def lean_plans(app: FastAPI) -> list[_Plan]:
 
 
 class LeanRoutes:
-    """The app's innermost middleware: serves requests for ``@lean`` routes that succeed, and
-    passes every other request (and every lean one that does not succeed) to FastAPI."""
+    """The app's innermost middleware: serves requests for ``@lean`` routes (their successes and
+    their handled errors), and passes every other request to FastAPI."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -211,10 +212,40 @@ class LeanRoutes:
             }
             try:
                 response = await plan.serve(scope, receive, params)
-            except Exception:
-                response = None
+            except NotLean:
+                response = None  # FastAPI renders it (a path parameter's 422, say)
+            except Exception as exc:
+                # A 401, 403 or 404: answered by the handler FastAPI would call, rather than
+                # doing the work again; an exception no handler takes goes through FastAPI.
+                response = await self._handled(fastapi, scope, receive, exc)
             break
         if response is None:
             await self.app(scope, receive, send)
             return
         await response(scope, receive, send)
+
+    @staticmethod
+    async def _handled(
+        fastapi: FastAPI, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response | None:
+        """``exc`` answered as Starlette's exception middleware inside FastAPI would: by the
+        handler registered for its status (an HTTPException) or for the nearest of its classes;
+        ``None`` when none is, or the handler is not a coroutine."""
+        handlers = fastapi.exception_handlers
+        handler = None
+        if isinstance(exc, StarletteHTTPException):
+            handler = handlers.get(exc.status_code)
+        if handler is None:
+            handler = next(
+                (
+                    handlers[kind]
+                    for kind in type(exc).__mro__
+                    if kind in handlers and kind is not Exception
+                ),
+                None,
+            )
+        if handler is None or not inspect.iscoroutinefunction(handler):
+            return None
+        response: Response = await handler(Request(scope, receive), exc)
+        exc.__traceback__ = None  # as Starlette does: no traceback kept with a reused exception
+        return response

@@ -113,7 +113,7 @@ def test_lean_answers_are_fastapis_answers(
     assert any(name == "etag" for name, _ in lean[0][2])
 
 
-def test_successful_reads_skip_fastapi_and_the_rest_go_through_it(
+def test_reads_and_their_handled_errors_skip_fastapi_and_the_rest_go_through_it(
     client: TestClient, session: Session, reached_fastapi: list[str]
 ) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
@@ -125,12 +125,16 @@ def test_successful_reads_skip_fastapi_and_the_rest_go_through_it(
     for _ in range(3):
         assert client.get(path, headers=owner).status_code == 200
     assert reached_fastapi == []
-    missing = f"{API}/applications/{uuid.uuid4()}"
-    assert client.get(missing, headers=owner).status_code == 404
+    # Handled errors are answered by the same handlers without going through FastAPI again.
+    assert client.get(f"{API}/applications/{uuid.uuid4()}", headers=owner).status_code == 404
     assert client.get(path).status_code == 401
+    assert reached_fastapi == []
+    # A path parameter that does not validate, and everything else, goes through FastAPI.
+    malformed = f"{API}/applications/not-a-uuid"
+    assert client.get(malformed, headers=owner).status_code == 422
     assert client.patch(path, json={}, headers=owner).status_code in {400, 412, 422, 428}
     assert client.get(f"{API}/me", headers=owner).status_code == 200
-    assert reached_fastapi == [missing, path, path, f"{API}/me"]
+    assert reached_fastapi == [malformed, path, f"{API}/me"]
 
 
 def _app_with(router: APIRouter) -> FastAPI:
