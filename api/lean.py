@@ -28,10 +28,11 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi._compat import ModelField
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.models import Dependant, _get_oauth_scopes
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import SecurityScopes
+from starlette._exception_handler import _lookup_exception_handler
 from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -142,19 +143,11 @@ def _plan(context: Any, route: APIRoute) -> _Plan:
         path_regex=context.path_regex,
         convertors=context.param_convertors,
         security=security,
-        security_scopes=SecurityScopes(_oauth_scopes(security)),
+        security_scopes=SecurityScopes(_get_oauth_scopes(dependant=security)),
         actor_name=security.name,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
     )
-
-
-def _oauth_scopes(dependant: Dependant) -> list[str]:
-    """The scopes the route requires of the caller, in FastAPI's order (its own and those of
-    the routes above it)."""
-    scopes = list(dependant.parent_oauth_scopes or [])
-    scopes += [scope for scope in dependant.own_oauth_scopes or [] if scope not in scopes]
-    return scopes
 
 
 def lean_plans(app: FastAPI) -> list[_Plan]:
@@ -231,19 +224,17 @@ class LeanRoutes:
         """``exc`` answered as Starlette's exception middleware inside FastAPI would: by the
         handler registered for its status (an HTTPException) or for the nearest of its classes;
         ``None`` when none is, or the handler is not a coroutine."""
-        handlers = fastapi.exception_handlers
-        handler = None
+        # FastAPI hands its exception middleware every handler but those for 500 and Exception.
+        handlers: dict[Any, Any] = {
+            key: value
+            for key, value in fastapi.exception_handlers.items()
+            if key not in (500, Exception)
+        }
+        handler: Any = None
         if isinstance(exc, StarletteHTTPException):
             handler = handlers.get(exc.status_code)
         if handler is None:
-            handler = next(
-                (
-                    handlers[kind]
-                    for kind in type(exc).__mro__
-                    if kind in handlers and kind is not Exception
-                ),
-                None,
-            )
+            handler = _lookup_exception_handler(handlers, exc)
         if handler is None or not inspect.iscoroutinefunction(handler):
             return None
         response: Response = await handler(Request(scope, receive), exc)

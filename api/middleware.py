@@ -119,6 +119,22 @@ class EdgeMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        async def answer(code: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+            """A problem answered here (413, 500), with the headers every response gets."""
+            length = str(len(body)).encode()
+            await emit(
+                {
+                    "type": "http.response.start",
+                    "status": code,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", length),
+                        *headers,
+                    ],
+                }
+            )
+            await emit({"type": "http.response.body", "body": body})
+
         async def send_out(message: Message) -> None:
             if not refused:
                 await emit(message)
@@ -127,19 +143,7 @@ class EdgeMiddleware:
             nonlocal refused
             refused = True
             if not status:
-                body = _too_large(limit)
-                await emit(
-                    {
-                        "type": "http.response.start",
-                        "status": 413,
-                        "headers": [
-                            (b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close"),
-                        ],
-                    }
-                )
-                await emit({"type": "http.response.body", "body": body})
+                await answer(413, _too_large(limit), (b"connection", b"close"))
 
         received = 0
 
@@ -178,17 +182,7 @@ class EdgeMiddleware:
                 ),
             )
             if not status:
-                await emit(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
-                        ],
-                    }
-                )
-                await emit({"type": "http.response.body", "body": _INTERNAL_ERROR})
+                await answer(500, _INTERNAL_ERROR)
             if not refused:
                 status = 500
         finally:

@@ -42,7 +42,7 @@ from submissions.canonical import rfc3339
 from submissions.eligibility import ensure_eligible
 from submissions.organizations import ensure_role, membership, organization_ids_of
 from submissions.pagination import paginate
-from submissions.prepared import Prepared
+from submissions.prepared import Fetch, Prepared
 from submissions.receipts import application_sha256, receipt_documents
 from submissions.rounds import ensure_accepting, is_sealed, lock_round
 from submissions.unique import add_unique
@@ -306,16 +306,20 @@ def read_application(
 ) -> ApplicationView:
     """One application as the caller may see it, in one statement; 404 when they may not see
     it at all. (``present_applications`` decides the same for a page of them.)"""
-    rows = ONE_APPLICATION.all(connection, **application_read(actor, application_id))
-    return application_view(rows, actor=actor, now=now)
+    rows = ONE_APPLICATION.all(connection, application_id=application_id, user_id=actor.user_id)
+    return _application_view(rows, actor=actor, now=now)
 
 
-def application_read(actor: Actor, application_id: uuid.UUID) -> dict[str, Any]:
-    """The parameters of ``ONE_APPLICATION`` for this caller and application."""
-    return {"application_id": application_id, "user_id": actor.user_id}
+async def load_application(
+    fetch: Fetch, *, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> ApplicationView:
+    """``read_application`` through an asynchronous ``fetch`` of prepared rows (the event
+    loop's reader, which on PostgreSQL does not block the loop while the database answers)."""
+    rows = await fetch(ONE_APPLICATION, application_id=application_id, user_id=actor.user_id)
+    return _application_view(rows, actor=actor, now=now)
 
 
-def application_view(rows: list[Any], *, actor: Actor, now: datetime) -> ApplicationView:
+def _application_view(rows: list[Any], *, actor: Actor, now: datetime) -> ApplicationView:
     """The application in ``ONE_APPLICATION``'s rows as the caller may see it; 404 when they
     may not see it at all."""
     if not rows:

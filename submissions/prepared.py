@@ -9,9 +9,9 @@ Only for a few statements on the hottest paths; everything else uses sessions as
 
 import uuid
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Concatenate
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -140,12 +140,17 @@ class Prepared:
             found = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect)
         return found
 
-    def all(self, connection: sa.Connection, **params: Any) -> list[Any]:
-        dialect = connection.dialect
-        compiled = self._by_dialect.get(dialect.name) or self._compiled(dialect)
+    def _start(self, dialect: Dialect, params: dict[str, Any]) -> tuple[_Compiled, Any]:
+        """The statement for ``dialect``, its bound arguments, and the listeners told."""
+        compiled = self._compiled(dialect)
         arguments = compiled.arguments(params)
         for listener in Prepared.listeners:
             listener(compiled.sql)
+        return compiled, arguments
+
+    def all(self, connection: sa.Connection, **params: Any) -> list[Any]:
+        dialect = connection.dialect
+        compiled, arguments = self._start(dialect, params)
         dbapi_connection: Any = connection.connection.driver_connection
         try:
             cursor = dbapi_connection.cursor()
@@ -164,10 +169,7 @@ class Prepared:
     async def fetch(self, connection: Any, dialect: Dialect, **params: Any) -> list[Any]:
         """``all`` on an asynchronous DBAPI connection (psycopg's ``AsyncConnection``) made with
         ``dialect``'s connection arguments, so it converts values as that dialect expects."""
-        compiled = self._by_dialect.get(dialect.name) or self._compiled(dialect)
-        arguments = compiled.arguments(params)
-        for listener in Prepared.listeners:
-            listener(compiled.sql)
+        compiled, arguments = self._start(dialect, params)
         try:
             cursor = await connection.execute(compiled.sql, arguments)
             rows = await cursor.fetchall()
@@ -175,6 +177,11 @@ class Prepared:
             invalidated = bool(connection.closed or connection.broken)
             raise _failed(compiled, arguments, exc, dialect, invalidated=invalidated) from exc
         return compiled.convert(rows)
+
+
+Fetch = Callable[Concatenate[Prepared, ...], Awaitable[list[Any]]]
+"""Runs a prepared select with its parameters and gives its rows, asynchronously (the API's
+event-loop reader): what the domain's hot reads take, to stay free of the API's classes."""
 
 
 def _failed(

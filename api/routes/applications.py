@@ -24,11 +24,9 @@ from models.applications import (
 from models.identity import Actor
 from models.pagination import Page
 from submissions.applications import (
-    ONE_APPLICATION,
-    application_read,
-    application_view,
     confirm_member,
     list_applications,
+    load_application,
     present_application,
     reopen_application,
     submit_application,
@@ -91,8 +89,7 @@ async def get_application(
     # state rather than as dependencies, each of which costs every request its resolution.
     now = request.app.state.clock()
     reader: LoopReader = request.app.state.reader
-    rows = await reader.fetch(ONE_APPLICATION, **application_read(actor, application_id))
-    out = application_view(rows, actor=actor, now=now)
+    out = await load_application(reader.fetch, actor=actor, application_id=application_id, now=now)
     if isinstance(out, ApplicationPublic):
         set_etag(response, out.version)
     return out

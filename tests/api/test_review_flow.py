@@ -157,6 +157,23 @@ class Round:
             )
 
 
+def submit_review(
+    client: TestClient, assignment: dict[str, Any], headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the review of ``assignment`` (201) and submit it (200, with the draft's ETag)."""
+    review = client.put(
+        f"/api/v1/assignments/{assignment['id']}/review", json=body, headers=headers
+    )
+    assert review.status_code == 201, review.text
+    submitted = client.post(
+        f"/api/v1/assignments/{assignment['id']}/review/submit",
+        headers={**headers, "If-Match": review.headers["etag"]},
+    )
+    assert submitted.status_code == 200, submitted.text
+    result: dict[str, Any] = submitted.json()
+    return result
+
+
 @pytest.fixture
 def competition(app: FastAPI, client: TestClient) -> Round:
     return Round(app, client)
@@ -203,23 +220,18 @@ def test_full_round(competition: Round, client: TestClient) -> None:
             i = c.apps.index(assignment["application_id"])
             # A reviewer reads an assigned application once review has started.
             ok(client.get(f"/api/v1/applications/{assignment['application_id']}", headers=headers))
-            review = client.put(
-                f"/api/v1/assignments/{assignment['id']}/review",
-                json={
+            submitted = submit_review(
+                client,
+                assignment,
+                headers,
+                {
                     "scores": {"tech": 9 - i, "team": 5},
                     "gates": {"independent": "pass"},
                     "comment_to_applicant": f"feedback {i}",
                     "confidential_comment": "secret note",
                 },
-                headers=headers,
             )
-            assert review.status_code == 201, review.text
-            submitted = client.post(
-                f"/api/v1/assignments/{assignment['id']}/review/submit",
-                headers={**headers, "If-Match": review.headers["etag"]},
-            )
-            assert submitted.status_code == 200, submitted.text
-            assert submitted.json()["status"] == "submitted"
+            assert submitted["status"] == "submitted"
 
     preview = ok(client.get(f"/api/v1/rounds/{c.rid}/shortlist/preview", headers=c.admin))
     assert [r["application_id"] for r in preview["ranking"] if r["shortlisted"]] == c.apps[:3]
@@ -569,17 +581,12 @@ def test_gathered_inputs_match_the_orm_reading(competition: Round, client: TestC
     )
     for _, headers in c.reviewers:
         for assignment in ok(client.get("/api/v1/me/assignments", headers=headers))["items"]:
-            review = client.put(
-                f"/api/v1/assignments/{assignment['id']}/review",
-                json={"scores": {"tech": 7.5, "team": 5}, "gates": {"independent": "pass"}},
-                headers=headers,
+            submit_review(
+                client,
+                assignment,
+                headers,
+                {"scores": {"tech": 7.5, "team": 5}, "gates": {"independent": "pass"}},
             )
-            assert review.status_code == 201, review.text
-            submitted = client.post(
-                f"/api/v1/assignments/{assignment['id']}/review/submit",
-                headers={**headers, "If-Match": review.headers["etag"]},
-            )
-            assert submitted.status_code == 200, submitted.text
     spellings = [
         '{"team": 5.0, "tech": 7}',
         '{"tech": 1e1, "team": 0.50}',

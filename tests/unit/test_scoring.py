@@ -712,6 +712,27 @@ def without(reviews: Iterable[ReviewInput], reviewer: uuid.UUID) -> list[ReviewI
     return [r for r in reviews if r.reviewer_id != reviewer]
 
 
+def leave_one_reviewer_out(
+    rules: ShortlistRules,
+    candidates: list[Candidate],
+    reviews: list[ReviewInput],
+    result: ShortlistResult,
+    n_reviewers: int,
+) -> dict[uuid.UUID, bool]:
+    """Each application's stability by brute force: whether it stays on its side of the cut
+    when any one of reviewers 0 .. n_reviewers - 1 is left out."""
+    base = {row.application_id: row.shortlisted for row in result.rows}
+    stable = dict.fromkeys(base, True)
+    for r in range(n_reviewers):
+        scenario = compute_shortlist(
+            rules=rules, candidates=candidates, reviews=without(reviews, reviewer_id(r))
+        )
+        for row in scenario.rows:
+            if row.shortlisted != base[row.application_id]:
+                stable[row.application_id] = False
+    return stable
+
+
 def naive_stability(round_: Round) -> dict[uuid.UUID, bool]:
     """Leave each reviewer out in turn and re-rank everything from scratch."""
     rules, candidates, reviews = round_.rules, round_.candidates, round_.reviews
@@ -1196,15 +1217,7 @@ def test_leave_one_out_on_larger_rounds_matches_a_full_recompute(
     if calibration == "zscore":
         stable = naive_stability(Round(rules, tuple(candidates), tuple(reviews)))
     else:
-        base = {row.application_id: row.shortlisted for row in result.rows}
-        stable = dict.fromkeys(base, True)
-        for r in range(n_reviewers):
-            scenario = compute_shortlist(
-                rules=rules, candidates=candidates, reviews=without(reviews, reviewer_id(r))
-            )
-            for row in scenario.rows:
-                if row.shortlisted != base[row.application_id]:
-                    stable[row.application_id] = False
+        stable = leave_one_reviewer_out(rules, candidates, reviews, result, n_reviewers)
     assert {row.application_id: row.stable for row in result.rows} == stable
     assert 0 < result.n_stable < n_apps
 
@@ -1252,15 +1265,7 @@ def test_leave_one_out_settled_by_totals_matches_a_full_recompute(
     monkeypatch.setattr(scoring, "_sides_kept", counted)
     result = compute_shortlist(rules=rules, candidates=candidates, reviews=reviews)
     monkeypatch.undo()
-    base = {row.application_id: row.shortlisted for row in result.rows}
-    stable = dict.fromkeys(base, True)
-    for r in range(n_reviewers):
-        scenario = compute_shortlist(
-            rules=rules, candidates=candidates, reviews=without(reviews, reviewer_id(r))
-        )
-        for row in scenario.rows:
-            if row.shortlisted != base[row.application_id]:
-                stable[row.application_id] = False
+    stable = leave_one_reviewer_out(rules, candidates, reviews, result, n_reviewers)
     assert {row.application_id: row.stable for row in result.rows} == stable
     assert 0 < result.n_stable < n_apps
     n_ranked = sum(1 for row in result.rows if row.rank is not None)
