@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.auth import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
+from api.auth import ASYMMETRIC_ALGS, ActorCache, TokenVerifier, TrustedIssuer
 from api.db import LoopReader, make_engine
 from api.deps import system_clock
 from api.errors import install_error_handlers
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
     )
+    app.state.actor_cache = ActorCache(settings.actor_cache_seconds)
     app.state.token_verifier = TokenVerifier(
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )

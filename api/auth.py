@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -294,6 +296,72 @@ _TOKEN_USER = Prepared(
 """The built-in token's user and whether the token is revoked, in one statement."""
 
 
+class ActorCache:
+    """What ``_TOKEN_USER`` said about a built-in token (its user's roles and state, and whether
+    it is revoked), remembered by this process for ``seconds``, so that a client's requests in
+    quick succession read it once.
+
+    A change made through this process (a token revoked, a user's roles or state changed and
+    committed in any session) forgets everything at once; one made by another process reaches
+    this one within ``seconds``. A read that raced with such a change is not remembered (the
+    generation it started in has ended). ``seconds = 0`` turns it off."""
+
+    def __init__(
+        self, seconds: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._clock = clock
+        self._rows: dict[tuple[uuid.UUID, str], tuple[float, Any]] = {}
+        self.generation = 0
+        _ACTOR_CACHES.add(self)
+
+    def get(self, user_id: uuid.UUID, jti: str) -> tuple[Any] | None:
+        """``(row,)`` as last read (the row ``None`` when the user does not exist), or ``None``
+        when nothing fresh is remembered."""
+        found = self._rows.get((user_id, jti))
+        if found is None:
+            return None
+        if self._clock() >= found[0]:
+            self._rows.pop((user_id, jti), None)
+            return None
+        return (found[1],)
+
+    def put(self, user_id: uuid.UUID, jti: str, row: Any, *, generation: int) -> None:
+        if not self.seconds or generation != self.generation:
+            return
+        if len(self._rows) >= self.size:
+            self._rows.clear()
+        self._rows[(user_id, jti)] = (self._clock() + self.seconds, row)
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._rows.clear()
+
+
+_ACTOR_CACHES: "weakref.WeakSet[ActorCache]" = weakref.WeakSet()
+
+
+@sa.event.listens_for(OrmSession, "after_flush")
+def _note_actor_changes(session: OrmSession, _context: Any) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, RevokedToken | User):
+            session.info["shortlist.actors_changed"] = True
+            return
+
+
+@sa.event.listens_for(OrmSession, "after_commit")
+def _forget_changed_actors(session: OrmSession) -> None:
+    if session.info.pop("shortlist.actors_changed", False):
+        for cache in list(_ACTOR_CACHES):
+            cache.forget()
+
+
+@sa.event.listens_for(OrmSession, "after_rollback")
+def _drop_actor_changes(session: OrmSession) -> None:
+    session.info.pop("shortlist.actors_changed", None)
+
+
 def builtin_actor(*, rows: list[Any], user_id: uuid.UUID, verified: VerifiedToken) -> Actor:
     """The person behind a built-in token (its subject is a user id), from ``_TOKEN_USER``'s
     rows: 401 when the token is revoked or the user is gone or deactivated."""
@@ -410,7 +478,8 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     """Authenticate the bearer token, then require every scope the route declares.
 
     Runs on the event loop: a token seen in the last minute is recalled without a signature
-    check, and a built-in token's user and revocation are one indexed read (``LoopReader``).
+    check, and a built-in token's user and revocation are one indexed read (``LoopReader``),
+    remembered for a moment (``ActorCache``).
     Only what may wait on something slower takes a worker thread: a first sight of a token
     (the key set may need loading), an external issuer's user (provisioning writes), and the
     write rate limit (which may be Redis)."""
@@ -422,9 +491,16 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
         verified = await run_in_threadpool(verifier.verify, token)
     known: VerifiedToken = verified
     if known.issuer.builtin:
-        reader: LoopReader = state.reader
         user_id = _subject_user(known)
-        rows = await reader.fetch(_TOKEN_USER, user_id=user_id, jti=known.jti)
+        cache: ActorCache = state.actor_cache
+        remembered = cache.get(user_id, known.jti)
+        if remembered is not None:
+            rows = [remembered[0]] if remembered[0] is not None else []
+        else:
+            reader: LoopReader = state.reader
+            generation = cache.generation
+            rows = await reader.fetch(_TOKEN_USER, user_id=user_id, jti=known.jti)
+            cache.put(user_id, known.jti, rows[0] if rows else None, generation=generation)
         actor = builtin_actor(rows=rows, user_id=user_id, verified=known)
     else:
         actor = await run_in_threadpool(

@@ -20,6 +20,7 @@ Needs ``wrk`` (``apt-get install -y wrk``) and, for the PostgreSQL half, a serve
 """
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -111,10 +112,18 @@ def measure(
     with temporary_database(database, scratch) as url:
         path, header = seed(url)
         env = server_env(url, scratch / "blobs")
+        # With one worker, also the same app with the opt-in actor cache (informative).
+        cached_env = {**env, "SHORTLIST_ACTOR_CACHE_SECONDS": "1"} if workers == 1 else None
         with (
             Server("bench.bench_read:bare_app", workers=workers, env=env) as bare,
             Server("api.app:app_from_env", workers=workers, env=env) as app,
+            contextlib.ExitStack() as stack,
         ):
+            cached = (
+                stack.enter_context(Server("api.app:app_from_env", workers=1, env=cached_env))
+                if cached_env
+                else None
+            )
             bare.wait_ready(BARE_PATH)
             app.wait_ready("/healthz")
             _check(bare.base_url, BARE_PATH, None)
@@ -122,8 +131,15 @@ def measure(
             # Warm up both: every worker's first requests (imports, key cache, pools).
             run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=1)
             run_wrk(app.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header])
+            if cached is not None:
+                cached.wait_ready("/healthz")
+                _check(cached.base_url, path, header)
+                run_wrk(
+                    cached.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header]
+                )
             base_runs: list[LoadResult] = []
             app_runs: list[LoadResult] = []
+            cached_runs: list[LoadResult] = []
             loads: list[float] = []
             for _ in range(rounds):
                 base_runs.append(
@@ -137,6 +153,15 @@ def measure(
                         headers=[header],
                     )
                 )
+                if cached is not None:
+                    cached_runs.append(
+                        run_wrk(
+                            cached.base_url + path,
+                            connections=CONNECTIONS,
+                            seconds=seconds,
+                            headers=[header],
+                        )
+                    )
                 loads.append(load_average())
     base, target = _best(base_runs), _best(app_runs)
     label = f"read GET application {database} {workers}w c{CONNECTIONS}"
@@ -151,6 +176,24 @@ def measure(
     }
     ratio = target.rps / base.rps
     no_errors = details["errors"] == 0
+    extra: list[dict[str, Any]] = []
+    if cached_runs:
+        best_cached = _best(cached_runs)
+        extra.append(
+            {
+                "name": f"{label} with SHORTLIST_ACTOR_CACHE_SECONDS=1: requests/s",
+                "value": best_cached.rps,
+                "unit": "req/s",
+                "baseline": base.rps,
+                "ratio": best_cached.rps / base.rps,
+                "target": "(opt-in setting, no target)",
+                "details": {
+                    "errors": sum(r.errors for r in cached_runs),
+                    "rounds_rps": [round(r.rps) for r in cached_runs],
+                    "p99_ms": best_cached.p99_ms,
+                },
+            }
+        )
     return [
         {
             "name": f"{label}: requests/s",
@@ -180,6 +223,7 @@ def measure(
             "ok": target.p99_ms < P99_TARGET_MS and no_errors,
             "details": {"load_average": max(loads)},
         },
+        *extra,
     ]
 
 

@@ -1,0 +1,191 @@
+"""``SHORTLIST_ACTOR_CACHE_SECONDS``: a process may remember a built-in token's user and
+revocation for a moment. Off by default (every request reads them, so a revocation holds
+everywhere at once); when on, a change made through this process holds at once, and one made
+elsewhere (another process, plain SQL) within the window."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.auth import ActorCache
+from api.db import open_session
+from api.settings import Settings
+from models.identity import Role, User
+from tests.api.test_query_counts import counting
+from tests.factories import NOW, bearer, make_oauth_client, make_user
+
+ME = "/api/v1/me"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The OAuth endpoints accept plain http only on a loopback issuer.
+    return settings.model_copy(update={"public_url": "http://localhost"})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> Clock:
+    clock = Clock()
+    app.state.actor_cache = ActorCache(1.0, clock=clock)
+    return clock
+
+
+@pytest.fixture
+def token(app: FastAPI, client: TestClient) -> tuple[User, str, dict[str, str]]:
+    """A user, a client_credentials access token of theirs, and their client's credentials."""
+    session = open_session(app.state.engine, write=True)
+    try:
+        user = make_user(session, roles=[Role.applicant])
+        client_id, secret = make_oauth_client(session, user)
+    finally:
+        session.close()
+    assert secret is not None
+    auth = {"client_id": client_id, "client_secret": secret}
+    issued = client.post("/oauth/token", data={"grant_type": "client_credentials", **auth})
+    assert issued.status_code == 200, issued.text
+    return user, issued.json()["access_token"], auth
+
+
+def _me_statements(client: TestClient, token: str) -> int:
+    app: FastAPI = client.app  # type: ignore[assignment]
+    with counting(app) as statements:
+        assert client.get(ME, headers=bearer(token)).status_code == 200
+    return len(statements)
+
+
+def _revoke_behind_the_apps_back(app: FastAPI, token: str) -> None:
+    """What another process's revocation looks like to this one: a row, and no event here."""
+    verified = app.state.token_verifier.recall(token)
+    assert verified is not None
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO revoked_token (jti, expires_at) VALUES (:jti, :expires_at)"),
+            {"jti": verified.jti, "expires_at": (NOW + timedelta(days=3650)).replace(tzinfo=None)},
+        )
+
+
+def _refused(client: TestClient, token: str) -> bool:
+    response = client.get(ME, headers=bearer(token))
+    if response.status_code == 401:
+        assert "revoked" in response.headers["www-authenticate"]
+        return True
+    assert response.status_code == 200, response.text
+    return False
+
+
+def test_off_by_default_every_request_reads_and_revocation_holds_at_once(
+    app: FastAPI, client: TestClient, token: tuple[User, str, dict[str, str]]
+) -> None:
+    assert app.state.actor_cache.seconds == 0
+    _user, access, _auth = token
+    assert client.get(ME, headers=bearer(access)).status_code == 200
+    first = _me_statements(client, access)
+    assert _me_statements(client, access) == first
+    _revoke_behind_the_apps_back(app, access)
+    assert _refused(client, access)
+
+
+def test_a_remembered_token_saves_its_statement_until_the_window_ends(
+    client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+) -> None:
+    _user, access, _auth = token
+    first = _me_statements(client, access)
+    assert _me_statements(client, access) == first - 1
+    clock.now += 1.0
+    assert _me_statements(client, access) == first
+
+
+def test_a_revocation_elsewhere_holds_once_the_window_ends(
+    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+) -> None:
+    _user, access, _auth = token
+    assert not _refused(client, access)
+    _revoke_behind_the_apps_back(app, access)
+    clock.now += 0.5
+    assert not _refused(client, access)  # still remembered: the documented window
+    clock.now += 0.5
+    assert _refused(client, access)
+
+
+def test_a_revocation_through_this_process_holds_at_once(
+    client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+) -> None:
+    _user, access, auth = token
+    assert not _refused(client, access)
+    assert client.post("/oauth/revoke", data={"token": access, **auth}).status_code == 200
+    assert _refused(client, access)
+
+
+def test_a_user_changed_through_this_process_is_read_again_at_once(
+    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+) -> None:
+    user, access, _auth = token
+    assert client.get(ME, headers=bearer(access)).json()["roles"] == [Role.applicant.value]
+    session = open_session(app.state.engine, write=True)
+    try:
+        stored = session.get(User, user.id)
+        assert stored is not None
+        stored.is_active = False
+        session.add(stored)
+        session.commit()
+    finally:
+        session.close()
+    response = client.get(ME, headers=bearer(access))
+    assert response.status_code == 401
+    assert "no longer exists" in response.headers["www-authenticate"]
+
+
+def test_a_rolled_back_change_forgets_nothing(
+    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+) -> None:
+    user, access, _auth = token
+    assert _me_statements(client, access) > 0
+    session = open_session(app.state.engine, write=True)
+    try:
+        stored = session.get(User, user.id)
+        assert stored is not None
+        stored.is_active = False
+        session.add(stored)
+        session.flush()
+        session.rollback()
+    finally:
+        session.close()
+    generation = app.state.actor_cache.generation
+    assert client.get(ME, headers=bearer(access)).status_code == 200
+    assert app.state.actor_cache.generation == generation
+
+
+def test_a_read_that_raced_with_a_change_is_not_remembered() -> None:
+    clock = Clock()
+    cache = ActorCache(1.0, clock=clock)
+    user_id = uuid.uuid4()
+    started = cache.generation
+    cache.forget()  # a change committed while the read was on its way
+    cache.put(user_id, "jti", ("row",), generation=started)
+    assert cache.get(user_id, "jti") is None
+    cache.put(user_id, "jti", ("row",), generation=cache.generation)
+    assert cache.get(user_id, "jti") == (("row",),)
+
+
+def test_the_cache_is_bounded_and_remembers_absent_users() -> None:
+    clock = Clock()
+    cache = ActorCache(1.0, size=2, clock=clock)
+    ids = [uuid.uuid4() for _ in range(3)]
+    for user_id in ids:
+        cache.put(user_id, "", None, generation=cache.generation)
+    assert len(cache._rows) <= 2
+    assert cache.get(ids[-1], "") == (None,)  # "no such user" is remembered as such
+    clock.now += 1.0
+    assert cache.get(ids[-1], "") is None
