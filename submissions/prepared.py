@@ -60,14 +60,47 @@ def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process
 
 
+INTERNED_MAX = 16_384
+"""Converted values remembered per kind (UUIDs, timestamps) before the table starts afresh."""
+
+
+class _Interned:
+    """Text converted to an immutable value (a UUID, a timestamp) once, then looked up: the
+    same ids and times come back again and again (foreign keys shared by many rows, the rows a
+    busy client reads repeatedly), and a lookup costs a fraction of converting."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def wrap(self, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        values = self.values
+        get = values.get
+
+        def process(value: Any) -> Any:
+            found = get(value) if type(value) is str else None
+            if found is None:
+                found = convert(value)
+                if type(value) is str and found is not None:
+                    if len(values) >= INTERNED_MAX:
+                        values.clear()
+                    values[value] = found
+            return found
+
+        return process
+
+
+_UUIDS = _Interned()
+_TIMES = _Interned()
+
+
 def _result_processor(column: Any, dialect: Dialect) -> Processor:
     process: Processor = column.type._cached_result_processor(dialect, None)
     if process is None or dialect.name != "sqlite":
         return process
     if isinstance(column.type, sa.Uuid) and column.type.as_uuid:
-        return _sqlite_uuid(process)
+        return _UUIDS.wrap(_sqlite_uuid(process))
     if isinstance(column.type, UTCDateTime):
-        return _sqlite_utc(process)
+        return _TIMES.wrap(_sqlite_utc(process))
     return process
 
 

@@ -55,6 +55,39 @@ def test_reader_runs_a_failing_statement_as_an_error_not_a_dead_connection(app: 
     assert reader.read(lambda c: c.execute(sa.text("SELECT 1")).scalar()) == 1
 
 
+def test_sqlite_conversions_are_interned_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text seen before gives the very value converted the first time (UUIDs and timestamps
+    are immutable); what does not convert is never remembered; the table stays bounded."""
+    import uuid
+
+    from sqlalchemy.dialects import sqlite
+
+    from models.base import UTCDateTime
+    from submissions import prepared
+
+    dialect = sqlite.dialect()
+    as_uuid = prepared._result_processor(sa.Column("u", sa.Uuid()), dialect)
+    as_utc = prepared._result_processor(sa.Column("t", UTCDateTime()), dialect)
+    assert as_uuid is not None
+    assert as_utc is not None
+    text = uuid.uuid4().hex
+    first = as_uuid(text)
+    assert as_uuid(text) is first
+    assert first == uuid.UUID(text)
+    stamp = "2026-11-29 10:11:41.701416"
+    assert as_utc(stamp) is as_utc(stamp)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            as_uuid("g" * 32)
+    assert "g" * 32 not in prepared._UUIDS.values
+
+    monkeypatch.setattr(prepared, "INTERNED_MAX", 8)
+    texts = [uuid.uuid4().hex for _ in range(50)]
+    assert [as_uuid(t) for t in texts] == [uuid.UUID(t) for t in texts]
+    assert len(prepared._UUIDS.values) <= 8
+    assert [as_uuid(t) for t in texts] == [uuid.UUID(t) for t in texts]
+
+
 @pytest.mark.postgres
 def test_reader_survives_its_postgresql_backend_being_terminated(
     app: FastAPI, session: Session
