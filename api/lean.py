@@ -23,7 +23,8 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from fastapi import FastAPI
 from fastapi._compat import ModelField
@@ -32,6 +33,7 @@ from fastapi.dependencies.models import Dependant, _get_oauth_scopes
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import SecurityScopes
+from pydantic import BaseModel, TypeAdapter
 from starlette._exception_handler import _lookup_exception_handler
 from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -70,6 +72,7 @@ class _Plan:
     actor_name: str
     request_name: str | None
     response_name: str | None
+    member_adapters: dict[type, TypeAdapter[Any]]
 
     async def serve(self, scope: Scope, receive: Receive, params: dict[str, Any]) -> Response:
         route = self.route
@@ -82,9 +85,11 @@ class _Plan:
         request = Request({**scope, "path_params": params, "route": route}, receive)
         call: Any = self.security.call
         values[self.actor_name] = await call(request, self.security_scopes)
-        sub_response = Response()
-        del sub_response.headers["content-length"]
+        # As FastAPI's sub-response: no headers, no status until the endpoint sets them.
+        sub_response = Response.__new__(Response)
+        sub_response.raw_headers = []
         sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.background = None
         if self.request_name:
             values[self.request_name] = request
         if self.response_name:
@@ -93,7 +98,11 @@ class _Plan:
         answer, invalid = self.response_field.validate(raw, {}, loc=("response",))
         if invalid:
             raise NotLean("the response does not validate")
-        content = self.response_field.serialize_json(
+        # A union's serializer finds the member an answer is, then serializes it as that
+        # member's own does: for an answer that is exactly one of them, straight to it.
+        adapter: Any = self.member_adapters.get(type(answer), self.response_field)
+        dump = adapter.dump_json if adapter is not self.response_field else adapter.serialize_json
+        content = dump(
             answer,
             include=route.response_model_include,
             exclude=route.response_model_exclude,
@@ -107,7 +116,7 @@ class _Plan:
             media_type="application/json",
             status_code=sub_response.status_code or route.status_code or 200,
         )
-        response.headers.raw.extend(sub_response.headers.raw)
+        response.raw_headers.extend(sub_response.raw_headers)
         return response
 
 
@@ -147,7 +156,19 @@ def _plan(context: Any, route: APIRoute) -> _Plan:
         actor_name=security.name,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
+        member_adapters=_member_adapters(route.response_field),
     )
+
+
+def _member_adapters(field: ModelField) -> dict[type, TypeAdapter[Any]]:
+    """For a response model that is a union of pydantic models (``A | B``), each member's own
+    adapter, by class (empty for anything else: the route's field then serializes)."""
+    members = get_args(field.field_info.annotation)
+    if get_origin(field.field_info.annotation) not in (Union, UnionType) or not all(
+        isinstance(member, type) and issubclass(member, BaseModel) for member in members
+    ):
+        return {}
+    return {member: TypeAdapter(member) for member in members}
 
 
 def lean_plans(app: FastAPI) -> list[_Plan]:

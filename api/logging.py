@@ -2,12 +2,12 @@
 
 import asyncio
 import atexit
-import json
 import logging
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
 import structlog
@@ -37,6 +37,7 @@ class _AccessLog:
         self._scheduled = False
         self._due = 0.0
         self._lock = threading.Lock()
+        self._second: tuple[int, str] = (-1, "")
 
     def write(self, *, request_id: str, method: str, path: str, status: int, ms: float) -> None:
         if not self.enabled:
@@ -47,12 +48,13 @@ class _AccessLog:
         # What json.dumps makes of the dict {method, path, status, ms, event, request_id, level,
         # timestamp} (a test compares), without building the dict: the strings that may need
         # escaping through json.dumps, the int, the float and the timestamp as they print.
-        dumps = json.dumps
-        stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        # (json.dumps of a str is encode_basestring_ascii's answer: called straight, it skips
+        # the encoder's set-up.)
+        quote = encode_basestring_ascii
         line = (
-            f'{{"method": {dumps(method)}, "path": {dumps(path)}, "status": {int(status)}, '
-            f'"ms": {float(ms)!r}, "event": "request", "request_id": {dumps(request_id)}, '
-            f'"level": "info", "timestamp": "{stamp}"}}'
+            f'{{"method": {quote(method)}, "path": {quote(path)}, "status": {int(status)}, '
+            f'"ms": {float(ms)!r}, "event": "request", "request_id": {quote(request_id)}, '
+            f'"level": "info", "timestamp": "{self._timestamp()}"}}'
         )
         now = time.monotonic()
         with self._lock:
@@ -69,6 +71,18 @@ class _AccessLog:
                     loop.call_later(FLUSH_SECONDS, self.flush)
                     return
         self.flush()
+
+    def _timestamp(self) -> str:
+        """Now in UTC as structlog's ``TimeStamper(fmt="iso", utc=True)`` writes it (ISO 8601,
+        microseconds unless zero, ``Z``); the part up to the second is formatted once a second."""
+        second, fraction = divmod(time.time_ns() // 1000, 1_000_000)
+        cached = self._second  # (second, its text), replaced whole: safe across threads
+        if cached[0] != second:
+            cached = self._second = (
+                second,
+                datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            )
+        return f"{cached[1]}.{fraction:06d}Z" if fraction else f"{cached[1]}Z"
 
     def flush(self) -> None:
         """Write the lines that wait."""

@@ -4,6 +4,7 @@ access line, and a bare 500 problem for an unexpected exception."""
 import random
 import re
 import time
+from collections.abc import Iterable
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,16 @@ _HTML_CSP = (
     b"https://fastapi.tiangolo.com; frame-ancestors 'none'; form-action 'self'",
 )
 _HTML_PATHS = ("/docs", "/redoc", "/oauth/authorize")
+_EXTRA_NAMES = frozenset(
+    name
+    for name, _ in [
+        *_API_HEADERS,
+        _API_CSP,
+        _HTML_CSP,
+        (b"strict-transport-security", b""),
+        (b"cache-control", b""),
+    ]
+)
 
 
 def _too_large(limit: int) -> bytes:
@@ -80,6 +91,27 @@ class EdgeMiddleware:
             for no_store in (False, True)
         }
 
+    @staticmethod
+    def _headers(
+        given: Iterable[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]], request_id: str
+    ) -> list[tuple[bytes, bytes]]:
+        """The response's headers, then each of ``extra`` it does not set itself, then the
+        request id (replacing any the app set)."""
+        headers = list(given)
+        for name, _ in headers:
+            lowered = name.lower()
+            if lowered == REQUEST_ID_HEADER or lowered in _EXTRA_NAMES:
+                break
+        else:  # the usual case: nothing to drop or to keep from ``extra``
+            headers += extra
+            headers.append((REQUEST_ID_HEADER, request_id.encode()))
+            return headers
+        headers = [(k, v) for k, v in headers if k.lower() != REQUEST_ID_HEADER]
+        present = {k.lower() for k, _ in headers}
+        headers.extend((k, v) for k, v in extra if k not in present)
+        headers.append((REQUEST_ID_HEADER, request_id.encode()))
+        return headers
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -110,13 +142,7 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [
-                    (k, v) for k, v in message.get("headers", ()) if k.lower() != REQUEST_ID_HEADER
-                ]
-                present = {k.lower() for k, _ in headers}
-                headers.extend((k, v) for k, v in extra if k not in present)
-                headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = self._headers(message.get("headers", ()), extra, request_id)
             await send(message)
 
         async def answer(code: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:

@@ -127,3 +127,25 @@ def test_redis_limiter_fails_open_when_redis_is_down() -> None:
     assert limiter.hit("k", limit=1, window=60) == 0
     assert limiter.hit("k", limit=1, window=60) == 0
     assert time.monotonic() - started < 5
+
+
+def test_edge_headers_keep_the_responses_own_and_replace_its_request_id() -> None:
+    from api.middleware import EdgeMiddleware
+
+    edge = EdgeMiddleware(lambda *_: None, max_bytes=1024)  # type: ignore[arg-type]
+    extra = edge._extra[(False, True)]
+    usual = EdgeMiddleware._headers([(b"content-type", b"application/json")], extra, "r1")
+    assert usual == [(b"content-type", b"application/json"), *extra, (b"x-request-id", b"r1")]
+
+    for given in (
+        [(b"Cache-Control", b"max-age=60")],
+        [(b"Cache-Control", b"max-age=60"), (b"X-Request-ID", b"spoofed")],
+        [(b"X-Request-ID", b"spoofed"), (b"Cache-Control", b"max-age=60")],
+    ):
+        own = EdgeMiddleware._headers(given, extra, "r2")
+        names = [name.lower() for name, _ in own]
+        assert names.count(b"cache-control") == 1
+        assert (b"Cache-Control", b"max-age=60") in own
+        assert names.count(b"x-request-id") == 1
+        assert own[-1] == (b"x-request-id", b"r2")
+        assert {name for name, _ in extra} <= set(names)

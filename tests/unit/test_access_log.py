@@ -114,3 +114,28 @@ def test_a_flush_lost_with_its_loop_does_not_hold_later_lines(
     monkeypatch.setattr(access_log, "_due", access_log._due - 5)
     written = asyncio.run(later())
     assert [json.loads(line)["request_id"] for line in written.splitlines()] == ["r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "expected"),
+    [
+        (1_764_411_081_701_416_999, "2025-11-29T10:11:21.701416Z"),
+        (1_764_411_081_000_000_000, "2025-11-29T10:11:21Z"),  # no fraction, as isoformat
+        (1_764_411_081_000_001_000, "2025-11-29T10:11:21.000001Z"),
+    ],
+)
+def test_the_timestamp_is_structlogs_iso_utc(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch, nanoseconds: int, expected: str
+) -> None:
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr("time.time_ns", lambda: nanoseconds)
+    write(1)
+    stamp = json.loads(stream.getvalue())["timestamp"]
+    assert stamp == expected
+    moment = datetime.fromtimestamp(nanoseconds // 1000 / 1_000_000, UTC)
+    assert stamp == moment.isoformat().replace("+00:00", "Z")  # structlog's own formula
+    monkeypatch.setattr("time.time_ns", lambda: nanoseconds + 3_600_000_000_000)
+    write(2)  # another second: its own text, not the one remembered
+    later = json.loads(stream.getvalue().splitlines()[-1])["timestamp"]
+    assert later == expected.replace("T10:", "T11:")
