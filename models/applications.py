@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import InputModel, json_column, new_id, utc_column
@@ -149,7 +149,16 @@ class ApplicationUpdate(InputModel):
     _keywords = field_validator("keywords")(_normalized_keywords)
 
 
-class ApplicationOrganizationPublic(SQLModel):
+class _View(BaseModel):
+    """The application read models: plain pydantic, not SQLModel, because they are never tables
+    and are built on the busiest read path (issue 8), where SQLModel's instance creation cost
+    about 2 us more per object (an application with three organizations: four objects). Same
+    fields, same validation, same OpenAPI schema (compared when this changed)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ApplicationOrganizationPublic(_View):
     organization_id: uuid.UUID
     name: str
     role: str
@@ -158,13 +167,13 @@ class ApplicationOrganizationPublic(SQLModel):
     confirmed_at: datetime | None
 
 
-class ReceiptDocument(SQLModel):
+class ReceiptDocument(_View):
     id: uuid.UUID
     kind: str
     sha256: str
 
 
-class ReceiptPublic(SQLModel):
+class ReceiptPublic(_View):
     receipt_id: uuid.UUID
     received_at: datetime
     application_sha256: str
@@ -172,7 +181,7 @@ class ReceiptPublic(SQLModel):
     audit_hash: str
 
 
-class ApplicationSealed(SQLModel):
+class ApplicationSealed(_View):
     """What an admin sees of a bid before the submission deadline plus grace has passed."""
 
     id: uuid.UUID
