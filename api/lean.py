@@ -33,6 +33,7 @@ from fastapi.dependencies.models import Dependant, _get_oauth_scopes
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import SecurityScopes
+from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, TypeAdapter
 from starlette._exception_handler import _lookup_exception_handler
 from starlette._utils import get_route_path
@@ -111,13 +112,25 @@ class _Plan:
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
         )
-        response = Response(
-            content=content,
-            media_type="application/json",
-            status_code=sub_response.status_code or route.status_code or 200,
-        )
-        response.raw_headers.extend(sub_response.raw_headers)
-        return response
+        status = sub_response.status_code or route.status_code or 200
+        if not is_body_allowed_for_status_code(status):
+            raise NotLean("a status without a body")  # FastAPI's own rules for it
+        return _Answer(content, status, sub_response.raw_headers)
+
+
+class _Answer(Response):
+    """What ``JSONResponse(content)`` with the sub-response's headers would send (its content
+    already JSON), made without Starlette's header set-up."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.background = None
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *headers,
+        ]
 
 
 def _plan(context: Any, route: APIRoute) -> _Plan:

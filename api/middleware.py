@@ -138,8 +138,11 @@ class EdgeMiddleware:
         status = 0
         refused = False
 
-        async def emit(message: Message) -> None:
+        async def emit(message: Message, *, refusing: bool = False) -> None:
+            """``send`` with the edge's headers; after a refusal (413), only the refusal's."""
             nonlocal status
+            if refused and not refusing:
+                return  # the app's answer to a request already refused
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = self._headers(message.get("headers", ()), extra, request_id)
@@ -148,22 +151,17 @@ class EdgeMiddleware:
         async def answer(code: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
             """A problem answered here (413, 500), with the headers every response gets."""
             length = str(len(body)).encode()
-            await emit(
-                {
-                    "type": "http.response.start",
-                    "status": code,
-                    "headers": [
-                        (b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", length),
-                        *headers,
-                    ],
-                }
-            )
-            await emit({"type": "http.response.body", "body": body})
-
-        async def send_out(message: Message) -> None:
-            if not refused:
-                await emit(message)
+            start = {
+                "type": "http.response.start",
+                "status": code,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", length),
+                    *headers,
+                ],
+            }
+            await emit(start, refusing=True)
+            await emit({"type": "http.response.body", "body": body}, refusing=True)
 
         async def refuse() -> None:
             nonlocal refused
@@ -191,7 +189,7 @@ class EdgeMiddleware:
             if too_large:
                 await refuse()
             else:
-                await self.app(scope, counting_receive if capped else receive, send_out)
+                await self.app(scope, counting_receive if capped else receive, emit)
         except Exception as exc:
             frame = exc.__traceback__
             while frame is not None and frame.tb_next is not None:
