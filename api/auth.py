@@ -493,7 +493,7 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     if known.issuer.builtin:
         user_id = _subject_user(known)
         cache: ActorCache = state.actor_cache
-        remembered = cache.get(user_id, known.jti)
+        remembered = cache.get(user_id, known.jti) if cache.seconds else None
         if remembered is not None:
             rows = [remembered[0]] if remembered[0] is not None else []
         else:

@@ -6,6 +6,8 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import MutableMapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
@@ -97,9 +99,23 @@ access_log = _AccessLog()
 atexit.register(access_log.flush)
 
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("shortlist_request_id", default=None)
+"""The id of the request being served (set by the edge middleware): every log line made while
+serving it carries it. (One context variable of its own: structlog's ``bind_contextvars`` and
+``reset_contextvars`` cost every request about a microsecond more.)"""
+
+
+def _add_request_id(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+    request_id = REQUEST_ID.get()
+    if request_id is None:
+        return event
+    return {"request_id": request_id, **event}  # first, as merge_contextvars puts its own
+
+
 def configure_logging(*, json_logs: bool, level: str = "INFO") -> None:
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -6,11 +6,10 @@ import re
 import time
 from collections.abc import Iterable
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON
-from api.logging import access_log, log
+from api.logging import REQUEST_ID, access_log, log
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -184,7 +183,7 @@ class EdgeMiddleware:
                     return {"type": "http.disconnect"}
             return message
 
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = REQUEST_ID.set(request_id)
         try:
             if too_large:
                 await refuse()
@@ -217,4 +216,4 @@ class EdgeMiddleware:
                 status=status,
                 ms=round((time.perf_counter() - started_at) * 1000, 2),
             )
-            structlog.contextvars.reset_contextvars(**bound)
+            REQUEST_ID.reset(bound)

@@ -5,6 +5,7 @@ allowlist, docs that can be switched off, and no secret or stack trace in any re
 line. (Body caps: ``tests/api/test_edge.py`` and the upload tests.)"""
 
 import io
+import json
 import re
 import sys
 import uuid
@@ -356,3 +357,23 @@ def test_no_secret_reaches_a_log_line_or_an_answer(app: FastAPI, log_lines: io.S
         for name, value in secrets.items():
             if name != "access token" or answer is not token:
                 assert value not in answer.text, (name, answer.request.url)
+
+
+def test_log_lines_made_while_serving_carry_the_request_id(
+    app: FastAPI, log_lines: io.StringIO
+) -> None:
+    @app.get(f"{API}/explode-quietly")
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get(f"{API}/explode-quietly", headers={"X-Request-ID": "trace-123"})
+    assert failed.status_code == 500
+    assert failed.headers["x-request-id"] == "trace-123"
+    structlog.get_logger("tests").info("outside_any_request")
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    (error,) = [line for line in lines if line["event"] == "unhandled_exception"]
+    assert next(iter(error)) == "request_id"  # first, as structlog's merge_contextvars puts it
+    assert error["request_id"] == "trace-123"
+    (outside,) = [line for line in lines if line["event"] == "outside_any_request"]
+    assert "request_id" not in outside
