@@ -141,27 +141,22 @@ def measure(
             app_runs: list[LoadResult] = []
             cached_runs: list[LoadResult] = []
             loads: list[float] = []
+
+            def load(server: Server) -> LoadResult:
+                return run_wrk(
+                    server.base_url + path,
+                    connections=CONNECTIONS,
+                    seconds=seconds,
+                    headers=[header],
+                )
+
             for _ in range(rounds):
                 base_runs.append(
                     run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=seconds)
                 )
-                app_runs.append(
-                    run_wrk(
-                        app.base_url + path,
-                        connections=CONNECTIONS,
-                        seconds=seconds,
-                        headers=[header],
-                    )
-                )
+                app_runs.append(load(app))
                 if cached is not None:
-                    cached_runs.append(
-                        run_wrk(
-                            cached.base_url + path,
-                            connections=CONNECTIONS,
-                            seconds=seconds,
-                            headers=[header],
-                        )
-                    )
+                    cached_runs.append(load(cached))
                 loads.append(load_average())
     base, target = _best(base_runs), _best(app_runs)
     label = f"read GET application {database} {workers}w c{CONNECTIONS}"
