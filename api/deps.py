@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.db import LoopReader, open_session
+from api.db import open_session
 from api.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -44,12 +44,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
-async def get_reader(request: Request) -> LoopReader:
-    """Reads on the event loop (see ``LoopReader`` for when a route may use it)."""
-    reader: LoopReader = request.app.state.reader
-    return reader
-
-
 async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock()
@@ -58,5 +52,4 @@ async def get_now(request: Request) -> datetime:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
-ReaderDep = Annotated[LoopReader, Depends(get_reader)]
 NowDep = Annotated[datetime, Depends(get_now)]

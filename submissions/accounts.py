@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -26,7 +27,7 @@ from models.identity import (
     UserCreate,
 )
 from submissions import audit
-from submissions.prepared import Prepared
+from submissions.prepared import Fetch, Prepared
 
 _password_hasher = PasswordHasher()  # argon2id: memory-hard
 
@@ -125,7 +126,16 @@ _ME = Prepared(
 
 def describe_me(*, connection: sa.Connection, actor: Actor) -> MePublic:
     """The caller, their roles and organizations, in one statement."""
-    rows = _ME.all(connection, user_id=actor.user_id)
+    return _me_view(_ME.all(connection, user_id=actor.user_id), actor=actor)
+
+
+async def load_me(fetch: Fetch, *, actor: Actor) -> MePublic:
+    """``describe_me`` through an asynchronous ``fetch`` of prepared rows (the event loop's
+    reader, which on PostgreSQL does not block the loop while the database answers)."""
+    return _me_view(await fetch(_ME, user_id=actor.user_id), actor=actor)
+
+
+def _me_view(rows: list[Any], *, actor: Actor) -> MePublic:
     if not rows or not rows[0].is_active:
         raise NotFound("no such user")
     user = rows[0]

@@ -1,16 +1,21 @@
 """The caller's own identity."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.auth import AUTH_RESPONSES, AnyActor
-from api.deps import ReaderDep
+from api.db import LoopReader
+from api.lean import lean
 from models.identity import MePublic
-from submissions.accounts import describe_me
+from submissions.accounts import load_me
 
 router = APIRouter(prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPONSES)
 
 
 @router.get("", response_model=MePublic)
-async def read_me(actor: AnyActor, reader: ReaderDep) -> MePublic:
+@lean
+async def read_me(actor: AnyActor, request: Request) -> MePublic:
     """Who the token speaks for: the user, their roles and organizations."""
-    return reader.read(lambda connection: describe_me(connection=connection, actor=actor))
+    # What API clients call first and often: served by the lean path, with the reader from the
+    # app's state rather than as a dependency (see get_application).
+    reader: LoopReader = request.app.state.reader
+    return await load_me(reader.fetch, actor=actor)

@@ -97,6 +97,9 @@ def test_lean_answers_are_fastapis_answers(
         ("GET", f"{API}/applications/not-a-uuid", owner),  # 422
         ("GET", f"{path}?unknown=1", owner),  # query parameters are ignored, as by FastAPI
         ("HEAD", path, owner),  # 405, as FastAPI answers it
+        ("GET", f"{API}/me", owner),
+        ("GET", f"{API}/me", narrow),  # any valid token may read /me
+        ("GET", f"{API}/me", {}),  # 401
     ]
     lean = [_answer(client, *case) for case in cases]
     app.dependency_overrides[_no_override] = _no_override
@@ -107,7 +110,8 @@ def test_lean_answers_are_fastapis_answers(
     for case, got, expected in zip(cases, lean, full, strict=True):
         assert got == expected, case
     statuses = [status for status, _, _ in lean]
-    assert statuses == [200, 200, 404, 401, 401, 403, 404, 422, 200, 405]
+    assert statuses == [200, 200, 404, 401, 401, 403, 404, 422, 200, 405, 200, 200, 401]
+    assert f'"id":"{applicant.id}"' in lean[10][1].decode()
     assert '"summary"' in lean[0][1].decode()
     assert '"summary"' not in lean[1][1].decode()
     assert any(name == "etag" for name, _ in lean[0][2])
@@ -124,6 +128,7 @@ def test_reads_and_their_handled_errors_skip_fastapi_and_the_rest_go_through_it(
     path = f"{API}/applications/{application.id}"
     for _ in range(3):
         assert client.get(path, headers=owner).status_code == 200
+        assert client.get(f"{API}/me", headers=owner).status_code == 200
     assert reached_fastapi == []
     # Handled errors are answered by the same handlers without going through FastAPI again.
     assert client.get(f"{API}/applications/{uuid.uuid4()}", headers=owner).status_code == 404
@@ -133,8 +138,8 @@ def test_reads_and_their_handled_errors_skip_fastapi_and_the_rest_go_through_it(
     malformed = f"{API}/applications/not-a-uuid"
     assert client.get(malformed, headers=owner).status_code == 422
     assert client.patch(path, json={}, headers=owner).status_code in {400, 412, 422, 428}
-    assert client.get(f"{API}/me", headers=owner).status_code == 200
-    assert reached_fastapi == [malformed, path, f"{API}/me"]
+    assert client.get(f"{API}/applications", headers=owner).status_code == 200
+    assert reached_fastapi == [malformed, path, f"{API}/applications"]
 
 
 def _app_with(router: APIRouter) -> FastAPI:
@@ -201,7 +206,7 @@ def test_a_marked_route_must_qualify() -> None:
 
 def test_the_apps_lean_routes_qualify(app: FastAPI) -> None:
     paths = [plan.route.path for plan in lean_plans(app)]
-    assert paths == ["/api/v1/applications/{application_id}"]
+    assert paths == ["/api/v1/applications/{application_id}", "/api/v1/me"]
 
 
 def test_requests_that_fastapis_telemetry_observes_go_through_fastapi(
