@@ -91,6 +91,7 @@ class _Plan:
         sub_response.raw_headers = []
         sub_response.status_code = None  # type: ignore[assignment]
         sub_response.background = None
+        sub_response.body = b""
         if self.request_name:
             values[self.request_name] = request
         if self.response_name:
