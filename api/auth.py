@@ -314,7 +314,11 @@ class ActorCache:
         self._clock = clock
         self._rows: dict[tuple[uuid.UUID, str], tuple[float, Any]] = {}
         self.generation = 0
-        _ACTOR_CACHES.add(self)
+        # ``forget`` runs in whichever thread commits; a read on the event loop must not store
+        # its row between ``forget``'s two steps.
+        self._lock = threading.Lock()
+        with _ACTOR_CACHES_LOCK:
+            _ACTOR_CACHES.add(self)
 
     def get(self, user_id: uuid.UUID, jti: str) -> tuple[Any] | None:
         """``(row,)`` as last read (the row ``None`` when the user does not exist), or ``None``
@@ -328,18 +332,23 @@ class ActorCache:
         return (found[1],)
 
     def put(self, user_id: uuid.UUID, jti: str, row: Any, *, generation: int) -> None:
-        if not self.seconds or generation != self.generation:
+        if not self.seconds:
             return
-        if len(self._rows) >= self.size:
-            self._rows.clear()
-        self._rows[(user_id, jti)] = (self._clock() + self.seconds, row)
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._rows) >= self.size:
+                self._rows.clear()
+            self._rows[(user_id, jti)] = (self._clock() + self.seconds, row)
 
     def forget(self) -> None:
-        self.generation += 1
-        self._rows.clear()
+        with self._lock:
+            self.generation += 1
+            self._rows.clear()
 
 
 _ACTOR_CACHES: "weakref.WeakSet[ActorCache]" = weakref.WeakSet()
+_ACTOR_CACHES_LOCK = threading.Lock()
 
 
 @sa.event.listens_for(OrmSession, "after_flush")
@@ -353,7 +362,9 @@ def _note_actor_changes(session: OrmSession, _context: Any) -> None:
 @sa.event.listens_for(OrmSession, "after_commit")
 def _forget_changed_actors(session: OrmSession) -> None:
     if session.info.pop("shortlist.actors_changed", False):
-        for cache in list(_ACTOR_CACHES):
+        with _ACTOR_CACHES_LOCK:
+            caches = list(_ACTOR_CACHES)
+        for cache in caches:
             cache.forget()
 
 
