@@ -322,7 +322,9 @@ class ActorCache:
 
     def get(self, user_id: uuid.UUID, jti: str) -> tuple[Any] | None:
         """``(row,)`` as last read (the row ``None`` when the user does not exist), or ``None``
-        when nothing fresh is remembered."""
+        when nothing fresh is remembered (always, when off)."""
+        if not self.seconds:
+            return None
         found = self._rows.get((user_id, jti))
         if found is None:
             return None
@@ -504,7 +506,7 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     if known.issuer.builtin:
         user_id = _subject_user(known)
         cache: ActorCache = state.actor_cache
-        remembered = cache.get(user_id, known.jti) if cache.seconds else None
+        remembered = cache.get(user_id, known.jti)
         if remembered is not None:
             rows = [remembered[0]] if remembered[0] is not None else []
         else:

@@ -73,7 +73,7 @@ class _Plan:
     actor_name: str
     request_name: str | None
     response_name: str | None
-    member_adapters: dict[type, TypeAdapter[Any]]
+    member_dumps: dict[type, Callable[..., bytes]]
 
     async def serve(self, scope: Scope, receive: Receive, params: dict[str, Any]) -> Response:
         route = self.route
@@ -100,10 +100,14 @@ class _Plan:
         answer, invalid = self.response_field.validate(raw, {}, loc=("response",))
         if invalid:
             raise NotLean("the response does not validate")
+        status = sub_response.status_code or route.status_code or 200
+        if not is_body_allowed_for_status_code(status):
+            raise NotLean("a status without a body")  # FastAPI's own rules for it
         # A union's serializer finds the member an answer is, then serializes it as that
         # member's own does: for an answer that is exactly one of them, straight to it.
-        adapter: Any = self.member_adapters.get(type(answer), self.response_field)
-        dump = adapter.dump_json if adapter is not self.response_field else adapter.serialize_json
+        dump: Callable[..., bytes] = self.member_dumps.get(
+            type(answer), self.response_field.serialize_json
+        )
         content = dump(
             answer,
             include=route.response_model_include,
@@ -113,9 +117,6 @@ class _Plan:
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
         )
-        status = sub_response.status_code or route.status_code or 200
-        if not is_body_allowed_for_status_code(status):
-            raise NotLean("a status without a body")  # FastAPI's own rules for it
         return _Answer(content, status, sub_response.raw_headers)
 
 
@@ -170,19 +171,20 @@ def _plan(context: Any, route: APIRoute) -> _Plan:
         actor_name=security.name,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
-        member_adapters=_member_adapters(route.response_field),
+        member_dumps=_member_dumps(route.response_field),
     )
 
 
-def _member_adapters(field: ModelField) -> dict[type, TypeAdapter[Any]]:
+def _member_dumps(field: ModelField) -> dict[type, Callable[..., bytes]]:
     """For a response model that is a union of pydantic models (``A | B``), each member's own
-    adapter, by class (empty for anything else: the route's field then serializes)."""
+    JSON serializer (taking ``serialize_json``'s options), by class; empty for anything else:
+    the route's field then serializes."""
     members = get_args(field.field_info.annotation)
     if get_origin(field.field_info.annotation) not in (Union, UnionType) or not all(
         isinstance(member, type) and issubclass(member, BaseModel) for member in members
     ):
         return {}
-    return {member: TypeAdapter(member) for member in members}
+    return {member: TypeAdapter(member).dump_json for member in members}
 
 
 def lean_plans(app: FastAPI) -> list[_Plan]:

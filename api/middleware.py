@@ -31,16 +31,6 @@ _HTML_CSP = (
     b"https://fastapi.tiangolo.com; frame-ancestors 'none'; form-action 'self'",
 )
 _HTML_PATHS = ("/docs", "/redoc", "/oauth/authorize")
-_EXTRA_NAMES = frozenset(
-    name
-    for name, _ in [
-        *_API_HEADERS,
-        _API_CSP,
-        _HTML_CSP,
-        (b"strict-transport-security", b""),
-        (b"cache-control", b""),
-    ]
-)
 
 
 def _too_large(limit: int) -> bytes:
@@ -89,17 +79,20 @@ class EdgeMiddleware:
             for html in (False, True)
             for no_store in (False, True)
         }
+        self._extra_names = frozenset(name for added in self._extra.values() for name, _ in added)
 
-    @staticmethod
     def _headers(
-        given: Iterable[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]], request_id: str
+        self,
+        given: Iterable[tuple[bytes, bytes]],
+        extra: list[tuple[bytes, bytes]],
+        request_id: str,
     ) -> list[tuple[bytes, bytes]]:
         """The response's headers, then each of ``extra`` it does not set itself, then the
         request id (replacing any the app set)."""
         headers = list(given)
         for name, _ in headers:
             lowered = name.lower()
-            if lowered == REQUEST_ID_HEADER or lowered in _EXTRA_NAMES:
+            if lowered == REQUEST_ID_HEADER or lowered in self._extra_names:
                 break
         else:  # the usual case: nothing to drop or to keep from ``extra``
             headers += extra

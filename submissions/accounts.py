@@ -6,7 +6,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -124,18 +123,11 @@ _ME = Prepared(
 """The user with one row per organization they belong to (one row of nulls for none)."""
 
 
-def describe_me(*, connection: sa.Connection, actor: Actor) -> MePublic:
-    """The caller, their roles and organizations, in one statement."""
-    return _me_view(_ME.all(connection, user_id=actor.user_id), actor=actor)
-
-
 async def load_me(fetch: Fetch, *, actor: Actor) -> MePublic:
-    """``describe_me`` through an asynchronous ``fetch`` of prepared rows (the event loop's
-    reader, which on PostgreSQL does not block the loop while the database answers)."""
-    return _me_view(await fetch(_ME, user_id=actor.user_id), actor=actor)
-
-
-def _me_view(rows: list[Any], *, actor: Actor) -> MePublic:
+    """The caller, their roles and organizations, in one statement, through an asynchronous
+    ``fetch`` of prepared rows (the event loop's reader, which on PostgreSQL does not block the
+    loop while the database answers)."""
+    rows = await fetch(_ME, user_id=actor.user_id)
     if not rows or not rows[0].is_active:
         raise NotFound("no such user")
     user = rows[0]

@@ -124,30 +124,22 @@ class _Compiled:
         ]
         self.row: Any = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
 
-        # Positional parameters (SQLite's ``?``) in the statement's order, a name repeated
-        # where the statement uses it twice.
-        self.positions: list[tuple[str, Processor]] | None = (
-            [(name, self.binds.get(name)) for name in self.order]
-            if self.order is not None
-            else None
-        )
+        # The parameters in the order they are sent: positional ones (SQLite's ``?``) in the
+        # statement's order, a name repeated where the statement uses it twice.
+        self.slots: list[tuple[str, Processor]] = [
+            (name, self.binds.get(name))
+            for name in (self.order if self.order is not None else self.defaults)
+        ]
 
     def arguments(self, params: dict[str, Any]) -> Any:
-        if self.positions is not None:
-            defaults = self.defaults
-            values = []
-            for name, process in self.positions:
-                value = params[name] if name in params else defaults[name]
-                values.append(
-                    process(value) if process is not None and value is not None else value
-                )
+        defaults = self.defaults
+        values = []
+        for name, process in self.slots:
+            value = params[name] if name in params else defaults[name]
+            values.append(process(value) if process is not None and value is not None else value)
+        if self.order is not None:
             return tuple(values)
-        given = {**self.defaults, **params}
-        bound = {}
-        for name, value in given.items():
-            process = self.binds.get(name)
-            bound[name] = process(value) if process is not None and value is not None else value
-        return bound
+        return {name: value for (name, _), value in zip(self.slots, values, strict=True)}
 
     def convert(self, rows: list[Any]) -> list[Any]:
         if not rows:

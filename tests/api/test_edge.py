@@ -134,7 +134,7 @@ def test_edge_headers_keep_the_responses_own_and_replace_its_request_id() -> Non
 
     edge = EdgeMiddleware(lambda *_: None, max_bytes=1024)  # type: ignore[arg-type]
     extra = edge._extra[(False, True)]
-    usual = EdgeMiddleware._headers([(b"content-type", b"application/json")], extra, "r1")
+    usual = edge._headers([(b"content-type", b"application/json")], extra, "r1")
     assert usual == [(b"content-type", b"application/json"), *extra, (b"x-request-id", b"r1")]
 
     for given in (
@@ -142,7 +142,7 @@ def test_edge_headers_keep_the_responses_own_and_replace_its_request_id() -> Non
         [(b"Cache-Control", b"max-age=60"), (b"X-Request-ID", b"spoofed")],
         [(b"X-Request-ID", b"spoofed"), (b"Cache-Control", b"max-age=60")],
     ):
-        own = EdgeMiddleware._headers(given, extra, "r2")
+        own = edge._headers(given, extra, "r2")
         names = [name.lower() for name, _ in own]
         assert names.count(b"cache-control") == 1
         assert (b"Cache-Control", b"max-age=60") in own
