@@ -6,15 +6,20 @@ Memory stays bounded whatever the file size: incoming chunks are coalesced into 
 ``max_concurrency`` in flight); local writes keep one block in flight to the disk.
 
 Local writes do not use obstore's ``LocalStore.put``: it never fsyncs, and durability is the point.
-A local write streams into ``_staging/<token>`` with the disk flush started while the upload still
-arrives, then fsyncs, renames the file to its key and fsyncs the directories above it.
+A local write streams into ``_staging/<token>`` (directly to the disk where the file system allows
+``O_DIRECT``, else through the page cache with the disk flush started while the upload still
+arrives), then fsyncs, renames the file to its key and fsyncs the directories above it.
 """
 
 import asyncio
 import concurrent.futures
 import contextlib
+import errno
+import fcntl
+import functools
 import hashlib
 import ipaddress
+import mmap
 import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
@@ -205,9 +210,23 @@ class ObjectBlobStore:
 
 
 class _StagedFile:
-    """One local write in progress; its methods run in worker threads, one at a time."""
+    """One local write in progress; its methods run in worker threads, one at a time.
 
-    def __init__(self, path: Path, executor: concurrent.futures.Executor, flush_every: int) -> None:
+    Where the file system allows it (``O_DIRECT``: ext4, XFS, btrfs), the bytes go from one
+    page-aligned buffer straight to the disk, bypassing the page cache: the kernel neither copies
+    them nor writes them back later, CPU that the upload's reading and hashing need on a small
+    machine (for 200 MB, ~0.02 s of system time instead of ~0.14 s). Elsewhere (tmpfs, other
+    systems), or should the disk refuse a direct write, the bytes go through the page cache with
+    a flush started every ``flush_every`` bytes. Either way ``commit`` fsyncs."""
+
+    def __init__(
+        self,
+        path: Path,
+        executor: concurrent.futures.Executor,
+        flush_every: int,
+        *,
+        direct_block: int = 0,
+    ) -> None:
         self.path = path
         self.executor = executor
         self.flush_every = flush_every
@@ -218,20 +237,41 @@ class _StagedFile:
         self._flush: concurrent.futures.Future[None] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o640)
+        # Direct writes: the aligned buffer and how many of its bytes are not on disk yet.
+        self.direct = bool(direct_block) and _set_direct(self.fd, on=True)
+        self._buffer = mmap.mmap(-1, _aligned(direct_block)) if self.direct else None
+        self._filled = 0
 
     def hash(self, batch: list[bytes]) -> None:
         for chunk in batch:
             self.digest.update(chunk)
 
     def write(self, batch: list[bytes]) -> None:
+        buffer = self._buffer
+        if buffer is None:
+            self._write_buffered(batch)
+            return
+        capacity = len(buffer)
+        for index, chunk in enumerate(batch):
+            view = memoryview(chunk)
+            while view:
+                taken = min(len(view), capacity - self._filled)
+                buffer[self._filled : self._filled + taken] = view[:taken]
+                self._filled += taken
+                self.size += taken
+                view = view[taken:]
+                if self._filled == capacity and not self._drain(capacity):
+                    # The disk refused a direct write: the rest goes through the page cache.
+                    self._write_buffered([bytes(view), *batch[index + 1 :]])
+                    return
+
+    def _write_buffered(self, batch: list[bytes]) -> None:
         if len(batch) > _MAX_IOVECS:
             batch = [b"".join(batch)]
         size = sum(len(chunk) for chunk in batch)
         written = os.writev(self.fd, batch)
         if written < size:  # a short write: finish the rest piece by piece
-            view = memoryview(b"".join(batch))[written:]
-            while view:
-                view = view[os.write(self.fd, view) :]
+            _write_all(self.fd, memoryview(b"".join(batch))[written:])
         self.size += size
         self._unflushed += size
         if self._unflushed >= self.flush_every and (self._flush is None or self._flush.done()):
@@ -240,7 +280,47 @@ class _StagedFile:
             self._flush = self.executor.submit(os.fdatasync, self.fd)
             self._unflushed = 0
 
+    def _drain(self, length: int) -> bool:
+        """Write the buffer's first ``length`` bytes (a multiple of the alignment) directly.
+        ``False`` when the disk refused (``EINVAL``): then the file has left direct mode, the
+        buffer's bytes were written through the page cache, and the buffer is gone."""
+        buffer = self._buffer
+        assert buffer is not None
+        written = 0
+        with memoryview(buffer) as whole:
+            try:
+                while written < length:
+                    written += os.write(self.fd, whole[written:length])
+            except OSError as exc:
+                if exc.errno != errno.EINVAL or not _set_direct(self.fd, on=False):
+                    raise
+                _write_all(self.fd, whole[written : self._filled])
+                refused = True
+            else:
+                refused = False
+        self._filled = 0
+        if refused:
+            self._release_buffer()
+        return not refused
+
+    def _release_buffer(self) -> None:
+        buffer, self._buffer = self._buffer, None
+        if buffer is not None:
+            # A view of it may outlive a failed write (held by its traceback): the memory is
+            # then freed with the last view instead of now.
+            with contextlib.suppress(BufferError):
+                buffer.close()
+
     def commit(self, destination: Path, root: Path) -> None:
+        if self._buffer is not None and self._filled:
+            # The last, partial block: padded to the alignment, then cut to the true size.
+            tail = self._filled
+            padded = _aligned(tail)
+            self._buffer[tail:padded] = bytes(padded - tail)
+            self._drain(padded)
+        self._release_buffer()
+        if self.direct:
+            os.ftruncate(self.fd, self.size)
         if self._flush is not None:
             self._flush.result()
         os.fsync(self.fd)
@@ -267,6 +347,7 @@ class _StagedFile:
         if self._flush is not None:  # read only now: a write above may have started one
             with contextlib.suppress(BaseException):
                 self._flush.result()
+        self._release_buffer()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
@@ -274,6 +355,34 @@ class _StagedFile:
             if path is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
+
+
+_ALIGNMENT = 4096
+"""What direct writes align their memory, lengths and offsets to: the page size, a multiple of
+every disk's logical block size but for rare 64 KiB-sector devices (which refuse: ``EINVAL``)."""
+
+
+def _aligned(size: int) -> int:
+    return -(-size // _ALIGNMENT) * _ALIGNMENT
+
+
+def _set_direct(fd: int, *, on: bool) -> bool:
+    """Turn direct writes on or off for ``fd``; ``False`` where that is not possible (no
+    ``O_DIRECT`` on this system, or a file system without it, such as tmpfs on older kernels)."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct:
+        return False
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | direct if on else flags & ~direct)
+    except OSError:
+        return False
+    return True
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 _MAX_IOVECS = 256  # well under IOV_MAX (1024 on Linux)
@@ -301,6 +410,7 @@ class LocalBlobStore(ObjectBlobStore):
         flush_every: int = 8 * MiB,
         read_chunk_size: int = 256 * 1024,
         disk_threads: int = 8,
+        direct_io: bool = True,
     ) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -308,6 +418,7 @@ class LocalBlobStore(ObjectBlobStore):
             LocalStore(self.root), block_size=block_size, read_chunk_size=read_chunk_size
         )
         self.flush_every = flush_every
+        self.direct_block = block_size if direct_io else 0
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=disk_threads, thread_name_prefix="blob-disk"
         )
@@ -349,7 +460,14 @@ class LocalBlobStore(ObjectBlobStore):
         loop = asyncio.get_running_loop()
         staging = self.root / self.STAGING / key.rsplit("/", 1)[-1]
         staged = await loop.run_in_executor(
-            self._executor, _StagedFile, staging, self._executor, self.flush_every
+            self._executor,
+            functools.partial(
+                _StagedFile,
+                staging,
+                self._executor,
+                self.flush_every,
+                direct_block=self.direct_block,
+            ),
         )
         meter = _Meter(max_bytes)
         batches = meter.batches(chunks, self.block_size)
@@ -358,12 +476,10 @@ class LocalBlobStore(ObjectBlobStore):
             async for batch in batches:
                 for future in in_flight:
                     await asyncio.wrap_future(future)
-                # While the next batch arrives, this one is written and hashed, in two threads
-                # (both release the GIL), and never copied into one buffer.
-                in_flight = [
-                    self._executor.submit(staged.write, batch),
-                    self._executor.submit(staged.hash, batch),
-                ]
+                # While this batch goes to the disk in a thread, it is hashed here, as the
+                # next one arrives (hashing releases the GIL; a third thread only adds handoffs).
+                in_flight = [self._executor.submit(staged.write, batch)]
+                staged.hash(batch)
             for future in in_flight:
                 await asyncio.wrap_future(future)
             await loop.run_in_executor(self._executor, staged.commit, self.root / key, self.root)

@@ -2,6 +2,8 @@
 plus the upload pipeline's attack set on both: every refused file leaves nothing behind."""
 
 import asyncio
+import errno
+import fcntl
 import hashlib
 import io
 import os
@@ -18,6 +20,7 @@ from pydantic import SecretStr
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
+from api import storage
 from api.settings import Settings
 from api.storage import LocalBlobStore, S3BlobStore, make_blob_store
 from models.errors import DomainError
@@ -425,3 +428,110 @@ def test_s3_endpoints_that_are_allowed(settings: dict[str, str]) -> None:
     values = {"environment": "test", "storage_url": "s3://b/p", **settings}
     store = make_blob_store(Settings.model_validate(values))
     assert isinstance(store, S3BlobStore)
+
+
+def _supports_direct_io(directory: Path) -> bool:
+    """Whether files in ``directory`` can be opened for direct writes (ext4 yes, tmpfs not
+    always): what the store decides for itself, found out independently here."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return False
+    probe = directory / "direct-probe"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | flag, 0o600)
+    except OSError:
+        return False
+    os.close(fd)
+    probe.unlink()
+    return True
+
+
+class _Recorded:
+    """Every staged file a store opens, to look at how it wrote."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.files: list[storage._StagedFile] = []
+        real = storage._StagedFile
+
+        def make(*args: object, **kwargs: object) -> storage._StagedFile:
+            staged = real(*args, **kwargs)  # type: ignore[arg-type]
+            self.files.append(staged)
+            return staged
+
+        monkeypatch.setattr(storage, "_StagedFile", make)
+
+
+BLOCK = 64 * 1024
+
+
+@pytest.mark.parametrize("direct_io", [True, False], ids=["direct", "page-cache"])
+@pytest.mark.parametrize(
+    "size", [1, 4095, 4096, 4097, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 4097, 2 * MiB + 5]
+)
+async def test_local_writes_direct_or_through_the_page_cache_keep_every_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_io: bool, size: int
+) -> None:
+    recorded = _Recorded(monkeypatch)
+    store = LocalBlobStore(tmp_path / "blobs", block_size=BLOCK, direct_io=direct_io)
+    data = payload(size)
+    stored = await store.write(chunked(data), max_bytes=size)
+
+    (staged,) = recorded.files
+    assert staged.direct is (direct_io and _supports_direct_io(tmp_path))
+    assert (stored.size, stored.sha256) == (size, hashlib.sha256(data).hexdigest())
+    # Exactly the bytes: a direct write's padded last block is cut off again.
+    assert (store.root / stored.key).read_bytes() == data
+    assert files_on_disk(store.root) == [store.root / stored.key]
+
+
+def _failing_direct_writes(monkeypatch: pytest.MonkeyPatch, *, error: int, after: int) -> list[int]:
+    """``os.write`` failing with ``error`` on a descriptor in direct mode once ``after`` direct
+    writes have succeeded; returns the list of failures seen."""
+    real_write = os.write
+    direct_writes: list[int] = []
+    failures: list[int] = []
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            if len(direct_writes) >= after:
+                failures.append(fd)
+                raise OSError(error, os.strerror(error))
+            direct_writes.append(fd)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return failures
+
+
+async def test_a_disk_that_refuses_a_direct_write_gets_the_rest_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _supports_direct_io(tmp_path):
+        pytest.skip(f"{tmp_path} does not support O_DIRECT, so no direct write can be refused")
+    recorded = _Recorded(monkeypatch)
+    failures = _failing_direct_writes(monkeypatch, error=errno.EINVAL, after=2)
+    store = LocalBlobStore(tmp_path / "blobs", block_size=BLOCK)
+    data = payload(5 * BLOCK + 123)
+    stored = await store.write(chunked(data), max_bytes=len(data))
+    monkeypatch.undo()
+
+    assert len(failures) == 1  # refused once, then never asked again
+    (staged,) = recorded.files
+    assert staged.direct  # it started direct
+    assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert (store.root / stored.key).read_bytes() == data
+
+
+async def test_a_disk_error_during_a_direct_write_fails_the_write_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _supports_direct_io(tmp_path):
+        pytest.skip(f"{tmp_path} does not support O_DIRECT")
+    failures = _failing_direct_writes(monkeypatch, error=errno.ENOSPC, after=1)
+    store = LocalBlobStore(tmp_path / "blobs", block_size=BLOCK)
+    with pytest.raises(OSError) as caught:
+        await store.write(chunked(payload(4 * BLOCK)), max_bytes=4 * BLOCK)
+    monkeypatch.undo()
+    assert caught.value.errno == errno.ENOSPC
+    assert failures
+    assert files_on_disk(store.root) == []
