@@ -236,11 +236,16 @@ class _StagedFile:
         self._unflushed = 0
         self._flush: concurrent.futures.Future[None] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o640)
-        # Direct writes: the aligned buffer and how many of its bytes are not on disk yet.
-        self.direct = bool(direct_block) and _set_direct(self.fd, on=True)
-        self._buffer = mmap.mmap(-1, _aligned(direct_block)) if self.direct else None
+        # Direct writes: the aligned buffer (made first: nothing can fail once the file exists)
+        # and how many of its bytes are not on disk yet.
+        self._buffer: mmap.mmap | None = (
+            mmap.mmap(-1, _aligned(direct_block)) if direct_block else None
+        )
         self._filled = 0
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o640)
+        self.direct = self._buffer is not None and _set_direct(self.fd, on=True)
+        if not self.direct:
+            self._release_buffer()
 
     def hash(self, batch: list[bytes]) -> None:
         for chunk in batch:
