@@ -535,3 +535,25 @@ async def test_a_disk_error_during_a_direct_write_fails_the_write_and_leaves_not
     assert caught.value.errno == errno.ENOSPC
     assert failures
     assert files_on_disk(store.root) == []
+
+
+# A deadlock would leave pool threads that nothing can stop: the thread method ends the process.
+@pytest.mark.timeout(30, method="thread")
+@pytest.mark.parametrize("direct_io", [True, False], ids=["direct", "page-cache"])
+async def test_one_disk_thread_is_enough_for_a_write_and_its_side_work(
+    tmp_path: Path, direct_io: bool
+) -> None:
+    """A write waits for its hashing (direct) and its commit for the last flush (page cache):
+    that side work has threads of its own, or with every disk thread waiting for it, it would
+    wait in the queue behind them forever."""
+    store = LocalBlobStore(
+        tmp_path / "blobs",
+        block_size=BLOCK,
+        flush_every=BLOCK,
+        disk_threads=1,
+        direct_io=direct_io,
+    )
+    data = payload(40 * BLOCK + 17)
+    stored = await store.write(chunked(data), max_bytes=len(data))
+    assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert (store.root / stored.key).read_bytes() == data
