@@ -105,13 +105,30 @@ def valid_receipt(*, session: Session, application_id: uuid.UUID) -> Receipt | N
 
 
 def receipt_public(receipt: Receipt) -> ReceiptPublic:
+    return _receipt(
+        receipt.id,
+        receipt.received_at,
+        receipt.application_sha256,
+        receipt.documents,
+        receipt.audit_hash,
+    )
+
+
+def _receipt(
+    receipt_id: uuid.UUID,
+    received_at: datetime,
+    application_sha256: str,
+    documents: Any,
+    audit_hash: str,
+) -> ReceiptPublic:
+    """A receipt as the API shows it, from a ``Receipt`` row or from the columns of one."""
     return ReceiptPublic.model_validate(
         {
-            "receipt_id": receipt.id,
-            "received_at": receipt.received_at,
-            "application_sha256": receipt.application_sha256,
-            "documents": receipt.documents,
-            "audit_hash": receipt.audit_hash,
+            "receipt_id": receipt_id,
+            "received_at": received_at,
+            "application_sha256": application_sha256,
+            "documents": documents,
+            "audit_hash": audit_hash,
         }
     )
 
@@ -327,14 +344,12 @@ def _application_view(rows: list[Any], *, actor: Actor, now: datetime) -> Applic
     first = rows[0]
     receipt = None
     if first.receipt_id is not None:
-        receipt = ReceiptPublic.model_validate(
-            {
-                "receipt_id": first.receipt_id,
-                "received_at": first.received_at,
-                "application_sha256": first.application_sha256,
-                "documents": first.receipt_documents,
-                "audit_hash": first.audit_hash,
-            }
+        receipt = _receipt(
+            first.receipt_id,
+            first.received_at,
+            first.application_sha256,
+            first.receipt_documents,
+            first.audit_hash,
         )
     close_at = first.submission_deadline + timedelta(seconds=first.grace_seconds)
     view = _view(
