@@ -40,6 +40,7 @@ from submissions.blobs import (
     BlobNotFound,
     BlobStore,
     ContentTooLarge,
+    StorageFull,
     StoredBlob,
     check_key,
     check_prefix,
@@ -408,6 +409,9 @@ def _write_all(fd: int, view: memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""A disk or a quota full: the client may try again later (507), unlike any other disk error."""
+
 _MAX_IOVECS = 256  # well under IOV_MAX (1024 on Linux)
 
 
@@ -513,7 +517,7 @@ class LocalBlobStore(ObjectBlobStore):
             for future in in_flight:
                 await asyncio.wrap_future(future)
             await loop.run_in_executor(self._executor, staged.commit, self.root / key, self.root)
-        except BaseException:
+        except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 # A write still running in another thread must end before its descriptor is
                 # closed (the number could otherwise be reused by another file mid-write). Waited
@@ -523,6 +527,8 @@ class LocalBlobStore(ObjectBlobStore):
                     with contextlib.suppress(BaseException):
                         await asyncio.wrap_future(future)
                 await loop.run_in_executor(self._executor, staged.discard)
+            if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+                raise StorageFull() from exc
             raise
         finally:
             await batches.aclose()

@@ -28,6 +28,18 @@ class ContentTooLarge(DomainError):
     title = "Content too large"
 
 
+class StorageFull(DomainError):
+    """The blob store has no room left (a full disk, a quota): nothing was stored, and the same
+    request may succeed later."""
+
+    status = 507
+    type = "insufficient-storage"
+    title = "Insufficient storage"
+
+    def __init__(self, detail: str = "the document store is full; try again later") -> None:
+        super().__init__(detail, headers={"Retry-After": "60"})
+
+
 class BlobNotFound(NotFound):
     type = "blob-not-found"
     title = "Stored content not found"

@@ -131,6 +131,7 @@ def _fingerprint(request: Request, kind: str, upload: CheckedUpload, declared: s
         413: {"description": "Over the kind's `max_bytes` or the application's storage quota"},
         415: {"description": "Not multipart, or a content type the kind does not accept"},
         422: {"description": "An unknown kind, or an empty or broken file"},
+        507: {"description": "The document store is full (nothing was stored; try again later)"},
     },
     openapi_extra={"requestBody": UPLOAD_BODY},
 )

@@ -3,7 +3,9 @@ the attack set of issue 5 (each refused with a clear 4xx, leaving no row and no 
 under the sealed-bid rules, downloads with ranges, deletion, quotas, ``Idempotency-Key``, the
 background scan (with a scanner double; the real clamd is in tests/integration) and the sweep."""
 
+import errno
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import AsyncIterable, Iterator
@@ -463,6 +465,51 @@ async def test_a_client_that_disconnects_mid_file_leaves_nothing(
         disconnect_after=len(body) // 2,
     )
     assert (answer.status, answer.body["type"]) == (400, "client-disconnected")
+    assert_nothing_stored(app, world)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("direct_io", [True, False], ids=["direct", "page-cache"])
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EDQUOT], ids=["disk-full", "quota"])
+async def test_a_full_disk_is_507_with_retry_after_and_leaves_nothing(
+    app: FastAPI, world: World, monkeypatch: pytest.MonkeyPatch, error: int, direct_io: bool
+) -> None:
+    """The disk is full when the upload's bytes are written (whichever way the store writes:
+    directly or through the page cache): the client learns that nothing was stored and that it
+    may try again later."""
+    app.state.blob_store = LocalBlobStore(store_root(app), direct_io=direct_io)
+    real_write, real_writev = os.write, os.writev
+    refused: list[int] = []
+
+    def full(fd: int) -> None:
+        if "_staging" in os.readlink(f"/proc/self/fd/{fd}"):
+            refused.append(fd)
+            raise OSError(error, os.strerror(error))
+
+    def write(fd: int, data: Any) -> int:
+        full(fd)
+        return real_write(fd, data)
+
+    def writev(fd: int, buffers: Any) -> int:
+        full(fd)
+        return real_writev(fd, buffers)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "writev", writev)
+    content_type, body = upload_body(a_pdf(PROPOSAL_MAX - KiB))
+    answer = await post_streaming(
+        app,
+        documents_path(world),
+        rechunk(body, 64 * KiB),
+        content_type=content_type,
+        headers=world.applicant.headers,
+    )
+    monkeypatch.undo()
+
+    assert refused  # the disk was asked, and said it is full
+    assert (answer.status, answer.body.get("type")) == (507, "insufficient-storage"), answer.body
+    assert answer.headers["retry-after"] == "60"
+    assert answer.headers["content-type"] == "application/problem+json"
     assert_nothing_stored(app, world)
 
 

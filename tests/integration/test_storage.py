@@ -24,7 +24,13 @@ from api import storage
 from api.settings import Settings
 from api.storage import LocalBlobStore, S3BlobStore, make_blob_store
 from models.errors import DomainError
-from submissions.blobs import BlobNotFound, BlobStore, ContentTooLarge, sweep_orphans
+from submissions.blobs import (
+    BlobNotFound,
+    BlobStore,
+    ContentTooLarge,
+    StorageFull,
+    sweep_orphans,
+)
 from submissions.content import (
     BrokenFile,
     ContentRule,
@@ -522,17 +528,26 @@ async def test_a_disk_that_refuses_a_direct_write_gets_the_rest_through_the_page
     assert (store.root / stored.key).read_bytes() == data
 
 
+@pytest.mark.parametrize("error", [errno.EIO, errno.ENOSPC, errno.EDQUOT])
 async def test_a_disk_error_during_a_direct_write_fails_the_write_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
 ) -> None:
+    """Any disk error fails the write and leaves nothing; a full disk or quota says so
+    (``StorageFull``: the API's 507), anything else stays the error it is."""
     if not _supports_direct_io(tmp_path):
         pytest.skip(f"{tmp_path} does not support O_DIRECT")
-    failures = _failing_direct_writes(monkeypatch, error=errno.ENOSPC, after=1)
+    failures = _failing_direct_writes(monkeypatch, error=error, after=1)
     store = LocalBlobStore(tmp_path / "blobs", block_size=BLOCK)
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(Exception) as caught:
         await store.write(chunked(payload(4 * BLOCK)), max_bytes=4 * BLOCK)
     monkeypatch.undo()
-    assert caught.value.errno == errno.ENOSPC
+    if error == errno.EIO:
+        assert isinstance(caught.value, OSError)
+        assert caught.value.errno == errno.EIO
+    else:
+        assert isinstance(caught.value, StorageFull)
+        assert isinstance(caught.value.__cause__, OSError)
+        assert caught.value.__cause__.errno == error
     assert failures
     assert files_on_disk(store.root) == []
 
