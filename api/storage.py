@@ -618,7 +618,7 @@ def make_blob_store(settings: Settings) -> BlobStore:
         path = (parsed.netloc + parsed.path) if parsed.netloc else parsed.path
         if not path:
             raise ValueError(f"storage URL names no directory: {url!r}")
-        return LocalBlobStore(Path(path))
+        return LocalBlobStore(Path(path), direct_io=settings.storage_direct_io)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise ValueError(f"storage URL names no bucket: {url!r}")

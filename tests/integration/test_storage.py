@@ -572,3 +572,21 @@ async def test_one_disk_thread_is_enough_for_a_write_and_its_side_work(
     stored = await store.write(chunked(data), max_bytes=len(data))
     assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
     assert (store.root / stored.key).read_bytes() == data
+
+
+@pytest.mark.parametrize("direct_io", [True, False])
+async def test_the_direct_io_setting_reaches_the_local_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_io: bool
+) -> None:
+    store = make_blob_store(
+        Settings(
+            environment="test",
+            storage_url=f"file://{tmp_path / 'blobs'}",
+            storage_direct_io=direct_io,
+        )
+    )
+    assert isinstance(store, LocalBlobStore)
+    recorded = _Recorded(monkeypatch)
+    await store.write(chunked(payload(3 * BLOCK)), max_bytes=3 * BLOCK)
+    (staged,) = recorded.files
+    assert staged.direct is (direct_io and _supports_direct_io(tmp_path))
