@@ -68,6 +68,50 @@ def bare_app() -> Any:
     return app
 
 
+FLOOR_PATH = "/floor"
+
+
+def floor_app() -> Any:
+    """Informative, PostgreSQL only: the bare endpoint plus two point reads (``SELECT $1::uuid``)
+    through a psycopg asynchronous pool set up as Shortlist's reader is (4 connections,
+    autocommit), one after the other as the authenticated read makes them (the token's user,
+    then the application): what two round trips cost in this stack on this machine, without any
+    of Shortlist's own work. The floor under the PostgreSQL figure."""
+    import os
+    import uuid
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    import sqlalchemy as sa
+    from fastapi import FastAPI
+    from psycopg_pool import AsyncConnectionPool
+
+    url = sa.make_url(os.environ["SHORTLIST_DATABASE_URL"])
+    _, params = sa.create_engine(url).dialect.create_connect_args(url)
+    pool = AsyncConnectionPool(
+        "", kwargs={**params, "autocommit": True}, min_size=1, max_size=4, open=False
+    )
+    value = uuid.UUID(BARE_BODY["id"])
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await pool.open(wait=True)
+        yield
+        await pool.close()
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+
+    @app.get(FLOOR_PATH)
+    async def floor() -> dict[str, str]:
+        for _ in range(2):
+            async with pool.connection() as connection:
+                cursor = await connection.execute("SELECT %s::uuid", (value,))
+                await cursor.fetchall()
+        return BARE_BODY
+
+    return app
+
+
 def seed(database_url: str) -> tuple[str, str]:
     """An applicant owning the lead organization of an application with two member
     organizations; returns the application's path and the Authorization header."""
@@ -112,8 +156,10 @@ def measure(
     with temporary_database(database, scratch) as url:
         path, header = seed(url)
         env = server_env(url, scratch / "blobs")
-        # With one worker, also the same app with the opt-in actor cache (informative).
+        # With one worker, also the same app with the opt-in actor cache, and on PostgreSQL the
+        # floor of two round trips (informative).
         cached_env = {**env, "SHORTLIST_ACTOR_CACHE_SECONDS": "1"} if workers == 1 else None
+        floor_env = env if workers == 1 and database == "postgresql" else None
         with (
             Server("bench.bench_read:bare_app", workers=workers, env=env) as bare,
             Server("api.app:app_from_env", workers=workers, env=env) as app,
@@ -122,6 +168,11 @@ def measure(
             cached = (
                 stack.enter_context(Server("api.app:app_from_env", workers=1, env=cached_env))
                 if cached_env
+                else None
+            )
+            floor = (
+                stack.enter_context(Server("bench.bench_read:floor_app", workers=1, env=floor_env))
+                if floor_env
                 else None
             )
             bare.wait_ready(BARE_PATH)
@@ -137,9 +188,14 @@ def measure(
                 run_wrk(
                     cached.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header]
                 )
+            if floor is not None:
+                floor.wait_ready(FLOOR_PATH)
+                _check(floor.base_url, FLOOR_PATH, None)
+                run_wrk(floor.base_url + FLOOR_PATH, connections=CONNECTIONS, seconds=1)
             base_runs: list[LoadResult] = []
             app_runs: list[LoadResult] = []
             cached_runs: list[LoadResult] = []
+            floor_runs: list[LoadResult] = []
             loads: list[float] = []
 
             def load(server: Server) -> LoadResult:
@@ -157,6 +213,12 @@ def measure(
                 app_runs.append(load(app))
                 if cached is not None:
                     cached_runs.append(load(cached))
+                if floor is not None:
+                    floor_runs.append(
+                        run_wrk(
+                            floor.base_url + FLOOR_PATH, connections=CONNECTIONS, seconds=seconds
+                        )
+                    )
                 loads.append(load_average())
     base, target = _best(base_runs), _best(app_runs)
     label = f"read GET application {database} {workers}w c{CONNECTIONS}"
@@ -186,6 +248,25 @@ def measure(
                     "errors": sum(r.errors for r in cached_runs),
                     "rounds_rps": [round(r.rps) for r in cached_runs],
                     "p99_ms": best_cached.p99_ms,
+                },
+            }
+        )
+    if floor_runs:
+        best_floor = _best(floor_runs)
+        extra.append(
+            {
+                "name": f"read floor {database} {workers}w c{CONNECTIONS}: bare + two round "
+                "trips (no Shortlist code): requests/s",
+                "value": best_floor.rps,
+                "unit": "req/s",
+                "baseline": base.rps,
+                "ratio": best_floor.rps / base.rps,
+                "target": "(informative: the floor under the figure above)",
+                "details": {
+                    "errors": sum(r.errors for r in floor_runs),
+                    "rounds_rps": [round(r.rps) for r in floor_runs],
+                    "p99_ms": best_floor.p99_ms,
+                    "shortlist_share_of_floor": target.rps / best_floor.rps,
                 },
             }
         )
