@@ -77,6 +77,34 @@ def _number(value: Any) -> str:
     return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
+def _idle_share(seconds: float) -> float:
+    """The share of the machine's CPU time that was idle over the next ``seconds``."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # idle + iowait
+
+    total, idle = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    return (idle_after - idle) / max(1, total_after - total)
+
+
+def settle(*, quiet: float = 0.9, max_seconds: float = 20.0) -> float:
+    """Before each benchmark: dirty pages written out and the machine quiet (at least ``quiet``
+    of its CPU idle over half a second; at most ``max_seconds`` of waiting), so that what the
+    previous benchmark left running (writeback, a database's checkpoint, servers stopping) weighs
+    on neither side of the next one's ratios. Returns the seconds waited."""
+    started = time.monotonic()
+    os.sync()
+    try:
+        while _idle_share(0.5) < quiet and time.monotonic() - started < max_seconds:
+            pass
+    except OSError:  # no /proc: nothing to wait for
+        pass
+    return time.monotonic() - started
+
+
 def _verdict(figure: dict[str, Any]) -> str:
     ok = figure.get("ok")
     if ok is None:
@@ -122,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     for name in names:
-        print(f"== {name}", flush=True)
+        waited = settle()
+        print(f"== {name} (after {waited:.1f} s settling)", flush=True)
         module_started = time.monotonic()
         try:
             module = importlib.import_module(f"bench.{name}")
