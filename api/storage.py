@@ -217,11 +217,11 @@ class _StagedFile:
     one page-aligned buffer and go from there straight to the disk, bypassing the page cache: the
     kernel neither copies them nor writes them back later (for 200 MB, ~0.02 s of system time
     instead of ~0.14 s). Each full buffer is hashed in a ``side`` thread while it is written (both
-    release the GIL), so the file hashes itself (``hashes_itself``) and the event loop only reads
-    and parses. Elsewhere (tmpfs, other systems) the bytes go through the page cache with a flush
+    release the GIL), so a file opened ``direct`` hashes itself and the event loop only reads and
+    parses. Elsewhere (tmpfs, other systems) the bytes go through the page cache with a flush
     started every ``flush_every`` bytes, and whoever writes hashes them (``hash``); should the
-    disk refuse a direct write, the rest goes that way too (hashed here). Either way ``commit``
-    fsyncs.
+    disk refuse a direct write, the rest goes that way too, hashed here (``direct`` stays true).
+    Either way ``commit`` fsyncs.
 
     ``side`` runs only work that never waits for other work (hashing, flushes), so that a write or
     a commit waiting for it can never be starved by its own pool."""
@@ -253,7 +253,6 @@ class _StagedFile:
         self.direct = self._buffer is not None and _set_direct(self.fd, on=True)
         if not self.direct:
             self._release_buffer()
-        self.hashes_itself = self.direct
 
     def hash(self, batch: list[bytes]) -> None:
         for chunk in batch:
@@ -262,7 +261,7 @@ class _StagedFile:
     def write(self, batch: list[bytes]) -> None:
         buffer = self._buffer
         if buffer is None:
-            if self.hashes_itself:  # direct writes were refused earlier
+            if self.direct:  # direct writes were refused earlier
                 self.hash(batch)
             self._write_buffered(batch)
             return
@@ -507,10 +506,10 @@ class LocalBlobStore(ObjectBlobStore):
             async for batch in batches:
                 for future in in_flight:
                     await asyncio.wrap_future(future)
-                # While this batch goes to the disk (and is hashed there, when the file hashes
-                # itself), the next one is read and parsed here.
+                # While this batch goes to the disk (and is hashed there, when the file is
+                # direct), the next one is read and parsed here.
                 in_flight = [self._executor.submit(staged.write, batch)]
-                if not staged.hashes_itself:
+                if not staged.direct:
                     # Through the page cache: hashed here meanwhile (hashing releases the GIL;
                     # per chunk in a third thread, its handoffs cost more than they save).
                     staged.hash(batch)

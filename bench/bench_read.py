@@ -24,6 +24,7 @@ import contextlib
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,78 +151,121 @@ def _best(runs: list[LoadResult]) -> LoadResult:
     return max(runs, key=lambda r: r.rps)
 
 
+@dataclass
+class _Beside:
+    """A server loaded in turn with the app and the baseline for an informative figure (no
+    target): the app with a setting changed, or a floor under the app's figure."""
+
+    name: str
+    target: str
+    server: Server
+    path: str
+    ready_path: str
+    header: str | None = None
+    runs: list[LoadResult] = field(default_factory=list)
+
+    def _load(self, seconds: float) -> LoadResult:
+        return run_wrk(
+            self.server.base_url + self.path,
+            connections=CONNECTIONS,
+            seconds=seconds,
+            headers=[self.header] if self.header else [],
+        )
+
+    def warm_up(self) -> None:
+        self.server.wait_ready(self.ready_path)
+        _check(self.server.base_url, self.path, self.header)
+        self._load(1)
+
+    def measure(self, seconds: float) -> None:
+        self.runs.append(self._load(seconds))
+
+    def figure(self, base: LoadResult, **details: Any) -> dict[str, Any]:
+        best = _best(self.runs)
+        return {
+            "name": self.name,
+            "value": best.rps,
+            "unit": "req/s",
+            "baseline": base.rps,
+            "ratio": best.rps / base.rps,
+            "target": self.target,
+            "details": {
+                "errors": sum(r.errors for r in self.runs),
+                "rounds_rps": [round(r.rps) for r in self.runs],
+                "p99_ms": best.p99_ms,
+                **details,
+            },
+        }
+
+
 def measure(
     database: str, workers: int, *, seconds: float, rounds: int, scratch: Path
 ) -> list[dict[str, Any]]:
+    label = f"read GET application {database} {workers}w c{CONNECTIONS}"
     with temporary_database(database, scratch) as url:
         path, header = seed(url)
         env = server_env(url, scratch / "blobs")
-        # With one worker, also the same app with the opt-in actor cache, and on PostgreSQL the
-        # floor of two round trips (informative).
-        cached_env = {**env, "SHORTLIST_ACTOR_CACHE_SECONDS": "1"} if workers == 1 else None
-        floor_env = env if workers == 1 and database == "postgresql" else None
         with (
             Server("bench.bench_read:bare_app", workers=workers, env=env) as bare,
             Server("api.app:app_from_env", workers=workers, env=env) as app,
             contextlib.ExitStack() as stack,
         ):
-            cached = (
-                stack.enter_context(Server("api.app:app_from_env", workers=1, env=cached_env))
-                if cached_env
-                else None
-            )
-            floor = (
-                stack.enter_context(Server("bench.bench_read:floor_app", workers=1, env=floor_env))
-                if floor_env
-                else None
-            )
+            # With one worker, also the same app with the opt-in actor cache, and on PostgreSQL
+            # the floor of two round trips (informative).
+            cached: _Beside | None = None
+            floor: _Beside | None = None
+            if workers == 1:
+                cached_env = {**env, "SHORTLIST_ACTOR_CACHE_SECONDS": "1"}
+                cached = _Beside(
+                    name=f"{label} with SHORTLIST_ACTOR_CACHE_SECONDS=1: requests/s",
+                    target="(opt-in setting, no target)",
+                    server=stack.enter_context(
+                        Server("api.app:app_from_env", workers=1, env=cached_env)
+                    ),
+                    path=path,
+                    ready_path="/healthz",
+                    header=header,
+                )
+            if workers == 1 and database == "postgresql":
+                floor = _Beside(
+                    name=f"read floor {database} {workers}w c{CONNECTIONS}: bare + two round "
+                    "trips (no Shortlist code): requests/s",
+                    target="(informative: the floor under the figure above)",
+                    server=stack.enter_context(
+                        Server("bench.bench_read:floor_app", workers=1, env=env)
+                    ),
+                    path=FLOOR_PATH,
+                    ready_path=FLOOR_PATH,
+                )
+            beside = [b for b in (cached, floor) if b is not None]
             bare.wait_ready(BARE_PATH)
             app.wait_ready("/healthz")
             _check(bare.base_url, BARE_PATH, None)
             _check(app.base_url, path, header)
-            # Warm up both: every worker's first requests (imports, key cache, pools).
+            # Warm up every server: every worker's first requests (imports, key cache, pools).
             run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=1)
             run_wrk(app.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header])
-            if cached is not None:
-                cached.wait_ready("/healthz")
-                _check(cached.base_url, path, header)
-                run_wrk(
-                    cached.base_url + path, connections=CONNECTIONS, seconds=1, headers=[header]
-                )
-            if floor is not None:
-                floor.wait_ready(FLOOR_PATH)
-                _check(floor.base_url, FLOOR_PATH, None)
-                run_wrk(floor.base_url + FLOOR_PATH, connections=CONNECTIONS, seconds=1)
+            for other in beside:
+                other.warm_up()
             base_runs: list[LoadResult] = []
             app_runs: list[LoadResult] = []
-            cached_runs: list[LoadResult] = []
-            floor_runs: list[LoadResult] = []
             loads: list[float] = []
-
-            def load(server: Server) -> LoadResult:
-                return run_wrk(
-                    server.base_url + path,
-                    connections=CONNECTIONS,
-                    seconds=seconds,
-                    headers=[header],
-                )
-
             for _ in range(rounds):
                 base_runs.append(
                     run_wrk(bare.base_url + BARE_PATH, connections=CONNECTIONS, seconds=seconds)
                 )
-                app_runs.append(load(app))
-                if cached is not None:
-                    cached_runs.append(load(cached))
-                if floor is not None:
-                    floor_runs.append(
-                        run_wrk(
-                            floor.base_url + FLOOR_PATH, connections=CONNECTIONS, seconds=seconds
-                        )
+                app_runs.append(
+                    run_wrk(
+                        app.base_url + path,
+                        connections=CONNECTIONS,
+                        seconds=seconds,
+                        headers=[header],
                     )
+                )
+                for other in beside:
+                    other.measure(seconds)
                 loads.append(load_average())
     base, target = _best(base_runs), _best(app_runs)
-    label = f"read GET application {database} {workers}w c{CONNECTIONS}"
     details = {
         "load_average": max(loads),
         "errors": sum(r.errors for r in app_runs),
@@ -234,41 +278,11 @@ def measure(
     ratio = target.rps / base.rps
     no_errors = details["errors"] == 0
     extra: list[dict[str, Any]] = []
-    if cached_runs:
-        best_cached = _best(cached_runs)
+    if cached is not None:
+        extra.append(cached.figure(base))
+    if floor is not None:
         extra.append(
-            {
-                "name": f"{label} with SHORTLIST_ACTOR_CACHE_SECONDS=1: requests/s",
-                "value": best_cached.rps,
-                "unit": "req/s",
-                "baseline": base.rps,
-                "ratio": best_cached.rps / base.rps,
-                "target": "(opt-in setting, no target)",
-                "details": {
-                    "errors": sum(r.errors for r in cached_runs),
-                    "rounds_rps": [round(r.rps) for r in cached_runs],
-                    "p99_ms": best_cached.p99_ms,
-                },
-            }
-        )
-    if floor_runs:
-        best_floor = _best(floor_runs)
-        extra.append(
-            {
-                "name": f"read floor {database} {workers}w c{CONNECTIONS}: bare + two round "
-                "trips (no Shortlist code): requests/s",
-                "value": best_floor.rps,
-                "unit": "req/s",
-                "baseline": base.rps,
-                "ratio": best_floor.rps / base.rps,
-                "target": "(informative: the floor under the figure above)",
-                "details": {
-                    "errors": sum(r.errors for r in floor_runs),
-                    "rounds_rps": [round(r.rps) for r in floor_runs],
-                    "p99_ms": best_floor.p99_ms,
-                    "shortlist_share_of_floor": target.rps / best_floor.rps,
-                },
-            }
+            floor.figure(base, shortlist_share_of_floor=target.rps / _best(floor.runs).rps)
         )
     return [
         {
