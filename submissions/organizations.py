@@ -75,7 +75,7 @@ def create_organization(
     """Register an organization; the caller becomes its first owner. A claimed email domain
     that is a public suffix or a webmail domain is 422; the claims the caller's own email address
     proves (``submissions.domains.verified_by_email``) are verified at once, the others wait for
-    an admin."""
+    an admin (``verify_email_domain``)."""
     ensure_role(actor, Role.applicant, Role.admin)
     refused = [
         {"loc": ["body", "email_domains", i], "msg": f"{domain} is {reason}"}
@@ -200,10 +200,11 @@ def add_member(
     now: datetime,
     conflicts_changed: ConflictsChanged,
 ) -> OrganizationMember:
-    """An owner adds a user to the organization as ``owner`` or ``member``. A new owner's email
-    address verifies the pending claims it proves, as the first owner's did. Then
-    ``conflicts_changed`` ends the assignments the new member (a reviewer, say) or the newly
-    verified domains conflict."""
+    """An owner adds a user to the organization as ``owner`` or ``member``; then
+    ``conflicts_changed`` ends the assignments the new membership conflicts (the user may be a
+    reviewer). A new owner's address verifies no pending claim: the user added did not ask to
+    be, so it proves nothing about the domain (an applicant could otherwise add a stranger from
+    a university as owner and conflict away every reviewer there); an admin verifies."""
     organization = session.get(Organization, organization_id)
     own = (
         membership(session=session, user_id=actor.user_id, organization_id=organization_id)
@@ -227,21 +228,6 @@ def add_member(
     add_unique(
         session, member, conflict=Conflict("the user is already a member", type="already-member")
     )
-    verified: list[str] = []
-    if data.role == MemberRole.owner:
-        session.refresh(organization, with_for_update=True)  # a concurrent verification
-        pending = [
-            d for d in organization.email_domains if d not in organization.verified_email_domains
-        ]
-        verified = verified_by_owners(pending, [user.email])
-        if verified:
-            organization.verified_email_domains = [
-                d
-                for d in organization.email_domains
-                if d in organization.verified_email_domains or d in verified
-            ]
-            session.add(organization)
-            session.flush()
     audit.append(
         session=session,
         actor=actor.audit_name,
@@ -249,18 +235,10 @@ def add_member(
         object_type="organization",
         object_id=organization_id,
         now=now,
-        data={
-            "user_id": str(user.id),
-            "role": data.role.value,
-            **({"verified_email_domains": verified} if verified else {}),
-        },
+        data={"user_id": str(user.id), "role": data.role.value},
     )
     conflicts_changed(
-        session=session,
-        actor=actor,
-        now=now,
-        reviewer_ids=[user.id],
-        organization_ids=[organization_id] if verified else [],
+        session=session, actor=actor, now=now, reviewer_ids=[user.id], organization_ids=[]
     )
     return member
 
