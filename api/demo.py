@@ -43,7 +43,8 @@ REVIEWERS = [
     ("Dr. Lee Seoyeon", "lee@kisti.example.kr"),
     ("Prof. Park Minjun", "park@skku.example.kr"),
     ("Dr. Choi Yuna", "choi@nia.example.kr"),
-    ("Dr. Jung Hyun", "jung@lab.hanbit-ai.example.kr"),  # conflicted: a Hanbit AI subdomain
+    # Conflicted: a subdomain of Hanbit AI's domain, which its CEO's own address verifies.
+    ("Dr. Jung Hyun", "jung@lab.hanbit-ai.example.kr"),
     ("Prof. Kang Dohyun", "kang@inha.example.kr"),  # declares a conflict with Mirae Labs
 ]
 CRITERIA = [

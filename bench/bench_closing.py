@@ -124,6 +124,7 @@ def seed(database_url: str, *, aggregate: str, calibration: str) -> tuple[uuid.U
                         "registration_number": o.hex[:10],
                         "country": "KR",
                         "email_domains": [],
+                        "verified_email_domains": [],
                         "created_at": now,
                     }
                     for o in organizations

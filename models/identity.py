@@ -109,6 +109,10 @@ class Organization(SQLModel, table=True):
     registration_number: str = Field(max_length=100)
     country: str = Field(max_length=2)
     email_domains: list[str] = Field(default_factory=list, sa_column=json_column())
+    """Claimed; only those also in ``verified_email_domains`` count in conflict detection."""
+    verified_email_domains: list[str] = Field(
+        default_factory=list, sa_column=json_column(server_default=sa.text("'[]'"))
+    )
     created_at: datetime = Field(sa_column=utc_column())
 
 

@@ -54,6 +54,15 @@ class OrganizationMemberCreate(InputModel):
     role: MemberRole = MemberRole.member
 
 
+class EmailDomainVerify(InputModel):
+    domain: str = Field(min_length=1, max_length=253)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        return _normalized_domains([value])[0]
+
+
 class OrganizationMemberPublic(SQLModel):
     organization_id: uuid.UUID
     user_id: uuid.UUID
@@ -67,5 +76,9 @@ class OrganizationPublic(SQLModel):
     registration_number: str
     country: str
     email_domains: list[str]
+    """As claimed."""
+    verified_email_domains: list[str]
+    """The claims that count in conflict detection: proven by an owner's email address, or
+    verified by an admin."""
     created_at: datetime
     members: list[OrganizationMemberPublic]

@@ -157,11 +157,15 @@ class ConflictPublic(SQLModel):
 class AssignmentStatus(StrEnum):
     active = "active"
     recused = "recused"
+    conflicted = "conflicted"
+    """Ended because a conflict arose after it was made (a membership added later, a domain
+    verified, a profile changed, a declaration, or found at close); its review never counts."""
 
 
 class Assignment(SQLModel, table=True):
     """A reviewer assigned to an application. Removing one deletes it (audited); a recusal keeps
-    it, ended, beside the conflict it declared."""
+    it, ended, beside the conflict it declared; a conflict arising later keeps it, ended as
+    ``conflicted``."""
 
     __tablename__ = "assignment"
     __table_args__ = (sa.UniqueConstraint("application_id", "reviewer_id"),)
@@ -199,7 +203,7 @@ class AssignmentPublic(SQLModel):
 
 class MyAssignmentPublic(AssignmentPublic):
     """A reviewer's assignment with its application, once the round is in review (before
-    that, or after a recusal, ``application`` is null)."""
+    that, or once the assignment has ended, ``application`` is null)."""
 
     application: ApplicationView | None
 

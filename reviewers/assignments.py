@@ -28,7 +28,12 @@ from models.rounds import Round, RoundStatus
 from reviewers.assignment import ReviewerCapacity, plan_assignments
 from reviewers.matching import expertise_affinity
 from reviewers.pool import load_round, panel
-from reviewers.round_conflicts import is_conflicted, round_conflicts
+from reviewers.round_conflicts import (
+    conflicted_assignments,
+    end_conflicted_assignments,
+    is_conflicted,
+    round_conflicts,
+)
 from submissions import audit
 from submissions.applications import present_applications
 from submissions.canonical import canonical_json
@@ -66,8 +71,10 @@ def auto_assign(
     *, session: Session, actor: Actor, round_id: uuid.UUID, dry_run: bool, now: datetime
 ) -> AutoAssignResult:
     """Fill every submitted application's gaps up to ``reviewers_per_application`` with the
-    optimal plan (see ``reviewers.assignment``). Existing assignments are kept. A dry run stores
-    nothing; otherwise every new assignment is stored, or none (422 when infeasible)."""
+    optimal plan (see ``reviewers.assignment``). Existing assignments are kept, except those
+    conflicted now, which end as ``conflicted`` (a dry run only leaves them out); a pair whose
+    assignment has ended is never planned again. A dry run stores nothing; otherwise every new
+    assignment is stored, or none (422 when infeasible)."""
     ensure_admin(actor)
     round_ = load_round(session=session, round_id=round_id, lock=not dry_run)
     _require_status(round_, RoundStatus.review, action="automatic assignment")
@@ -92,7 +99,19 @@ def auto_assign(
     conflicts = round_conflicts(
         session=session, round_id=round_id, statuses=(ApplicationStatus.submitted,)
     )
-    existing = _active_assignments(session, round_id)
+    if dry_run:
+        stale = {a.id for a, _ in conflicted_assignments(session=session, round_id=round_id)}
+    else:
+        ended_now = end_conflicted_assignments(
+            session=session, actor=actor, now=now, round_id=round_id
+        )
+        stale = {a.id for a in ended_now}
+    existing = [a for a in _active_assignments(session, round_id) if a.id not in stale]
+    ended = session.exec(
+        select(Assignment.reviewer_id, Assignment.application_id).where(
+            Assignment.round_id == round_id, Assignment.status != AssignmentStatus.active
+        )
+    ).all()
     plan = plan_assignments(
         applications=[a for a, _ in applications],
         reviewers=[
@@ -100,7 +119,7 @@ def auto_assign(
             for m in members
         ],
         per_application=round_.reviewers_per_application,
-        conflicts=[(c.reviewer_id, c.application_id) for c in conflicts],
+        conflicts=[*((c.reviewer_id, c.application_id) for c in conflicts), *ended],
         affinity=expertise_affinity(
             application_keywords=dict(applications), reviewer_expertise=expertise
         ),

@@ -9,7 +9,7 @@ import io
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus,
 from models.rounds import Round, RoundStatus
 from reviewers.pool import load_round
 from reviewers.reviews import exact
+from reviewers.round_conflicts import conflicted_assignments, end_conflicted_assignments
 from reviewers.scoring import (
     Candidate,
     Criterion,
@@ -112,13 +113,19 @@ def missing_reviews(*, session: Session, round_id: uuid.UUID) -> list[Assignment
 
 def gather_inputs(*, session: Session, round_: Round) -> dict[str, Any]:
     """The canonical inputs of the round's decision: its rules, the submitted applications and
-    the submitted reviews of active assignments (recused reviewers' reviews take no part)."""
+    the submitted reviews of active assignments (reviews of recused or conflicted assignments
+    take no part)."""
     return _gather(session, round_)[0]
 
 
-def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistInputs]:
+def _gather(
+    session: Session,
+    round_: Round,
+    excluded: Collection[tuple[uuid.UUID, uuid.UUID]] = frozenset(),
+) -> tuple[dict[str, Any], ShortlistInputs]:
     """``gather_inputs`` and what ``inputs_from_canonical`` reads back from it, made together:
-    the same values, without spelling tens of thousands of reviews out and parsing them back."""
+    the same values, without spelling tens of thousands of reviews out and parsing them back.
+    Reviews of the ``excluded`` (application id, reviewer id) pairs are left out as well."""
     # Ids come as the database's text, each parsed once (the reviews' come the same way).
     uuids = _Parsed(_id)
     applications = sorted(
@@ -183,6 +190,8 @@ def _gather(session: Session, round_: Round) -> tuple[dict[str, Any], ShortlistI
         if application_text not in known and application_id not in ids:
             continue
         reviewer_id, reviewer_spelled = uuids[reviewer_text]
+        if excluded and (application_id, reviewer_id) in excluded:
+            continue
         items = sorted(scores.items())
         gates, gates_copy = verdicts[gates_text]
         reviews.append(
@@ -284,18 +293,28 @@ def _compute(parsed: ShortlistInputs) -> dict[str, Any]:
 
 
 def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:
-    """What closing now would decide, stored nowhere (admin; round in review)."""
+    """What closing now would decide, stored nowhere (admin; round in review): the reviews of
+    assignments conflicted now are left out, as closing would end them."""
     ensure_admin(actor)
     round_ = load_round(session=session, round_id=round_id)
     if round_.status != RoundStatus.review:
         raise Conflict("a preview needs the round in review", type="round-not-in-review")
+    conflicted = {
+        (a.application_id, a.reviewer_id)
+        for a, _ in conflicted_assignments(session=session, round_id=round_id)
+    }
+    missing = [
+        a
+        for a in missing_reviews(session=session, round_id=round_id)
+        if (a.application_id, a.reviewer_id) not in conflicted
+    ]
     with collector_paused():
-        inputs, parsed = _gather(session, round_)
+        inputs, parsed = _gather(session, round_, conflicted)
         return _admin_view(
             closed_at=None,
             inputs_sha256=sha256_of(inputs),
             result=_compute(parsed),
-            missing=len(missing_reviews(session=session, round_id=round_id)),
+            missing=len(missing),
         )
 
 
@@ -307,12 +326,17 @@ def close_round(
     allow_missing_reviews: bool,
     now: datetime,
 ) -> Round:
-    """``review -> closed`` in one transaction: lock the round, compute the shortlist from the
-    stored reviews, store it with its hashes, set each submitted application to ``shortlisted``
-    or ``not_selected``, and write the audit event. A second close is 409."""
+    """``review -> closed`` in one transaction: lock the round, end every assignment whose
+    reviewer is conflicted with its application now (however the conflict came about: its review
+    never counts), compute the shortlist from the stored reviews, store it with its hashes, set
+    each submitted application to ``shortlisted`` or ``not_selected``, and write the audit
+    event. A second close is 409."""
     ensure_admin(actor)
     round_ = load_round(session=session, round_id=round_id, lock=True)
     ensure_status(round_, LIFECYCLE[RoundTransition.close])
+    conflicted = end_conflicted_assignments(
+        session=session, actor=actor, now=now, round_id=round_id
+    )
     missing = missing_reviews(session=session, round_id=round_id)
     if missing and not allow_missing_reviews:
         raise Conflict(
@@ -371,6 +395,7 @@ def close_round(
                 "result_sha256": result_sha256,
                 "shortlisted": [r["application_id"] for r in result["rows"] if r["shortlisted"]],
                 "missing_reviews": len(missing),
+                "conflicted_assignments": len(conflicted),
             },
         )
 

@@ -2,57 +2,47 @@
 
 A pure function over plain facts. A reviewer is conflicted with an application when
 
-* they are affiliated with any of its organizations (lead or member);
+* they are a member (any role) of any of its organizations (lead or listed member, confirmed or
+  not: whatever the loader gives as the application's organizations);
+* they created the application;
+* they are affiliated with any of its organizations by their profile;
 * one of their email domains (that of their account email, or an ``email_domains`` profile entry)
-  equals, or is a subdomain of, one of an organization's ``email_domains`` - compared
-  case-insensitively, ignoring trailing dots, with public webmail domains (and their subdomains)
-  never matching, and single-label names such as ``com`` or ``localhost`` ignored because they
-  name no organization;
+  equals, or is a subdomain of, one of an organization's email domains - the loader gives only
+  *verified* ones - compared case-insensitively, ignoring trailing dots, with public webmail
+  domains (and their subdomains) never matching, and single-label names such as ``com`` or
+  ``localhost`` ignored because they name no organization;
 * they, or an admin, declared it - on the application, or on an organization, which then covers
   every application of that organization.
 
 Exactly one :class:`Conflict` is reported per (reviewer, application) pair. When several reasons
 apply, the first in this order wins (see ``_Rank``): a declaration on the application, a declaration
-on one of its organizations, an affiliation, an email domain; ties go to the smallest organization
-id, then the alphabetically first reason. Declarations win because a person said so explicitly and
-they survive later profile edits.
+on one of its organizations, a membership, authorship, an affiliation, an email domain; ties go to
+the smallest organization id, then the alphabetically first reason. Declarations win because a
+person said so explicitly and they survive later profile edits; a membership comes before
+authorship because its reason names the organization.
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Final, TypeAlias
 
-WEBMAIL_DOMAINS: Final[frozenset[str]] = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "yahoo.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.de",
-        "gmx.net",
-        "mail.ru",
-        "yandex.ru",
-        "naver.com",
-        "daum.net",
-        "hanmail.net",
-        "kakao.com",
-        "qq.com",
-        "163.com",
-        "126.com",
-    }
-)
-"""Public webmail providers: sharing one says nothing about who a person works for."""
+from submissions.domains import WEBMAIL_DOMAINS, is_webmail, normalize_domain, parent_domains
 
+__all__ = [
+    "WEBMAIL_DOMAINS",
+    "ApplicationFacts",
+    "Conflict",
+    "ConflictSource",
+    "DeclaredConflict",
+    "OrganizationFacts",
+    "ReviewerFacts",
+    "detect_conflicts",
+    "is_webmail",
+    "normalize_domain",
+]
 DECLARED_WITHOUT_REASON: Final = "declared conflict of interest"
 
 
@@ -66,13 +56,18 @@ class ReviewerFacts:
     user_id: uuid.UUID
     email: str
     affiliations: frozenset[uuid.UUID]
+    """Organizations the reviewer's profile names."""
     email_domains: frozenset[str]
+    """The profile's email domains (the account email's domain is taken from ``email``)."""
+    memberships: frozenset[tuple[uuid.UUID, str]] = frozenset()
+    """(organization id, role) of each organization the reviewer is a member of."""
 
 
 @dataclass(frozen=True, slots=True)
 class OrganizationFacts:
     organization_id: uuid.UUID
     email_domains: frozenset[str]
+    """The organization's verified email domains (claims not verified never count)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +76,7 @@ class ApplicationFacts:
 
     application_id: uuid.UUID
     organizations: tuple[OrganizationFacts, ...]
+    created_by: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,41 +107,14 @@ class _Rank(IntEnum):
 
     declared_on_application = 0
     declared_on_organization = 1
-    affiliation = 2
-    email_domain = 3
+    membership = 2
+    authorship = 3
+    affiliation = 4
+    email_domain = 5
 
 
 _PairKey: TypeAlias = tuple[int, int]
 _SortKey: TypeAlias = tuple[int, int, str]
-
-
-def normalize_domain(domain: str) -> str:
-    """Lower-case ASCII (IDNA) form of a domain, without surrounding dots, ``@`` or spaces.
-
-    Returns "" for anything that cannot name an organization: empty, single-label, or not
-    encodable.
-    """
-    name = domain.strip().lstrip("@").strip(".").lower()
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return ""
-    if "." not in name or ".." in name:
-        return ""
-    return name
-
-
-def _suffixes(domain: str) -> Iterator[str]:
-    """The domain and each parent domain, label by label: a.b.c -> a.b.c, b.c, c."""
-    labels = domain.split(".")
-    for start in range(len(labels)):
-        yield ".".join(labels[start:])
-
-
-def is_webmail(domain: str) -> bool:
-    """True when the (normalized) domain is a public webmail domain or a subdomain of one."""
-    return any(suffix in WEBMAIL_DOMAINS for suffix in _suffixes(domain))
 
 
 def _reviewer_domains(reviewer: ReviewerFacts) -> list[str]:
@@ -159,17 +128,22 @@ def _reviewer_domains(reviewer: ReviewerFacts) -> list[str]:
 
 @dataclass(slots=True)
 class _Index:
-    """Applications looked up by organization id and by organization email domain."""
+    """Applications looked up by organization id, by organization email domain and by
+    creator."""
 
     by_organization: dict[uuid.UUID, list[uuid.UUID]]
     by_domain: dict[str, list[tuple[uuid.UUID, uuid.UUID]]]
+    by_creator: dict[uuid.UUID, list[uuid.UUID]]
 
     @classmethod
     def build(cls, applications: Sequence[ApplicationFacts]) -> "_Index":
         by_organization: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         by_domain: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
+        by_creator: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         matchable: dict[str, str] = {}  # raw -> normalized ("" when it cannot match)
         for application in applications:
+            if application.created_by is not None:
+                by_creator[application.created_by].append(application.application_id)
             for organization in application.organizations:
                 by_organization[organization.organization_id].append(application.application_id)
                 for raw in organization.email_domains:
@@ -180,7 +154,7 @@ class _Index:
                         by_domain[matchable[raw]].append(
                             (application.application_id, organization.organization_id)
                         )
-        return cls(dict(by_organization), dict(by_domain))
+        return cls(dict(by_organization), dict(by_domain), dict(by_creator))
 
 
 class _Best:
@@ -207,11 +181,25 @@ def _offer_detected(best: _Best, reviewer: ReviewerFacts, index: _Index) -> None
         conflict = Conflict(reviewer.user_id, application_id, org, reason, ConflictSource.detected)
         best.offer(rank, conflict)
 
+    for org, role in reviewer.memberships:
+        for application_id in index.by_organization.get(org, ()):
+            offer(_Rank.membership, application_id, org, f"member ({role}) of organization {org}")
+    for application_id in index.by_creator.get(reviewer.user_id, ()):
+        best.offer(
+            _Rank.authorship,
+            Conflict(
+                reviewer.user_id,
+                application_id,
+                None,
+                "created the application",
+                ConflictSource.detected,
+            ),
+        )
     for org in reviewer.affiliations:
         for application_id in index.by_organization.get(org, ()):
             offer(_Rank.affiliation, application_id, org, f"affiliated with organization {org}")
     for domain in _reviewer_domains(reviewer):
-        for suffix in _suffixes(domain):
+        for suffix in parent_domains(domain):
             for application_id, org in index.by_domain.get(suffix, ()):
                 reason = f"email domain {domain} matches organization {org}'s domain {suffix}"
                 offer(_Rank.email_domain, application_id, org, reason)
@@ -264,7 +252,8 @@ def detect_conflicts(
     subset of ``reviewers x applications``. Runs in time proportional to the input plus the
     conflicts found: organizations are indexed by id and by domain, and each reviewer domain is
     looked up label by label (``a.example.com`` -> ``a.example.com``, ``example.com``, ``com``),
-    so ``evil-example.com`` never matches ``example.com``.
+    so ``evil-example.com`` never matches ``example.com``; memberships and affiliations are
+    looked up by organization id, authorship by the creator's id.
     """
     index = _Index.build(applications)
     application_ids = frozenset(a.application_id for a in applications)

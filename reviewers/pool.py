@@ -21,7 +21,7 @@ from models.reviewers import (
 )
 from models.rounds import Round
 from submissions import audit
-from submissions.organizations import ensure_admin
+from submissions.organizations import ConflictsChanged, ensure_admin
 from submissions.pagination import paginate
 from submissions.rounds import lock_round
 from submissions.unique import add_unique
@@ -154,8 +154,11 @@ def put_profile(
     user_id: uuid.UUID,
     data: ReviewerProfileIn,
     now: datetime,
+    conflicts_changed: ConflictsChanged,
 ) -> ReviewerProfile:
-    """Replace a reviewer's profile (the reviewer themself, or an admin)."""
+    """Replace a reviewer's profile (the reviewer themself, or an admin); then
+    ``conflicts_changed`` ends the reviewer's assignments that new affiliations or domains
+    conflict (passed in: ``reviewers.round_conflicts`` builds on this module)."""
     if actor.user_id != user_id and not actor.is_admin:
         if not actor.has_role(Role.reviewer):
             raise Forbidden("only the reviewer or an admin edits a profile", type="forbidden-role")
@@ -199,5 +202,8 @@ def put_profile(
             "email_domains": profile.email_domains,
             "expertise": profile.expertise,
         },
+    )
+    conflicts_changed(
+        session=session, actor=actor, now=now, reviewer_ids=[user_id], organization_ids=[]
     )
     return profile

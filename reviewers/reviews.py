@@ -38,9 +38,12 @@ def public(review: Review) -> ReviewPublic:
 
 
 def _writable_round(session: Session, assignment: Assignment, now: datetime) -> Round:
-    """The assignment's round, share-locked so a close cannot pass a review being written."""
+    """The assignment's round, share-locked so a close cannot pass a review being written; then
+    the assignment, locked and re-read. Round first, then assignment: the order in which a close
+    (or a new conflict) ends assignments too, so that the two never wait for each other."""
     round_ = lock_round(session, assignment.round_id, shared=True)
     assert round_ is not None  # a foreign key
+    session.refresh(assignment, with_for_update=True)
     if round_.status != RoundStatus.review:
         raise Conflict(
             f"reviews are written while the round is in review; it is {round_.status}",
@@ -49,14 +52,12 @@ def _writable_round(session: Session, assignment: Assignment, now: datetime) -> 
     if now > round_.review_deadline:
         raise Conflict("the review deadline has passed", type="review-deadline-passed")
     if assignment.status != AssignmentStatus.active:
-        raise Conflict("the assignment has ended", type="assignment-ended")
+        raise Conflict(f"the assignment has ended ({assignment.status})", type="assignment-ended")
     return round_
 
 
 def _own_assignment(session: Session, actor: Actor, assignment_id: uuid.UUID) -> Assignment:
-    assignment = assignment_for_reviewer(
-        session=session, actor=actor, assignment_id=assignment_id, lock=True
-    )
+    assignment = assignment_for_reviewer(session=session, actor=actor, assignment_id=assignment_id)
     if assignment.reviewer_id != actor.user_id:
         raise Forbidden(
             "only the assigned reviewer writes this review", type="not-assigned-reviewer"

@@ -1,16 +1,22 @@
-"""Conflicts of a round: load the facts, detect with the pure core, record declarations."""
+"""Conflicts of a round: load the facts, detect with the pure core, record declarations, and end
+the assignments that a conflict arising later makes conflicted."""
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
 from models.errors import Unprocessable
-from models.identity import Actor, Organization, User
+from models.identity import Actor, Organization, OrganizationMember, User
 from models.pagination import Page, PageRequest
 from models.reviewers import (
+    Assignment,
+    AssignmentStatus,
     ConflictCreate,
     ConflictPublic,
     DeclaredConflictPublic,
@@ -18,6 +24,7 @@ from models.reviewers import (
     ReviewerProfile,
     RoundReviewer,
 )
+from models.rounds import RoundStatus
 from reviewers.conflicts import (
     ApplicationFacts,
     Conflict,
@@ -29,6 +36,7 @@ from reviewers.conflicts import (
 from reviewers.pool import load_round
 from submissions import audit
 from submissions.organizations import ensure_admin
+from submissions.rounds import lock_round
 
 LIVE_FOR_REVIEW = (
     ApplicationStatus.draft,
@@ -38,46 +46,80 @@ LIVE_FOR_REVIEW = (
 )
 
 
-def round_application_facts(
-    *, session: Session, round_id: uuid.UUID, statuses: tuple[ApplicationStatus, ...]
-) -> list[ApplicationFacts]:
-    rows = session.exec(
-        select(ApplicationOrganization.application_id, Organization.id, Organization.email_domains)
+def _application_facts(session: Session, *where: Any) -> list[ApplicationFacts]:
+    """Each application matching ``where`` with its organizations (not withdrawn; lead and
+    members, confirmed or not), their *verified* email domains, and its creator."""
+    rows = session.execute(
+        sa.select(
+            col(ApplicationOrganization.application_id),
+            col(Application.created_by),
+            col(Organization.id),
+            col(Organization.verified_email_domains),
+        )
         .join(Organization, col(Organization.id) == ApplicationOrganization.organization_id)
         .join(Application, col(Application.id) == ApplicationOrganization.application_id)
-        .where(
-            Application.round_id == round_id,
-            col(Application.status).in_(statuses),
-            col(ApplicationOrganization.withdrawn_at).is_(None),
-        )
+        .where(col(ApplicationOrganization.withdrawn_at).is_(None), *where)
     ).all()
     organizations: dict[uuid.UUID, list[OrganizationFacts]] = defaultdict(list)
-    for application_id, organization_id, domains in rows:
+    creators: dict[uuid.UUID, uuid.UUID] = {}
+    for application_id, created_by, organization_id, domains in rows:
+        creators[application_id] = created_by
         organizations[application_id].append(
             OrganizationFacts(organization_id=organization_id, email_domains=frozenset(domains))
         )
     return [
-        ApplicationFacts(application_id=a, organizations=tuple(orgs))
+        ApplicationFacts(application_id=a, organizations=tuple(orgs), created_by=creators[a])
         for a, orgs in sorted(organizations.items())
     ]
 
 
-def round_reviewer_facts(*, session: Session, round_id: uuid.UUID) -> list[ReviewerFacts]:
-    rows = session.exec(
-        select(User, ReviewerProfile)
-        .join(RoundReviewer, col(RoundReviewer.user_id) == User.id)
+def round_application_facts(
+    *, session: Session, round_id: uuid.UUID, statuses: tuple[ApplicationStatus, ...]
+) -> list[ApplicationFacts]:
+    return _application_facts(
+        session, Application.round_id == round_id, col(Application.status).in_(statuses)
+    )
+
+
+def _reviewer_facts(session: Session, user_ids: Any) -> list[ReviewerFacts]:
+    """The facts of the users whose ids ``user_ids`` (a subquery, or a list) gives: account
+    email, profile, and every organization membership."""
+    memberships: dict[uuid.UUID, set[tuple[uuid.UUID, str]]] = defaultdict(set)
+    for user_id, organization_id, role in session.execute(
+        sa.select(
+            col(OrganizationMember.user_id),
+            col(OrganizationMember.organization_id),
+            col(OrganizationMember.role),
+        ).where(col(OrganizationMember.user_id).in_(user_ids))
+    ):
+        memberships[user_id].add((organization_id, str(role)))
+    rows = session.execute(
+        sa.select(
+            col(User.id),
+            col(User.email),
+            col(ReviewerProfile.affiliations),
+            col(ReviewerProfile.email_domains),
+        )
         .join(ReviewerProfile, col(ReviewerProfile.user_id) == User.id, isouter=True)
-        .where(RoundReviewer.round_id == round_id)
+        .where(col(User.id).in_(user_ids))
     ).all()
     return [
         ReviewerFacts(
-            user_id=user.id,
-            email=user.email,
-            affiliations=frozenset(uuid.UUID(a) for a in (profile.affiliations if profile else [])),
-            email_domains=frozenset(profile.email_domains if profile else []),
+            user_id=user_id,
+            email=email,
+            affiliations=frozenset(uuid.UUID(a) for a in affiliations or []),
+            email_domains=frozenset(domains or []),
+            memberships=frozenset(memberships.get(user_id, ())),
         )
-        for user, profile in rows
+        for user_id, email, affiliations, domains in sorted(rows, key=lambda r: r[0].int)
     ]
+
+
+def round_reviewer_facts(*, session: Session, round_id: uuid.UUID) -> list[ReviewerFacts]:
+    return _reviewer_facts(
+        session,
+        sa.select(col(RoundReviewer.user_id)).where(col(RoundReviewer.round_id) == round_id),
+    )
 
 
 def declared_conflicts(*, session: Session, round_id: uuid.UUID) -> list[DeclaredConflict]:
@@ -112,36 +154,137 @@ def is_conflicted(
     *, session: Session, round_id: uuid.UUID, reviewer_id: uuid.UUID, application_id: uuid.UUID
 ) -> Conflict | None:
     """The conflict between one reviewer and one application, if any."""
-    reviewers = [
-        r
-        for r in round_reviewer_facts(session=session, round_id=round_id)
-        if r.user_id == reviewer_id
-    ]
-    if not reviewers:
-        user = session.get(User, reviewer_id)
-        if user is None:
-            return None
-        reviewers = [
-            ReviewerFacts(
-                user_id=user.id,
-                email=user.email,
-                affiliations=frozenset(),
-                email_domains=frozenset(),
-            )
-        ]
-    applications = [
-        a
-        for a in round_application_facts(
-            session=session, round_id=round_id, statuses=LIVE_FOR_REVIEW
-        )
-        if a.application_id == application_id
-    ]
     found = detect_conflicts(
-        reviewers=reviewers,
-        applications=applications,
+        reviewers=_reviewer_facts(session, [reviewer_id]),
+        applications=_application_facts(
+            session,
+            Application.id == application_id,
+            Application.round_id == round_id,
+            col(Application.status).in_(LIVE_FOR_REVIEW),
+        ),
         declared=declared_conflicts(session=session, round_id=round_id),
     )
     return found[0] if found else None
+
+
+# --- assignments a conflict ends -----------------------------------------------------------------
+
+_IDS_PER_QUERY = 5_000
+"""Ids per ``IN`` list (SQLite takes up to 32,766 parameters)."""
+
+
+def _active_in(round_id: uuid.UUID, scope: Any | None) -> Any:
+    """The round's active assignments, within ``scope`` (a condition on ``Assignment``)."""
+    where = [
+        col(Assignment.round_id) == round_id,
+        col(Assignment.status) == AssignmentStatus.active,
+    ]
+    return sa.and_(*where, *([scope] if scope is not None else []))
+
+
+def conflicted_assignments(
+    *, session: Session, round_id: uuid.UUID, scope: Any | None = None
+) -> list[tuple[Assignment, Conflict]]:
+    """The round's active assignments (within ``scope``, a condition on ``Assignment``; all when
+    None) whose reviewer is conflicted with the application now, each with its conflict.
+    Detection runs on the facts of those assignments' reviewers and applications only."""
+    active = _active_in(round_id, scope)
+    conflicts = detect_conflicts(
+        reviewers=_reviewer_facts(session, sa.select(col(Assignment.reviewer_id)).where(active)),
+        applications=_application_facts(
+            session,
+            col(Application.id).in_(sa.select(col(Assignment.application_id)).where(active)),
+        ),
+        declared=declared_conflicts(session=session, round_id=round_id),
+    )
+    by_pair = {(c.reviewer_id, c.application_id): c for c in conflicts}
+    reviewers = sorted({c.reviewer_id for c in conflicts})
+    found: list[tuple[Assignment, Conflict]] = []
+    for start in range(0, len(reviewers), _IDS_PER_QUERY):
+        chunk = reviewers[start : start + _IDS_PER_QUERY]
+        for assignment in session.exec(
+            select(Assignment)
+            .where(active, col(Assignment.reviewer_id).in_(chunk))
+            .order_by(col(Assignment.created_at), col(Assignment.id))
+        ):
+            conflict = by_pair.get((assignment.reviewer_id, assignment.application_id))
+            if conflict is not None:
+                found.append((assignment, conflict))
+    return found
+
+
+def end_conflicted_assignments(
+    *,
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    reviewer_ids: Collection[uuid.UUID] = (),
+    organization_ids: Collection[uuid.UUID] = (),
+    round_id: uuid.UUID | None = None,
+) -> list[Assignment]:
+    """End with status ``conflicted`` every active assignment, in a round still open or in
+    review, whose reviewer is now conflicted with its application; each writes an
+    ``assignment.conflicted`` audit event naming the conflict. Its review, if any, stays but
+    never counts (closing reads active assignments only).
+
+    Which assignments are looked at: those of ``reviewer_ids``, those of the applications in
+    which one of ``organization_ids`` takes part, or, given ``round_id`` alone, all of that
+    round's. Each round concerned is share-locked first, so that a close either waits for this
+    change or has happened before it (and then nothing of that round changes)."""
+    scopes: list[Any] = []
+    if reviewer_ids:
+        scopes.append(col(Assignment.reviewer_id).in_(list(reviewer_ids)))
+    if organization_ids:
+        scopes.append(
+            col(Assignment.application_id).in_(
+                sa.select(col(ApplicationOrganization.application_id)).where(
+                    col(ApplicationOrganization.organization_id).in_(list(organization_ids)),
+                    col(ApplicationOrganization.withdrawn_at).is_(None),
+                )
+            )
+        )
+    if not scopes and round_id is None:
+        return []
+    scope = sa.or_(*scopes) if scopes else None
+    rounds = sa.select(col(Assignment.round_id)).where(
+        col(Assignment.status) == AssignmentStatus.active
+    )
+    if scope is not None:
+        rounds = rounds.where(scope)
+    if round_id is not None:
+        rounds = rounds.where(col(Assignment.round_id) == round_id)
+    ended: list[Assignment] = []
+    for rid in sorted(set(session.execute(rounds.distinct()).scalars()), key=lambda r: r.int):
+        round_ = lock_round(session, rid, shared=True)
+        if round_ is None or round_.status not in (RoundStatus.open, RoundStatus.review):
+            continue
+        for assignment, conflict in conflicted_assignments(
+            session=session, round_id=rid, scope=scope
+        ):
+            assignment.status = AssignmentStatus.conflicted
+            assignment.ended_at = now
+            session.add(assignment)
+            session.flush()
+            audit.append(
+                session=session,
+                actor=actor.audit_name,
+                action="assignment.conflicted",
+                object_type="assignment",
+                object_id=assignment.id,
+                now=now,
+                data={
+                    "round_id": str(rid),
+                    "application_id": str(assignment.application_id),
+                    "reviewer_id": str(assignment.reviewer_id),
+                    "organization_id": (
+                        str(conflict.organization_id) if conflict.organization_id else None
+                    ),
+                    "reason": conflict.reason,
+                    "source": conflict.source.value,
+                },
+            )
+            ended.append(assignment)
+    return ended
 
 
 def _public(conflict: Conflict) -> ConflictPublic:
@@ -194,7 +337,8 @@ def declare_conflict(
     data: ConflictCreate,
     now: datetime,
 ) -> DeclaredConflictPublic:
-    """Record a declared conflict on an organization or an application (admin)."""
+    """Record a declared conflict on an organization or an application (admin); the reviewer's
+    active assignments it covers end as ``conflicted``."""
     ensure_admin(actor)
     load_round(session=session, round_id=round_id)
     if (data.organization_id is None) == (data.application_id is None):
@@ -248,5 +392,8 @@ def declare_conflict(
             "application_id": str(data.application_id) if data.application_id else None,
             "reason": data.reason,
         },
+    )
+    end_conflicted_assignments(
+        session=session, actor=actor, now=now, reviewer_ids=[data.reviewer_id], round_id=round_id
     )
     return DeclaredConflictPublic.model_validate(row, from_attributes=True)

@@ -2,8 +2,9 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -11,6 +12,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from models.errors import Conflict, Forbidden, NotFound, Unprocessable
 from models.identity import Actor, MemberRole, Organization, OrganizationMember, Role, User
 from models.organizations import (
+    EmailDomainVerify,
     OrganizationCreate,
     OrganizationMemberCreate,
     OrganizationMemberPublic,
@@ -18,8 +20,26 @@ from models.organizations import (
 )
 from models.pagination import Page, PageRequest
 from submissions import audit
+from submissions.domains import unclaimable_reason, verified_by_owners
 from submissions.pagination import paginate
 from submissions.unique import add_unique
+
+
+class ConflictsChanged(Protocol):
+    """What the evaluation side does, in the same transaction, when who belongs to an
+    organization or which of its email domains count has changed: end every assignment that
+    the change conflicts (``reviewers.round_conflicts.end_conflicted_assignments``). Passed in
+    by the caller, because submissions never imports reviewers."""
+
+    def __call__(
+        self,
+        *,
+        session: Session,
+        actor: Actor,
+        now: datetime,
+        reviewer_ids: Collection[uuid.UUID],
+        organization_ids: Collection[uuid.UUID],
+    ) -> object: ...
 
 
 def ensure_admin(actor: Actor) -> None:
@@ -52,13 +72,31 @@ def organization_ids_of(user_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
 def create_organization(
     *, session: Session, actor: Actor, data: OrganizationCreate, now: datetime
 ) -> Organization:
-    """Register an organization; the caller becomes its first owner."""
+    """Register an organization; the caller becomes its first owner. A claimed email domain
+    that is a public suffix or a webmail domain is 422; the claims the caller's own email address
+    proves (``submissions.domains.verified_by_email``) are verified at once, the others wait for
+    an admin (``verify_email_domain``)."""
     ensure_role(actor, Role.applicant, Role.admin)
+    refused = [
+        {"loc": ["body", "email_domains", i], "msg": f"{domain} is {reason}"}
+        for i, domain in enumerate(data.email_domains)
+        if (reason := unclaimable_reason(domain)) is not None
+    ]
+    if refused:
+        raise Unprocessable(
+            "an organization claims only its own email domains",
+            type="domain-not-claimable",
+            errors=refused,
+        )
+    owner = session.get(User, actor.user_id)
     organization = Organization(
         name=data.name,
         registration_number=data.registration_number,
         country=data.country,
         email_domains=data.email_domains,
+        verified_email_domains=verified_by_owners(
+            data.email_domains, [owner.email] if owner is not None else []
+        ),
         created_at=now,
     )
     session.add(organization)
@@ -84,6 +122,7 @@ def create_organization(
             "registration_number": organization.registration_number,
             "country": organization.country,
             "email_domains": organization.email_domains,
+            "verified_email_domains": organization.verified_email_domains,
             "owner": str(actor.user_id),
         },
     )
@@ -121,6 +160,7 @@ def present_organizations(
             registration_number=o.registration_number,
             country=o.country,
             email_domains=o.email_domains,
+            verified_email_domains=o.verified_email_domains,
             created_at=o.created_at,
             members=members[o.id],
         )
@@ -158,8 +198,13 @@ def add_member(
     organization_id: uuid.UUID,
     data: OrganizationMemberCreate,
     now: datetime,
+    conflicts_changed: ConflictsChanged,
 ) -> OrganizationMember:
-    """An owner adds a user to the organization as ``owner`` or ``member``."""
+    """An owner adds a user to the organization as ``owner`` or ``member``; then
+    ``conflicts_changed`` ends the assignments the new membership conflicts (the user may be a
+    reviewer). A new owner's address verifies no pending claim: the user added did not ask to
+    be, so it proves nothing about the domain (an applicant could otherwise add a stranger from
+    a university as owner and conflict away every reviewer there); an admin verifies."""
     organization = session.get(Organization, organization_id)
     own = (
         membership(session=session, user_id=actor.user_id, organization_id=organization_id)
@@ -192,4 +237,64 @@ def add_member(
         now=now,
         data={"user_id": str(user.id), "role": data.role.value},
     )
+    conflicts_changed(
+        session=session, actor=actor, now=now, reviewer_ids=[user.id], organization_ids=[]
+    )
     return member
+
+
+def verify_email_domain(
+    *,
+    session: Session,
+    actor: Actor,
+    organization_id: uuid.UUID,
+    data: EmailDomainVerify,
+    now: datetime,
+    conflicts_changed: ConflictsChanged,
+) -> Organization:
+    """An admin verifies one of the organization's claimed email domains, so that it counts in
+    conflict detection; ``conflicts_changed`` then ends the assignments it conflicts. A domain
+    not claimed (or one no organization may claim) is 422; one verified already is left as is."""
+    ensure_admin(actor)
+    organization = session.get(Organization, organization_id, with_for_update=True)
+    if organization is None:
+        raise NotFound("no such organization")
+    if data.domain not in organization.email_domains:
+        raise Unprocessable(
+            "the organization does not claim this domain",
+            type="domain-not-claimed",
+            errors=[{"loc": ["body", "domain"], "msg": "not among the claimed email_domains"}],
+        )
+    reason = unclaimable_reason(data.domain)
+    if reason is not None:
+        raise Unprocessable(
+            f"{data.domain} is {reason}",
+            type="domain-not-claimable",
+            errors=[{"loc": ["body", "domain"], "msg": reason}],
+        )
+    if data.domain in organization.verified_email_domains:
+        return organization
+    organization.verified_email_domains = [
+        d
+        for d in organization.email_domains
+        if d in organization.verified_email_domains or d == data.domain
+    ]
+    session.add(organization)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="organization.email_domain_verified",
+        object_type="organization",
+        object_id=organization_id,
+        now=now,
+        data={"domain": data.domain},
+    )
+    conflicts_changed(
+        session=session,
+        actor=actor,
+        now=now,
+        reviewer_ids=[],
+        organization_ids=[organization_id],
+    )
+    return organization

@@ -15,6 +15,7 @@ from models.documents import Document, DocumentStatus
 from models.identity import ALL_SCOPES, Actor, MemberRole, Organization, Role, User, UserCreate
 from models.organizations import OrganizationCreate, OrganizationMemberCreate
 from models.rounds import Program, ProgramCreate, Round, RoundCreate
+from reviewers.round_conflicts import end_conflicted_assignments
 from submissions.accounts import create_client, create_user
 from submissions.applications import create_application
 from submissions.organizations import add_member, create_organization
@@ -254,6 +255,7 @@ def make_organization(
             organization_id=organization.id,
             data=OrganizationMemberCreate(user_id=user.id, role=role),
             now=now,
+            conflicts_changed=end_conflicted_assignments,
         )
     session.commit()
     return organization

@@ -5,23 +5,26 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
+from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
 from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.pagination import PageDep
 from models.organizations import (
+    EmailDomainVerify,
     OrganizationCreate,
     OrganizationMemberCreate,
     OrganizationMemberPublic,
     OrganizationPublic,
 )
 from models.pagination import Page
+from reviewers.round_conflicts import end_conflicted_assignments
 from submissions.organizations import (
     add_member,
     create_organization,
     describe_organization,
     list_organizations,
     present_organizations,
+    verify_email_domain,
 )
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_RESPONSES)
@@ -83,11 +86,42 @@ def post_member(
     now: NowDep,
     idempotency: IdempotencyDep,
 ) -> OrganizationMemberPublic:
-    """Add a user as owner or member (owners only)."""
+    """Add a user as owner or member (owners only); assignments it conflicts end."""
     member = add_member(
-        session=session, actor=actor, organization_id=organization_id, data=body, now=now
+        session=session,
+        actor=actor,
+        organization_id=organization_id,
+        data=body,
+        now=now,
+        conflicts_changed=end_conflicted_assignments,
     )
     out = OrganizationMemberPublic.model_validate(member)
     idempotency.save(out)
+    session.commit()
+    return out
+
+
+@router.post(
+    "/{organization_id}/email-domains/verify",
+    response_model=OrganizationPublic,
+    responses={**NOT_FOUND, 422: {"description": "The domain is not claimed, or not claimable"}},
+)
+def post_email_domain_verification(
+    organization_id: uuid.UUID,
+    body: EmailDomainVerify,
+    actor: RoundsAdmin,
+    session: SessionDep,
+    now: NowDep,
+) -> OrganizationPublic:
+    """Verify a claimed email domain so that it counts in conflict detection (admin)."""
+    organization = verify_email_domain(
+        session=session,
+        actor=actor,
+        organization_id=organization_id,
+        data=body,
+        now=now,
+        conflicts_changed=end_conflicted_assignments,
+    )
+    out = present_organizations(session=session, organizations=[organization])[0]
     session.commit()
     return out

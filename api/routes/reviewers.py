@@ -19,7 +19,7 @@ from models.reviewers import (
     RoundReviewerPublic,
 )
 from reviewers.pool import add_reviewer, list_reviewers, profile_public, put_profile
-from reviewers.round_conflicts import declare_conflict, list_conflicts
+from reviewers.round_conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 
 router = APIRouter(prefix="/api/v1", tags=["reviewers"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
@@ -67,7 +67,14 @@ def put_reviewer_profile(
     now: NowDep,
 ) -> ReviewerProfilePublic:
     """Replace a reviewer's affiliations, email domains and expertise (the reviewer or an admin)."""
-    profile = put_profile(session=session, actor=actor, user_id=user_id, data=body, now=now)
+    profile = put_profile(
+        session=session,
+        actor=actor,
+        user_id=user_id,
+        data=body,
+        now=now,
+        conflicts_changed=end_conflicted_assignments,
+    )
     session.commit()
     return profile_public(profile)
 

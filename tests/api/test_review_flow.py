@@ -37,7 +37,10 @@ class Round:
         self.orgs: list[str] = []
         self.apps: list[str] = []
         for i in range(5):
-            applicant, headers = make_principal(app, roles=[Role.applicant])
+            # Each consortium's owner has an address in its domain, which verifies the claim.
+            applicant, headers = make_principal(
+                app, roles=[Role.applicant], email=f"ceo{i}@lead{i}.example.com"
+            )
             org = ok(
                 client.post(
                     "/api/v1/organizations",

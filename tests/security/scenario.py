@@ -78,7 +78,8 @@ class Scenario:
 
 def _users(app: FastAPI) -> tuple[dict[Principal, User], User, User]:
     roles = {
-        Principal.applicant: ([Role.applicant], None),
+        # The lead organization's owner: their address verifies its claim to lead.example.com.
+        Principal.applicant: ([Role.applicant], "owner@lead.example.com"),
         Principal.other_applicant: ([Role.applicant], None),
         Principal.member_owner: ([Role.applicant], None),
         Principal.assigned_reviewer: ([Role.reviewer], "assigned@uni-a.example.edu"),

@@ -132,6 +132,9 @@ MATRIX: dict[str, Case] = {
         row(404, applicant=OK, admin=403),
         json=lambda s: {"user_id": str(s.spare_user.id), "role": "member"},
     ),
+    "POST /api/v1/organizations/{organization_id}/email-domains/verify": Case(
+        ADMIN_ONLY, json=lambda s: {"domain": "lead.example.com"}
+    ),
     # --- programs and rounds
     "POST /api/v1/programs": Case(
         ADMIN_ONLY, json=lambda s: {"name": "Another", "description": "program"}
