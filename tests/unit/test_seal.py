@@ -11,6 +11,7 @@ from submissions.seal import application_named, sealed_data
 from submissions.visibility import view_etag
 
 APPLICATION = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
+OTHER = str(uuid.UUID("00000000-0000-4000-8000-0000000000b2"))
 AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
@@ -18,12 +19,13 @@ AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     ("object_type", "object_id", "data", "named"),
     [
         ("application", str(APPLICATION), {}, APPLICATION),
-        ("document", str(uuid.uuid4()), {"application_id": str(APPLICATION)}, APPLICATION),
-        ("round", str(uuid.uuid4()), {"application_id": str(APPLICATION)}, APPLICATION),
-        ("round", str(uuid.uuid4()), {"application_id": None}, None),
-        ("round", str(uuid.uuid4()), {"from": "open"}, None),
+        ("document", OTHER, {"application_id": str(APPLICATION)}, APPLICATION),
+        ("round", OTHER, {"application_id": str(APPLICATION)}, APPLICATION),
+        ("round", OTHER, {"application_id": None}, None),
+        ("round", OTHER, {"from": "open"}, None),
         ("application", "not-a-uuid", {}, None),
-        ("document", str(uuid.uuid4()), {"application_id": 42}, None),
+        ("application", OTHER, {"application_id": str(APPLICATION)}, uuid.UUID(OTHER)),
+        ("document", OTHER, {"application_id": 42}, None),
     ],
 )
 def test_the_application_a_record_is_about(
@@ -42,8 +44,8 @@ def _public(status: ApplicationStatus, version: int = 3) -> ApplicationPublic:
         title="Bid",
         status=status,
         organizations=[],
-        round_id=uuid.uuid4(),
-        lead_organization_id=uuid.uuid4(),
+        round_id=uuid.UUID(OTHER),
+        lead_organization_id=uuid.UUID(OTHER),
         summary="",
         keywords=[],
         version=version,
