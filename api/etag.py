@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
 
+from models.applications import ApplicationView
 from models.concurrency import Precondition, etag
 from models.errors import PreconditionRequired
+from submissions.visibility import view_etag
 
 _TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 
@@ -64,3 +66,10 @@ ETAG_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
+
+
+def set_application_etag(response: Response, view: ApplicationView) -> None:
+    """An application's tag is a function of exactly what the caller sees (``view_etag``)."""
+    tag = view_etag(view)
+    if tag is not None:
+        response.headers["ETag"] = tag

@@ -54,9 +54,14 @@ class Application(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
+LIVE_PARTICIPATION = "withdrawn_at IS NULL AND confirmed_at IS NOT NULL"
+"""The rows of ``uq_application_organization_live``: confirmed parts of live applications."""
+
+
 class ApplicationOrganization(SQLModel, table=True):
     """An organization's part in an application (the lead included). The partial unique index
-    keeps an organization in at most one live application per round, under any concurrency."""
+    keeps an organization confirmed in at most one live application per round, under any
+    concurrency; an unconfirmed listing is outside it, so it blocks nothing."""
 
     __tablename__ = "application_organization"
     __table_args__ = (
@@ -66,8 +71,8 @@ class ApplicationOrganization(SQLModel, table=True):
             "round_id",
             "organization_id",
             unique=True,
-            sqlite_where=sa.text("withdrawn_at IS NULL"),
-            postgresql_where=sa.text("withdrawn_at IS NULL"),
+            sqlite_where=sa.text(LIVE_PARTICIPATION),
+            postgresql_where=sa.text(LIVE_PARTICIPATION),
         ),
     )
 
@@ -77,6 +82,7 @@ class ApplicationOrganization(SQLModel, table=True):
     organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
     role: str = Field(max_length=100)
     is_lead: bool = False
+    # Set when an owner of the organization confirms (the lead's: when its bid is created).
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     confirmed_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     # Set when the application is withdrawn: the organization is free to bid again.

@@ -40,7 +40,15 @@ class AuditEventPublic(SQLModel):
     action: str
     object_type: str
     object_id: str
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description=(
+            "What the event recorded. For an event about an application whose bid is still "
+            "sealed (its round's submission deadline plus grace has not passed), only "
+            '`{"sealed": true, "application_id": "<id>"}`: no document names, sizes or hashes, '
+            "no receipt hashes, no summary, until the seal lifts. `hash` is always the stored "
+            "event's, computed over its whole data, so the chain verifies."
+        )
+    )
     hash: str
 
 

@@ -2,13 +2,18 @@
 receipted bid, reopened or withdrawn.
 
 An organization takes part in at most one live (not withdrawn) application per round; the
-``application_organization`` partial unique index holds that under any concurrency. Writes lock
-the application row (and hold the round against transitions) before they check anything.
+``application_organization`` partial unique index over confirmed participations holds that under
+any concurrency. The lead takes part from the creation of its bid; a member organization is only
+listed until an owner of it confirms (or declines): a listing blocks nothing and reveals nothing
+of the organization's other bids. Writes lock the application row (and hold the round against
+transitions) before they check anything; every change that is the lead organization's passes
+``lock_for_lead_change``, and nothing about an application of a closed round changes (409
+``round-closed``, whatever closing decided).
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +56,7 @@ from submissions.visibility import (
     REVIEW_STARTED,
     ApplicationAccess,
     access_rule,
+    application_access,
     assigned_application_ids,
     assigned_to,
     is_participant,
@@ -59,14 +65,26 @@ from submissions.visibility import (
 )
 
 WITHDRAWABLE = frozenset({ApplicationStatus.draft, ApplicationStatus.submitted})
+ROUND_OVER = frozenset({RoundStatus.closed, RoundStatus.published})
 
 
-def _already_applied(organization_id: uuid.UUID | None = None) -> Conflict:
-    who = f"organization {organization_id}" if organization_id else "an organization"
+class RoundClosed(Conflict):
+    type = "round-closed"
+    title = "Round closed"
+
+
+class ApplicationNotDraft(Conflict):
+    type = "application-not-draft"
+    title = "Application not a draft"
+
+
+def _already_applied(organization_id: uuid.UUID) -> Conflict:
+    """Only ever said to a member of that organization: the lead's, creating its bid, or an
+    owner confirming its listing. Nobody learns from it where another organization bids."""
     return Conflict(
-        f"{who} already takes part in a live application in this round",
+        f"organization {organization_id} already takes part in a live application in this round",
         type="already-applied",
-        extra={"organization_id": str(organization_id)} if organization_id else None,
+        extra={"organization_id": str(organization_id)},
     )
 
 
@@ -450,19 +468,35 @@ def _lock_application(session: Session, application_id: uuid.UUID) -> Applicatio
 
 
 def _load_for_change(
-    session: Session, actor: Actor, application_id: uuid.UUID
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    now: datetime,
+    *,
+    lock: bool = True,
+    missing: str = "no such application",
 ) -> tuple[Application, Round]:
-    """The application locked for update, and its round held against transitions; 404 unless
-    the caller takes part in it or is an admin (who may see it, but not change it: 403)."""
-    application = _lock_application(session, application_id)
+    """The application (with ``lock``: locked for update) and its round (held against
+    transitions): 404 ``missing`` unless the caller may see the application, 403 unless they
+    are a member of one of its organizations (an admin or an assigned reviewer reads it but
+    changes nothing)."""
+    application = (
+        _lock_application(session, application_id)
+        if lock
+        else session.get(Application, application_id)
+    )
     if application is None:
-        raise NotFound("no such application")
-    participant = is_participant(session=session, actor=actor, application_id=application.id)
-    if not participant:
-        if actor.is_admin:
-            raise Forbidden("only the applicant changes an application", type="forbidden-role")
-        raise NotFound("no such application")
-    round = lock_round(session, application.round_id, shared=True)
+        raise NotFound(missing)
+    if not is_participant(session=session, actor=actor, application_id=application.id):
+        access = application_access(session=session, actor=actor, application=application, now=now)
+        if access is ApplicationAccess.none:
+            raise NotFound(missing)
+        raise Forbidden("only the applicant changes an application", type="forbidden-role")
+    round = (
+        lock_round(session, application.round_id, shared=True)
+        if lock
+        else session.get(Round, application.round_id)
+    )
     assert round is not None  # a foreign key
     return application, round
 
@@ -482,15 +516,63 @@ def ensure_lead_member(*, session: Session, actor: Actor, application: Applicati
         )
 
 
-def lock_editable_application(
-    *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+def ensure_round_not_over(round: Round) -> None:
+    """409 ``round-closed`` for any action on an application of a closed (or published) round.
+    It comes before every check of the application's own status, so that no refusal tells an
+    applicant whether closing shortlisted its bid (outcomes are sealed until publish)."""
+    if round.status in ROUND_OVER:
+        raise RoundClosed(
+            "the round is closed: its applications, their documents and members no longer change"
+        )
+
+
+def lock_for_lead_change(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    now: datetime,
+    lock: bool = True,
+    missing: str = "no such application",
 ) -> tuple[Application, Round]:
-    """The application locked for a change of its content (document uploads and deletions):
-    404 unless the caller takes part (403 for admins), 403 unless a member of the lead
-    organization, 409 unless a draft in a round accepting submissions."""
-    application, round = _load_for_change(session, actor, application_id)
+    """The one gate of every change that is the lead organization's: the application's fields,
+    its documents (upload and delete), submit, reopen and withdraw. 404 unless the caller may
+    see the application, 403 unless a member of one of its organizations, 403
+    ``not-lead-member`` unless a member of the lead organization with the applicant role, 409
+    ``round-closed`` once the round has closed. Each action checks its own statuses after it."""
+    application, round = _load_for_change(
+        session, actor, application_id, now, lock=lock, missing=missing
+    )
     ensure_lead_member(session=session, actor=actor, application=application)
-    _ensure_status(application, ApplicationStatus.draft, doing="changed")
+    ensure_round_not_over(round)
+    return application, round
+
+
+def lock_editable_application(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    now: datetime,
+    lock: bool = True,
+    missing: str = "no such application",
+) -> tuple[Application, Round]:
+    """The application held for a change of its content (fields, document uploads and
+    deletions): ``lock_for_lead_change``, then 409 ``application-not-draft`` unless a draft and
+    409 unless its round accepts submissions."""
+    application, round = lock_for_lead_change(
+        session=session,
+        actor=actor,
+        application_id=application_id,
+        now=now,
+        lock=lock,
+        missing=missing,
+    )
+    if application.status != ApplicationStatus.draft:
+        raise ApplicationNotDraft(
+            f"the application is {application.status}: it changes only in draft",
+            extra={"status": str(application.status)},
+        )
     ensure_accepting(round, now)
     return application, round
 
@@ -526,20 +608,25 @@ def _checked_members(
 
 
 def _ensure_free(
-    session: Session, round_id: uuid.UUID, organization_ids: Iterable[uuid.UUID]
+    session: Session,
+    round_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    *,
+    besides: uuid.UUID | None = None,
 ) -> None:
-    """A readable 409 naming the organization; the unique index settles races."""
-    taken = session.exec(
-        select(ApplicationOrganization.organization_id)
-        .where(
-            ApplicationOrganization.round_id == round_id,
-            col(ApplicationOrganization.organization_id).in_(list(organization_ids)),
-            col(ApplicationOrganization.withdrawn_at).is_(None),
-        )
-        .limit(1)
-    ).first()
-    if taken is not None:
-        raise _already_applied(taken)
+    """409 ``already-applied`` when the organization already takes part (confirmed) in a live
+    application of the round (``besides``: other than that one). A readable pre-check; the
+    partial unique index settles races."""
+    statement = select(ApplicationOrganization.id).where(
+        ApplicationOrganization.round_id == round_id,
+        ApplicationOrganization.organization_id == organization_id,
+        col(ApplicationOrganization.confirmed_at).is_not(None),
+        col(ApplicationOrganization.withdrawn_at).is_(None),
+    )
+    if besides is not None:
+        statement = statement.where(ApplicationOrganization.application_id != besides)
+    if session.exec(statement.limit(1)).first() is not None:
+        raise _already_applied(organization_id)
 
 
 def _touch(application: Application, now: datetime) -> None:
@@ -575,8 +662,9 @@ def create_application(
     _checked_members(session, data.lead_organization_id, data.members)
     ensure_accepting(round, now)
     ensure_eligible(session=session, round=round, organization_id=data.lead_organization_id)
-    organization_ids = [data.lead_organization_id, *(m.organization_id for m in data.members)]
-    _ensure_free(session, round.id, organization_ids)
+    # Only the lead takes part from the start; members are listed until they confirm, and a
+    # listing never depends on (nor tells) where else they take part.
+    _ensure_free(session, round.id, data.lead_organization_id)
 
     application = Application(
         round_id=round.id,
@@ -611,7 +699,7 @@ def create_application(
             for m in data.members
         ),
     ]
-    add_unique(session, *rows, conflict=_already_applied())
+    add_unique(session, *rows, conflict=_already_applied(data.lead_organization_id))
     audit.append(
         session=session,
         actor=actor.audit_name,
@@ -641,8 +729,9 @@ def update_application(
 ) -> Application:
     """Change a draft while the round accepts submissions. ``members`` replaces the member list:
     members kept with the same role keep their confirmation."""
-    application, round = _load_for_change(session, actor, application_id)
-    ensure_lead_member(session=session, actor=actor, application=application)
+    application, round = lock_for_lead_change(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
     precondition.ensure(application.version)
     _ensure_status(application, ApplicationStatus.draft, doing="changed")
     ensure_accepting(round, now)
@@ -698,34 +787,35 @@ def _replace_members(
     session.flush()
     new = [oid for oid in wanted if oid not in existing]
     if new:
-        _ensure_free(session, application.round_id, new)
-        add_unique(
-            session,
-            *(
-                ApplicationOrganization(
-                    application_id=application.id,
-                    round_id=application.round_id,
-                    organization_id=oid,
-                    role=wanted[oid].role,
-                )
-                for oid in new
-            ),
-            conflict=_already_applied(),
+        # Listed, not confirmed: nothing about the organization's other bids is checked here.
+        session.add_all(
+            ApplicationOrganization(
+                application_id=application.id,
+                round_id=application.round_id,
+                organization_id=oid,
+                role=wanted[oid].role,
+            )
+            for oid in new
         )
+        session.flush()
         changed = True
     return changed
 
 
-def confirm_member(
-    *,
+def _member_part(
     session: Session,
     actor: Actor,
     application_id: uuid.UUID,
     organization_id: uuid.UUID,
     now: datetime,
-) -> Application:
-    """An owner of a member organization confirms its participation (again: no change)."""
-    application, round = _load_for_change(session, actor, application_id)
+    *,
+    action: str,
+) -> tuple[Application, ApplicationOrganization]:
+    """The application (locked) and one organization's part in it, for that organization's
+    own answer to its listing: 404 unless the caller may see the application and the
+    organization is on it, 403 ``not-owner`` unless an owner of that organization, 409
+    ``round-closed`` once the round has closed, 409 unless a draft in a round accepting."""
+    application, round = _load_for_change(session, actor, application_id, now)
     part = session.exec(
         select(ApplicationOrganization).where(
             ApplicationOrganization.application_id == application.id,
@@ -738,16 +828,36 @@ def confirm_member(
     own = membership(session=session, user_id=actor.user_id, organization_id=organization_id)
     if own is None or own.role != MemberRole.owner:
         raise Forbidden(
-            "only an owner of the member organization confirms its participation",
+            f"only an owner of the member organization may {action} its participation",
             type="not-owner",
         )
-    _ensure_status(application, ApplicationStatus.draft, doing="confirmed")
+    ensure_round_not_over(round)
+    _ensure_status(application, ApplicationStatus.draft, doing=f"answered ({action})")
     ensure_accepting(round, now)
+    return application, part
+
+
+def confirm_member(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    now: datetime,
+) -> Application:
+    """An owner of a listed organization confirms its participation (again: no change). From
+    then on it takes part: 409 ``already-applied`` (to that owner only) when it already takes
+    part in another live application of the round, decided under any concurrency by the
+    partial unique index over confirmed participations."""
+    application, part = _member_part(
+        session, actor, application_id, organization_id, now, action="confirm"
+    )
     if part.confirmed_at is not None:
         return application
+    _ensure_free(session, application.round_id, organization_id, besides=application.id)
     part.confirmed_at = now
     part.confirmed_by = actor.user_id
-    session.add(part)
+    add_unique(session, part, conflict=_already_applied(organization_id))
     _touch(application, now)
     session.add(application)
     session.flush()
@@ -759,6 +869,43 @@ def confirm_member(
         object_id=application.id,
         now=now,
         data={"organization_id": str(organization_id)},
+    )
+    return application
+
+
+def decline_member(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    now: datetime,
+) -> Application:
+    """An owner of a member organization takes it off the application, whether it had
+    confirmed or was only listed (the lead withdraws instead: 409 ``lead-cannot-decline``).
+    Once it is off, the organization is no longer on the application (404 to a second
+    decline), and its members no longer see the application through it."""
+    application, part = _member_part(
+        session, actor, application_id, organization_id, now, action="decline"
+    )
+    if part.is_lead:
+        raise Conflict(
+            "the lead organization does not decline its own application; it withdraws it",
+            type="lead-cannot-decline",
+        )
+    was_confirmed = part.confirmed_at is not None
+    session.delete(part)
+    _touch(application, now)
+    session.add(application)
+    session.flush()
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="application.member_declined",
+        object_type="application",
+        object_id=application.id,
+        now=now,
+        data={"organization_id": str(organization_id), "was_confirmed": was_confirmed},
     )
     return application
 
@@ -806,8 +953,9 @@ def submit_application(
     deadline plus grace (409 ``deadline-passed``), the lead still eligible (403), every required
     document present and clean and every member confirmed (422 listing each missing piece).
     Issues a receipt whose ``audit_hash`` is the hash of the submission's audit event."""
-    application, round = _load_for_change(session, actor, application_id)
-    ensure_lead_member(session=session, actor=actor, application=application)
+    application, round = lock_for_lead_change(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
     _ensure_status(application, ApplicationStatus.draft, doing="submitted")
     ensure_accepting(round, now)
     ensure_eligible(session=session, round=round, organization_id=application.lead_organization_id)
@@ -876,8 +1024,9 @@ def reopen_application(
     *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
 ) -> Application:
     """Take a submitted bid back to draft before the deadline plus grace; its receipt is void."""
-    application, round = _load_for_change(session, actor, application_id)
-    ensure_lead_member(session=session, actor=actor, application=application)
+    application, round = lock_for_lead_change(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
     _ensure_status(application, ApplicationStatus.submitted, doing="reopened")
     ensure_accepting(round, now)
     voided = _void_receipt(session, application.id, now)
@@ -903,8 +1052,9 @@ def withdraw_application(
 ) -> Application:
     """Withdraw a draft or submitted bid (until the round closes): its receipt is void and its
     organizations are free to bid again in the round."""
-    application, _round = _load_for_change(session, actor, application_id)
-    ensure_lead_member(session=session, actor=actor, application=application)
+    application, _round = lock_for_lead_change(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
     _ensure_status(application, *WITHDRAWABLE, doing="withdrawn")
     previous = application.status
     voided = _void_receipt(session, application.id, now)

@@ -1,9 +1,11 @@
-"""The audit log: one ``append`` that every state change calls inside its own transaction, and
-``verify`` that walks the hash chain."""
+"""The audit log: one ``append`` that every state change calls inside its own transaction,
+``verify`` that walks the hash chain, and ``list_events`` that reads it under the sealed-bid
+rules (``submissions.seal``: the stored events are whole, what readers get of a sealed bid is
+not)."""
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,7 @@ from models.audit import AuditEvent, AuditEventPublic, AuditHead, AuditVerificat
 from models.errors import Forbidden
 from models.identity import Actor
 from models.pagination import Page, PageRequest
+from submissions import seal
 from submissions.canonical import canonical_json, jsonable, rfc3339
 from submissions.pagination import paginate
 
@@ -170,19 +173,50 @@ def count_events(*, session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one())
 
 
+def present_events(
+    *, session: Session, events: Sequence[AuditEvent], now: datetime
+) -> list[AuditEventPublic]:
+    """Events as their readers see them: the data of an event about a bid still sealed at
+    ``now`` is replaced by ``seal.sealed_data`` (its ``hash`` is the stored one)."""
+    named = {
+        event.seq: seal.application_named(
+            object_type=event.object_type, object_id=event.object_id, data=event.data
+        )
+        for event in events
+    }
+    sealed = seal.sealed_application_ids(
+        session=session,
+        application_ids={a for a in named.values() if a is not None},
+        now=now,
+    )
+    out: list[AuditEventPublic] = []
+    for event in events:
+        public = AuditEventPublic.model_validate(event, from_attributes=True)
+        application_id = named[event.seq]
+        if application_id is not None and application_id in sealed:
+            public.data = seal.sealed_data(application_id)
+        out.append(public)
+    return out
+
+
 def list_events(
     *,
     session: Session,
     actor: Actor,
     page: PageRequest,
+    now: datetime,
+    after_seq: int | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     action: str | None = None,
 ) -> Page[AuditEventPublic]:
-    """The audit log in chain order, optionally filtered (admins)."""
+    """The audit log in chain order, from after ``after_seq`` and optionally filtered (admins),
+    each event about a still sealed bid redacted (``present_events``)."""
     if not actor.is_admin:
         raise Forbidden("only admins read the audit log", type="forbidden-role")
     statement = select(AuditEvent)
+    if after_seq is not None:
+        statement = statement.where(col(AuditEvent.seq) > after_seq)
     if object_type:
         statement = statement.where(AuditEvent.object_type == object_type)
     if object_id:
@@ -194,9 +228,7 @@ def list_events(
         statement,
         keys=[AuditEvent.seq],  # type: ignore[list-item]
         page=page,
-        present=lambda rows: [
-            AuditEventPublic.model_validate(r, from_attributes=True) for r in rows
-        ],
+        present=lambda rows: present_events(session=session, events=rows, now=now),
     )
 
 

@@ -21,26 +21,20 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.applications import Application, ApplicationStatus
+from models.applications import Application
 from models.documents import Document, DocumentPublic, DocumentStatus
-from models.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from models.identity import Actor, Role
+from models.errors import Conflict, DomainError, NotFound, Unprocessable
+from models.identity import Actor
 from models.pagination import Page, PageRequest
 from models.rounds import Round
 from submissions import audit
+from submissions.applications import lock_editable_application
 from submissions.blobs import ContentTooLarge
 from submissions.content import CheckedUpload, ContentRule
-from submissions.organizations import ensure_role
 from submissions.pagination import paginate
-from submissions.rounds import ensure_accepting, lock_round
 from submissions.scanning import ScanResult, ScanVerdict
 from submissions.unique import add_unique
-from submissions.visibility import (
-    ApplicationAccess,
-    application_access,
-    ensure_can_read_content,
-    is_participant,
-)
+from submissions.visibility import ensure_can_read_content
 
 SCANNER_ACTOR = "system:scanner"
 FORM_OVERHEAD = 64 * 1024
@@ -61,11 +55,6 @@ class StorageQuotaExceeded(ContentTooLarge):
 class DocumentLimitReached(Conflict):
     type = "document-limit-reached"
     title = "Document limit reached"
-
-
-class ApplicationNotDraft(Conflict):
-    type = "application-not-draft"
-    title = "Application not a draft"
 
 
 class DocumentPendingScan(Conflict):
@@ -143,17 +132,6 @@ def _limit_reached(quota: DocumentQuota) -> DocumentLimitReached:
 # --- the rules of changing documents -----------------------------------------------------------
 
 
-def _application(session: Session, application_id: uuid.UUID, *, lock: bool) -> Application | None:
-    if not lock:
-        return session.get(Application, application_id)
-    return session.exec(
-        select(Application)
-        .where(Application.id == application_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-
-
 def _load_for_change(
     session: Session,
     actor: Actor,
@@ -163,35 +141,20 @@ def _load_for_change(
     lock: bool,
     missing: str = "no such application",
 ) -> tuple[Application, Round]:
-    """The application whose documents the caller changes, and its round: 404 unless the caller
-    may see the application, 403 unless they are an applicant in one of its organizations, 409
-    unless it is a draft in a round accepting submissions. With ``lock``, the application row
-    is locked and the round held against transitions until the transaction ends."""
-    application = _application(session, application_id, lock=lock)
-    if application is None:
-        raise NotFound(missing)
-    if not is_participant(session=session, actor=actor, application_id=application.id):
-        access = application_access(session=session, actor=actor, application=application, now=now)
-        if access is ApplicationAccess.none:
-            raise NotFound(missing)
-        raise Forbidden(
-            "only the members of the application's organizations change its documents",
-            type="forbidden-role",
-        )
-    ensure_role(actor, Role.applicant)
-    if application.status != ApplicationStatus.draft:
-        raise ApplicationNotDraft(
-            f"the application is {application.status}: its documents change only in draft",
-            extra={"status": str(application.status)},
-        )
-    round = (
-        lock_round(session, application.round_id, shared=True)
-        if lock
-        else session.get(Round, application.round_id)
+    """The application whose documents the caller changes, and its round, through the one gate
+    of the lead organization's changes (``lock_editable_application``): 404 unless the caller
+    may see the application, 403 unless a member of the lead organization, 409
+    ``round-closed`` once the round has closed, 409 unless a draft in a round accepting
+    submissions. With ``lock``, the application row is locked and the round held against
+    transitions until the transaction ends."""
+    return lock_editable_application(
+        session=session,
+        actor=actor,
+        application_id=application_id,
+        now=now,
+        lock=lock,
+        missing=missing,
     )
-    assert round is not None  # a foreign key
-    ensure_accepting(round, now)
-    return application, round
 
 
 def _usage(session: Session, application_id: uuid.UUID) -> Usage:

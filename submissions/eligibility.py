@@ -1,5 +1,7 @@
 """Eligibility from earlier rounds' shortlists (re-entry rounds for the eliminated, or rounds for
-the shortlisted only). It counts the lead organization, and only rounds that have closed."""
+the shortlisted only). It counts the lead organization, and only rounds that are published:
+outcomes are sealed until publish, so before then a round's shortlist admits or refuses nobody
+(an applicant's answer from a later round must not tell them how their bid fared)."""
 
 import uuid
 
@@ -9,14 +11,14 @@ from models.applications import Application, ApplicationStatus
 from models.errors import Forbidden
 from models.rounds import Round, RoundStatus
 
-CLOSED_STATUSES = (RoundStatus.closed, RoundStatus.published)
+DECIDED_STATUSES = (RoundStatus.published,)
 
 
 def led_shortlisted_application(
     *, session: Session, organization_id: uuid.UUID, round_id: uuid.UUID
 ) -> bool:
     """Whether the organization led a shortlisted application in round ``round_id``, once that
-    round has closed."""
+    round is published."""
     found = session.exec(
         select(Application.id)
         .join(Round, col(Round.id) == Application.round_id)
@@ -24,7 +26,7 @@ def led_shortlisted_application(
             Application.round_id == round_id,
             Application.lead_organization_id == organization_id,
             Application.status == ApplicationStatus.shortlisted,
-            col(Round.status).in_(CLOSED_STATUSES),
+            col(Round.status).in_(DECIDED_STATUSES),
         )
         .limit(1)
     ).first()

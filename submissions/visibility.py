@@ -18,7 +18,14 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from models.applications import Application, ApplicationOrganization, ApplicationStatus
+from models.applications import (
+    Application,
+    ApplicationOrganization,
+    ApplicationPublic,
+    ApplicationStatus,
+    ApplicationView,
+)
+from models.concurrency import etag
 from models.errors import Forbidden, NotFound
 from models.identity import Actor, OrganizationMember, Role
 from models.reviewers import Assignment, AssignmentStatus
@@ -160,3 +167,16 @@ def visible_status(
     if raw or round_status == RoundStatus.published or status not in RESULT_STATUSES:
         return status
     return ApplicationStatus.submitted
+
+
+def view_etag(view: ApplicationView) -> str | None:
+    """The entity tag of an application as one caller sees it (``None`` for the sealed view,
+    which is not a version of anything the caller may change): its ``version``, and the outcome
+    when the caller sees one. An applicant sees ``submitted`` and the same tag before publish
+    whatever closing decided (closing gives every bid of the round a new version alike);
+    publishing changes what they see but not the version, so the outcome is in the tag."""
+    if not isinstance(view, ApplicationPublic):
+        return None
+    if view.status in RESULT_STATUSES:
+        return f'"{view.version}-{view.status.value}"'
+    return etag(view.version)

@@ -1,22 +1,22 @@
-"""Applications: read, change a draft, confirm members, submit for a receipt, reopen, withdraw."""
+"""Applications: read, change a draft, confirm or decline a listing, submit for a receipt, reopen,
+withdraw."""
 
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
 from api.db import LoopReader
 from api.deps import NowDep, SessionDep
-from api.etag import ETAG_RESPONSES, IfMatchDep, set_etag
+from api.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
 from api.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
 from api.lean import lean
 from api.pagination import PageDep
 from models.applications import (
     Application,
-    ApplicationPublic,
     ApplicationStatus,
     ApplicationUpdate,
     ApplicationView,
@@ -25,6 +25,7 @@ from models.identity import Actor
 from models.pagination import Page
 from submissions.applications import (
     confirm_member,
+    decline_member,
     list_applications,
     load_application,
     present_application,
@@ -41,8 +42,14 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 ACTION: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     **IDEMPOTENCY_RESPONSES,
-    403: {"description": "The caller's role or organization may not do this"},
-    409: {"description": "Wrong status, round not open, or deadline passed"},
+    403: {
+        "description": "The caller's role or organization may not do this (`not-lead-member`: "
+        "only the lead organization's members change an application)"
+    },
+    409: {
+        "description": "Wrong status, round not open, deadline passed, or `round-closed` "
+        "(any action on an application of a closed round)"
+    },
 }
 
 
@@ -56,8 +63,7 @@ def _commit_and_present(
     idempotency: Idempotency | None = None,
 ) -> ApplicationView:
     out = present_application(session=session, actor=actor, application=application, now=now)
-    if isinstance(out, ApplicationPublic):
-        set_etag(response, out.version)
+    set_application_etag(response, out)
     if idempotency is not None:
         idempotency.save(out)
     session.commit()
@@ -90,8 +96,7 @@ async def get_application(
     now = request.app.state.clock()
     reader: LoopReader = request.app.state.reader
     out = await load_application(reader.fetch, actor=actor, application_id=application_id, now=now)
-    if isinstance(out, ApplicationPublic):
-        set_etag(response, out.version)
+    set_application_etag(response, out)
     return out
 
 
@@ -153,6 +158,38 @@ def post_confirm(
         response=response,
         idempotency=idempotency,
     )
+
+
+@router.post(
+    "/{application_id}/members/{organization_id}/decline",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        403: {"description": "Not an owner of that member organization"},
+        409: {
+            "description": "Not a draft, round not accepting, `round-closed`, or "
+            "`lead-cannot-decline`"
+        },
+    },
+)
+def post_decline(
+    application_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    actor: ApplicationsWrite,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    """Take a member organization off the application (an owner of that organization)."""
+    decline_member(
+        session=session,
+        actor=actor,
+        application_id=application_id,
+        organization_id=organization_id,
+        now=now,
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import AUTH_RESPONSES, AuditRead
-from api.deps import SessionDep
+from api.deps import NowDep, SessionDep
 from api.pagination import PageDep
 from models.audit import AuditEventPublic, AuditVerification
 from models.pagination import Page
@@ -20,16 +20,24 @@ TEXT = r"^[^\x00]*$"
 def get_audit_events(
     actor: AuditRead,
     session: SessionDep,
+    now: NowDep,
     page: PageDep,
+    after_seq: Annotated[
+        int | None,
+        Query(ge=0, le=2**62, description="Only events after this `seq` (to resume reading)"),
+    ] = None,
     object_type: Annotated[str | None, Query(max_length=50, pattern=TEXT)] = None,
     object_id: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
     action: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
 ) -> Page[AuditEventPublic]:
-    """Audit events in chain order, optionally filtered by object or action (admin)."""
+    """Audit events in chain order, optionally filtered by object or action (admin); events
+    about a sealed bid carry `{"sealed": true, "application_id"}` as their data."""
     return list_events(
         session=session,
         actor=actor,
         page=page,
+        now=now,
+        after_seq=after_seq,
         object_type=object_type,
         object_id=object_id,
         action=action,

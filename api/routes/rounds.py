@@ -7,9 +7,9 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.etag import ETAG_RESPONSES, IfMatchDep, set_etag
+from api.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag, set_etag
 from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
-from models.applications import ApplicationCreate, ApplicationPublic, ApplicationView
+from models.applications import ApplicationCreate, ApplicationView
 from models.rounds import RoundPublic, RoundUpdate
 from submissions.applications import create_application, present_application
 from submissions.rounds import get_round, open_round, round_public, start_review, update_round
@@ -123,8 +123,7 @@ def post_application(
         session=session, actor=actor, round_id=round_id, data=body, now=now
     )
     out = present_application(session=session, actor=actor, application=application, now=now)
-    if isinstance(out, ApplicationPublic):
-        set_etag(response, out.version)
+    set_application_etag(response, out)
     response.headers["Location"] = f"/api/v1/applications/{application.id}"
     idempotency.save(out)
     session.commit()

@@ -213,8 +213,7 @@ def test_a_new_upload_of_a_kind_is_a_new_version(
 ) -> None:
     first = uploaded(client, world, a_pdf(pages=1))
     world.clock.now += timedelta(seconds=1)
-    # Any member of a taking-part organization may upload, not only the lead's.
-    second = uploaded(client, world, a_pdf(pages=2), who=world.partner_member)
+    second = uploaded(client, world, a_pdf(pages=2))
     world.clock.now += timedelta(seconds=1)
     budget = uploaded(client, world, CSV, kind="budget", filename="budget.csv", content_type="")
     assert (first["version"], second["version"], budget["version"]) == (1, 2, 1)
@@ -552,7 +551,7 @@ async def test_a_slow_upload_holds_no_database_lock(impatient_app: FastAPI) -> N
             documents_path(world),
             [budget],
             content_type=budget_type,
-            headers=world.partner.headers,
+            headers=world.applicant.headers,
         )
         assert other.status == 201, other.body
         resume.set()
@@ -741,7 +740,7 @@ def test_deleting_the_current_version_brings_back_the_previous_one(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
     first = uploaded(client, world, a_pdf(pages=1))
-    second = uploaded(client, world, a_pdf(pages=2), who=world.partner_member)
+    second = uploaded(client, world, a_pdf(pages=2))
     rows = {str(r.id): r for r in document_rows(app, world.application.id)}
     root = store_root(app)
 
@@ -757,7 +756,7 @@ def test_deleting_the_current_version_brings_back_the_previous_one(
     items = client.get(documents_path(world), headers=world.applicant.headers).json()["items"]
     assert [(d["id"], d["current"]) for d in items] == [(first["id"], True)]
     assert audit_actions(app, second["id"]) == [
-        (f"user:{world.partner_member.id}", "document.uploaded"),
+        (f"user:{world.applicant.id}", "document.uploaded"),
         (f"user:{world.applicant.id}", "document.deleted"),
     ]
     # Version numbers are never reused.

@@ -277,8 +277,9 @@ def test_admins_see_only_identity_and_status_before_the_deadline(
 
 
 def test_re_entry_and_shortlist_only_rounds(client: TestClient, world: World, app: FastAPI) -> None:
-    """Round 1 closes (statuses set directly: closing arrives later) with the stranger's bid
-    shortlisted and the consortium eliminated."""
+    """Round 1 closes (statuses set directly) with the stranger's bid shortlisted and the
+    consortium eliminated. Until it is published its outcomes count for nobody (outcomes are
+    sealed until publish: a later round's answer must not tell them); then they do."""
     winner_bid = client.post(
         f"/api/v1/rounds/{world.round.id}/applications",
         json={"title": "Winner", "lead_organization_id": str(world.stranger_org.id)},
@@ -329,6 +330,26 @@ def test_re_entry_and_shortlist_only_rounds(client: TestClient, world: World, ap
         if response.status_code == 403:
             assert response.json()["type"] == "not-eligible"
         return response.status_code
+
+    contenders = [
+        (world.applicant, world.lead.id),
+        (world.stranger, world.stranger_org.id),
+        (newcomer, newcomer_org.id),
+    ]
+    early_finals = new_round({"only_shortlisted_from": str(world.round.id)})
+    assert [apply(early_finals, *c) for c in contenders] == [403, 403, 403]
+    early_re_entry = new_round({"exclude_shortlisted_from": [str(world.round.id)]})
+    assert [apply(early_re_entry, *c) for c in contenders] == [201, 201, 201]
+
+    session = open_session(app.state.engine, write=True)
+    try:
+        first = session.get(Round, world.round.id)
+        assert first is not None
+        first.status = RoundStatus.published
+        session.add(first)
+        session.commit()
+    finally:
+        session.close()
 
     re_entry = new_round({"exclude_shortlisted_from": [str(world.round.id)]})
     assert apply(re_entry, world.applicant, world.lead.id) == 201

@@ -4,7 +4,7 @@ eligibility and sealed bids."""
 
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -213,6 +213,8 @@ def test_a_draft_round_does_not_exist_for_applicants(session: Session) -> None:
 
 
 def test_one_live_application_per_organization_and_round(session: Session) -> None:
+    """An organization takes part (confirmed) in at most one live application per round: the
+    lead from creation, a member once it confirms. A listing alone blocks nothing."""
     round = make_round(session)
     applicant = make_user(session)
     lead = make_organization(session, applicant)
@@ -224,6 +226,32 @@ def test_one_live_application_per_organization_and_round(session: Session) -> No
         make_application(session, round, applicant, organization=lead)
     assert _refusal(excinfo) == (409, "already-applied")
     session.rollback()
+    # Listed in ``first`` but not confirmed: the partner is free to lead its own bid...
+    own = make_application(session, round, partner_owner, organization=partner)
+    session.commit()
+    # ...and, taking part there, cannot confirm its listing in ``first``.
+    with pytest.raises(DomainError) as excinfo:
+        confirm_member(
+            session=session,
+            actor=actor_of(partner_owner),
+            application_id=first.id,
+            organization_id=partner.id,
+            now=NOW,
+        )
+    assert _refusal(excinfo) == (409, "already-applied")
+    session.rollback()
+    withdraw_application(
+        session=session, actor=actor_of(partner_owner), application_id=own.id, now=NOW
+    )
+    session.commit()
+    confirm_member(
+        session=session,
+        actor=actor_of(partner_owner),
+        application_id=first.id,
+        organization_id=partner.id,
+        now=NOW,
+    )
+    session.commit()
     with pytest.raises(DomainError) as excinfo:
         make_application(session, round, partner_owner, organization=partner)
     assert _refusal(excinfo) == (409, "already-applied")
@@ -241,30 +269,35 @@ def test_one_live_application_per_organization_and_round(session: Session) -> No
 
 
 def test_the_database_refuses_a_second_live_participation(session: Session) -> None:
-    """The partial unique index, not only the pre-check, keeps one live bid per organization."""
+    """The partial unique index, not only the pre-check, keeps one live confirmed participation
+    per organization and round; an unconfirmed listing is outside it."""
     round = make_round(session)
     applicant = make_user(session)
     lead = make_organization(session, applicant)
     make_application(session, round, applicant, organization=lead)
-    second = Application(
-        round_id=round.id,
-        lead_organization_id=lead.id,
-        title="Sneaked in",
-        created_by=applicant.id,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    session.add(second)
-    session.flush()
-    session.add(
-        ApplicationOrganization(
+
+    def sneaked(confirmed_at: datetime | None) -> ApplicationOrganization:
+        second = Application(
+            round_id=round.id,
+            lead_organization_id=lead.id,
+            title="Sneaked in",
+            created_by=applicant.id,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        session.add(second)
+        session.flush()
+        return ApplicationOrganization(
             application_id=second.id,
             round_id=round.id,
             organization_id=lead.id,
-            role="lead",
-            is_lead=True,
+            role="member",
+            confirmed_at=confirmed_at,
         )
-    )
+
+    session.add(sneaked(None))
+    session.flush()  # listed only: allowed
+    session.add(sneaked(NOW))
     with pytest.raises(IntegrityError):
         session.flush()
 
@@ -568,24 +601,25 @@ def test_admins_see_but_do_not_change_applications(session: Session) -> None:
 
 
 def _closed_first_round(
-    session: Session, admin: User
+    session: Session, admin: User, status: RoundStatus = RoundStatus.published
 ) -> tuple[Round, dict[str, User], dict[str, Organization]]:
-    """Round 1 of a program, closed, with one shortlisted and one eliminated consortium (the
-    closing issue will set these statuses; here the test does)."""
+    """Round 1 of a program, closed (by default also published: only then do its outcomes
+    count), with one shortlisted and one eliminated consortium (the closing issue will set
+    these statuses; here the test does)."""
     program = make_program(session, admin=admin)
     first = make_round(session, program=program, admin=admin)
     people = {name: make_user(session) for name in ("winner", "loser", "newcomer")}
     organizations = {name: make_organization(session, user) for name, user in people.items()}
-    for name, status in (
+    for name, outcome in (
         ("winner", ApplicationStatus.shortlisted),
         ("loser", ApplicationStatus.not_selected),
     ):
         application = make_application(
             session, first, people[name], organization=organizations[name]
         )
-        application.status = status
+        application.status = outcome
         session.add(application)
-    first.status = RoundStatus.closed
+    first.status = status
     session.add(first)
     session.commit()
     return first, people, organizations
@@ -628,8 +662,8 @@ def test_eligibility_by_earlier_shortlists(session: Session) -> None:
 
 
 def test_eligibility_is_checked_again_on_submit(session: Session) -> None:
-    """A lead admitted while round 1 was still open is refused at submit once round 1 closed
-    with it shortlisted."""
+    """A lead admitted while round 1 was still open is refused at submit once round 1 is
+    published with it shortlisted."""
     admin = make_admin(session)
     program = make_program(session, admin=admin)
     first = make_round(session, program=program, admin=admin)
@@ -644,7 +678,7 @@ def test_eligibility_is_checked_again_on_submit(session: Session) -> None:
     )
     second_bid = make_application(session, second, applicant, organization=lead)
     first_bid.status = ApplicationStatus.shortlisted
-    first.status = RoundStatus.closed
+    first.status = RoundStatus.published
     session.add_all([first_bid, first])
     session.commit()
     with pytest.raises(DomainError) as excinfo:

@@ -3,7 +3,19 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from submissions.audit import append, count_events, verify
+from models.documents import DocumentStatus
+from models.pagination import PageRequest
+from submissions.audit import append, count_events, list_events, verify
+from submissions.documents import record_scan
+from submissions.scanning import ScanResult, ScanVerdict
+from tests.factories import (
+    actor_of,
+    make_admin,
+    make_application,
+    make_document,
+    make_round,
+    make_user,
+)
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -81,3 +93,27 @@ def test_rolled_back_append_leaves_no_trace(session: Session) -> None:
     result = verify(session=session)
     assert result.ok
     assert result.length == 2
+
+
+def test_scan_verdicts_of_a_sealed_bid_are_read_redacted(session: Session) -> None:
+    """A scan (the system's own work, no HTTP route) names the document's application: its
+    verdict and signature stay out of the audit log's answers until the seal lifts."""
+    round = make_round(session)
+    application = make_application(session, round, make_user(session))
+    document = make_document(session, application, status=DocumentStatus.pending_scan)
+    infected = ScanResult(ScanVerdict.INFECTED, signature="Eicar-zq81")
+    assert record_scan(session=session, document_id=document.id, result=infected, now=T0)
+    session.commit()
+    admin = actor_of(make_admin(session))
+
+    def scanned(now: datetime) -> dict[str, object]:
+        page = list_events(
+            session=session, actor=admin, page=PageRequest(), now=now, action="document.scanned"
+        )
+        [event] = page.items
+        return event.data
+
+    sealed_until = round.submissions_close_at
+    assert scanned(sealed_until) == {"sealed": True, "application_id": str(application.id)}
+    assert scanned(sealed_until + timedelta(microseconds=1))["signature"] == "Eicar-zq81"
+    assert verify(session=session).ok

@@ -59,12 +59,11 @@ PUBLIC = row(OK, anonymous=OK)
 # The main bid: its participants and (in review) its assigned reviewer read it; an admin reads
 # it once the deadline has passed; anyone else may not learn that it exists.
 READ_BID = row(404, applicant=OK, member_owner=OK, assigned_reviewer=OK, admin=OK)
-# Changes to the bid are the lead organization's; a member organization's owner sees it (403),
-# an admin sees it but may not change it (403).
-CHANGE_BID = row(404, applicant=OK, member_owner=403, admin=403)
-# Documents change by any participant; an admin or the assigned reviewer, who may read
-# them, is refused (403); anyone else gets 404.
-CHANGE_DOCUMENTS = row(404, applicant=OK, member_owner=OK, assigned_reviewer=403, admin=403)
+# Changes to the bid and its documents are the lead organization's: a member organization's
+# owner, an admin and the assigned reviewer see it but may not change it (403).
+CHANGE_BID = row(404, applicant=OK, member_owner=403, assigned_reviewer=403, admin=403)
+# A member organization's own answer to its listing: an owner of that organization.
+ANSWER_LISTING = row(404, applicant=403, member_owner=OK, assigned_reviewer=403, admin=403)
 # The assigned reviewer's own assignment: an admin may read it but not act as the reviewer.
 OWN_ASSIGNMENT = row(404, assigned_reviewer=OK, admin=403)
 
@@ -163,18 +162,21 @@ MATRIX: dict[str, Case] = {
     ),
     # Only an owner of the member organization confirms its participation.
     "POST /api/v1/applications/{application_id}/members/{organization_id}/confirm": Case(
-        row(404, applicant=403, member_owner=OK, admin=403),
-        params={"organization_id": "member_org"},
+        ANSWER_LISTING, params={"organization_id": "member_org"}
+    ),
+    # The round is in review: the member owner's decline is refused (409) and changes nothing.
+    "POST /api/v1/applications/{application_id}/members/{organization_id}/decline": Case(
+        ANSWER_LISTING, params={"organization_id": "member_org"}
     ),
     "POST /api/v1/applications/{application_id}/submit": Case(CHANGE_BID),
     "POST /api/v1/applications/{application_id}/reopen": Case(CHANGE_BID),
     "POST /api/v1/applications/{application_id}/withdraw": Case(CHANGE_BID, last=True),
     # --- documents
-    "POST /api/v1/applications/{application_id}/documents": Case(CHANGE_DOCUMENTS, upload=True),
+    "POST /api/v1/applications/{application_id}/documents": Case(CHANGE_BID, upload=True),
     "GET /api/v1/applications/{application_id}/documents": Case(READ_BID),
     "GET /api/v1/documents/{document_id}": Case(READ_BID),
     "GET /api/v1/documents/{document_id}/content": Case(READ_BID),
-    "DELETE /api/v1/documents/{document_id}": Case(CHANGE_DOCUMENTS),
+    "DELETE /api/v1/documents/{document_id}": Case(CHANGE_BID),
     # --- reviewers and conflicts
     "POST /api/v1/rounds/{round_id}/reviewers": Case(
         ADMIN_ONLY,
