@@ -24,7 +24,7 @@ import models.base
 from alembic import op
 from submissions.domains import verified_by_owners
 
-revision: str = "0008_conflicts"
+revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

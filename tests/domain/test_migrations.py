@@ -30,14 +30,14 @@ def test_upgrade_downgrade_round_trip(database_url: str) -> None:
 def test_existing_claims_are_verified_by_their_first_owners_address_only(
     database_url: str,
 ) -> None:
-    """0008_conflicts: a claim the first owner's address proves is verified; any other claim
+    """0008: a claim the first owner's address proves is verified; any other claim
     (proven only by an owner added later, or by nobody) waits for an admin."""
     import uuid
     from datetime import UTC, datetime, timedelta
 
     from models.base import JSONDocument, UTCDateTime
 
-    downgrade(database_url, "0008_conflicts-1")
+    downgrade(database_url, "0008-1")
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     user = sa.table(
         "user",
@@ -130,7 +130,7 @@ def test_existing_claims_are_verified_by_their_first_owners_address_only(
                     for org, who, role, at in memberships
                 ],
             )
-        upgrade(database_url, "0008_conflicts")
+        upgrade(database_url, "0008")
         verified = sa.table(
             "organization",
             sa.column("id", sa.Uuid()),
