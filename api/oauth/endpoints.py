@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from api.auth import AuthError, VerifiedToken
 from api.oauth import store
+from api.oauth.errors import UnsupportedTokenTypeError
 from models.identity import RefreshToken, User
+
+TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
 if TYPE_CHECKING:
     from api.oauth.server import ClientAdapter, FormRequest, ShortlistAuthorizationServer
@@ -124,9 +128,22 @@ def _user_active(server: "ShortlistAuthorizationServer", subject: str) -> bool:
     return user is not None and user.is_active
 
 
+def check_token_params(request: "FormRequest") -> None:
+    """A token to act on, and a hint (if any) naming a kind of token this server issues: else
+    ``invalid_request``, or ``unsupported_token_type`` (400, as RFC 7009 section 2.2.1 says)."""
+    if "token" not in request.form:
+        raise InvalidRequestError("missing token")
+    hint = request.form.get("token_type_hint")
+    if hint and hint not in TOKEN_TYPE_HINTS:
+        raise UnsupportedTokenTypeError("the token_type_hint is access_token or refresh_token")
+
+
 class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     server: "ShortlistAuthorizationServer"
+
+    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+        check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
         return find_token(self.server, token_string)
@@ -139,6 +156,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
     # Introspection needs a client that can authenticate: public clients cannot.
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
     server: "ShortlistAuthorizationServer"
+
+    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+        check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
         return find_token(self.server, token_string)

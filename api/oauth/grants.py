@@ -117,6 +117,17 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
 class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ANY_CLIENT
 
+    @staticmethod
+    def validate_authorization_redirect_uri(request: "FormRequest", client: "ClientAdapter") -> str:
+        """authlib's check, without quoting the URI in the error (which may hold characters an
+        error description may not): required, and registered exactly."""
+        redirect_uri: str | None = request.payload.redirect_uri
+        if not redirect_uri:
+            raise InvalidRequestError("missing redirect_uri", state=request.payload.state)
+        if not client.check_redirect_uri(redirect_uri):
+            raise InvalidRequestError("the redirect_uri is not registered for this client")
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request: "FormRequest") -> None:
         data = request.payload.data
         store.save_authorization_code(
