@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
         reader.dispose()
 
-    docs = settings.docs_enabled
+    docs = settings.serves_docs
     app = FastAPI(
         title="Shortlist",
         version="1.0.0",
