@@ -18,6 +18,12 @@ from api.auth import AuthError, VerifiedToken
 from api.oauth import store
 from api.oauth.errors import UnsupportedTokenTypeError
 from models.identity import RefreshToken, User
+from submissions.accounts import (
+    get_active_client,
+    is_access_token_revoked,
+    revoke_access_token,
+    revoke_family,
+)
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
@@ -40,7 +46,7 @@ class AccessTokenRecord:
         return self.revoked
 
     def revoke(self, server: "ShortlistAuthorizationServer") -> None:
-        store.revoke_access_token(
+        revoke_access_token(
             session=server.session,
             jti=self.verified.jti,
             expires_at=datetime.fromtimestamp(self.verified.expires_at, UTC),
@@ -83,7 +89,7 @@ class RefreshTokenRecord:
 
     def revoke(self, server: "ShortlistAuthorizationServer") -> None:
         # RFC 7009 section 2.1: revoking a refresh token also ends the grant's access tokens.
-        store.revoke_family(session=server.session, family_id=self.row.family_id, now=server.now)
+        revoke_family(session=server.session, family_id=self.row.family_id, now=server.now)
 
     def introspection(self) -> dict[str, Any]:
         return {
@@ -108,10 +114,12 @@ def find_token(server: "ShortlistAuthorizationServer", value: str) -> TokenRecor
             return None
         if not verified.issuer.builtin:
             return None
-        revoked = store.is_access_token_revoked(session=server.session, jti=verified.jti)
-        return AccessTokenRecord(
-            verified=verified, revoked=revoked or not _user_active(server, verified.subject)
+        revoked = (
+            is_access_token_revoked(session=server.session, jti=verified.jti)
+            or not _user_active(server, verified.subject)
+            or get_active_client(session=server.session, client_id=verified.client_id) is None
         )
+        return AccessTokenRecord(verified=verified, revoked=revoked)
     row = store.find_refresh_token(session=server.session, value=value)
     if row is None:
         return None

@@ -158,6 +158,9 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """Set when a refusal must still be committed (a replayed code or refresh token revokes
         its family even though the request fails)."""
         self.issued: IssuedTokens | None = None
+        self.auth_time: datetime | None = None
+        """When the person behind the tokens being issued signed in (set by the grants: the
+        code's sign-in, or the refreshed family's); ``None`` for client credentials."""
         self.register_token_generator("default", self._generate_token)
 
         from api.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
@@ -253,6 +256,7 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             access_jti=issued.jti,
             now=self.now,
             expires_at=expires_at,
+            auth_time=self.auth_time,
         )
 
     # --- tokens --------------------------------------------------------------------------------
@@ -279,6 +283,7 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             scopes=(scope or "").split(),
             now=self.now,
             ttl=ttl,
+            auth_time=self.auth_time,
         )
         self.issued = IssuedTokens(jti=access.jti, user_id=owner.id)
         token: dict[str, Any] = {

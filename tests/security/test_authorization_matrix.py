@@ -112,7 +112,7 @@ MATRIX: dict[str, Case] = {
         ADMIN_ONLY,
         json=lambda s: {"email": f"new-{uuid.uuid4().hex[:8]}@example.org", "name": "New"},
     ),
-    # A client for the applicant: the applicant themself or an admin.
+    # A client for the applicant: the applicant themself (signed in just now) or an admin.
     "POST /api/v1/oauth-clients": Case(
         row(403, applicant=OK, admin=OK),
         json=lambda s: {
@@ -121,6 +121,14 @@ MATRIX: dict[str, Case] = {
             "user_id": s.user_id(P.applicant),
         },
     ),
+    # Each lists their own clients (an admin: anyone's, with ?user_id=).
+    "GET /api/v1/oauth-clients": Case(ANY_TOKEN),
+    # A client of the applicant: the applicant or an admin deletes it; to anyone else it does
+    # not exist. (A new one for each call.)
+    "DELETE /api/v1/oauth-clients/{client_id}": Case(
+        row(404, applicant=OK, admin=OK), params={"client_id": "fresh_client"}
+    ),
+    "POST /api/v1/users/{user_id}/deactivate": Case(ADMIN_ONLY, params={"user_id": "fresh_user"}),
     # --- organizations
     "POST /api/v1/organizations": Case(
         row(OK, assigned_reviewer=403, unassigned_reviewer=403, conflicted_reviewer=403),
@@ -299,7 +307,10 @@ def _url(s: Scenario, path: str, case: Case) -> str:
     names = {**PATH_VALUES, **case.params}
     url = path
     for name in (part.split("}")[0] for part in path.split("{")[1:]):
-        value = s.user_id(P.assigned_reviewer) if name == "user_id" else getattr(s, names[name])
+        if name == "user_id" and name not in case.params:
+            value = s.user_id(P.assigned_reviewer)
+        else:
+            value = getattr(s, names[name])
         url = url.replace("{" + name + "}", value)
     return url
 
