@@ -12,6 +12,7 @@ from api.auth import ASYMMETRIC_ALGS, ActorCache, TokenVerifier, TrustedIssuer
 from api.db import LoopReader, make_engine
 from api.deps import system_clock
 from api.errors import install_error_handlers
+from api.finite_json import FiniteJsonBodies
 from api.idempotency import install_idempotency
 from api.lean import LeanRoutes
 from api.logging import access_log, configure_logging
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
         reader.dispose()
 
-    docs = settings.docs_enabled
+    docs = settings.serves_docs
     app = FastAPI(
         title="Shortlist",
         version="1.0.0",
@@ -133,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)
+    # Every JSON body, whatever route it is for: NaN, infinities and overflowing numbers are 422.
+    app.add_middleware(FiniteJsonBodies, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -13,7 +13,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from api.deps import WRITE_METHODS
 from api.ratelimit import enforce
 from api.settings import Settings
 from models.errors import DomainError, NotFound
-from models.identity import Actor, RevokedToken, Role, Scope, User
+from models.identity import Actor, OAuthClient, RevokedToken, Role, Scope, User
 from submissions.accounts import provision_external_user
 from submissions.prepared import Prepared
 
@@ -286,14 +286,19 @@ def _bearer(request: Request) -> str:
 
 _USER = User.__table__.c  # type: ignore[attr-defined]
 _REVOKED = RevokedToken.__table__.c  # type: ignore[attr-defined]
+_CLIENT = OAuthClient.__table__.c  # type: ignore[attr-defined]
 _TOKEN_USER = Prepared(
     sa.select(
         _USER.roles,
         _USER.is_active,
         sa.exists().where(_REVOKED.jti == sa.bindparam("jti")).label("revoked"),
+        sa.exists()
+        .where(_CLIENT.client_id == sa.bindparam("client_id"), _CLIENT.revoked_at.is_not(None))
+        .label("client_revoked"),
     ).where(_USER.id == sa.bindparam("user_id"))
 )
-"""The built-in token's user and whether the token is revoked, in one statement."""
+"""The built-in token's user, whether the token is revoked and whether its client was deleted
+(which ends every token it holds, client credentials' ones included), in one statement."""
 
 
 class ActorCache:
@@ -356,7 +361,7 @@ _ACTOR_CACHES_LOCK = threading.Lock()
 @sa.event.listens_for(OrmSession, "after_flush")
 def _note_actor_changes(session: OrmSession, _context: Any) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, RevokedToken | User):
+        if isinstance(instance, RevokedToken | User | OAuthClient):
             session.info["shortlist.actors_changed"] = True
             return
 
@@ -381,6 +386,8 @@ def builtin_actor(*, rows: list[Any], user_id: uuid.UUID, verified: VerifiedToke
     row = rows[0] if rows else None
     if row is not None and verified.jti and row.revoked:
         raise AuthError("the token has been revoked")
+    if row is not None and verified.client_id and row.client_revoked:
+        raise AuthError("the token's client has been deleted")
     if row is None or not row.is_active:
         raise AuthError("the token's user no longer exists")
     return Actor(
@@ -389,7 +396,19 @@ def builtin_actor(*, rows: list[Any], user_id: uuid.UUID, verified: VerifiedToke
         scopes=verified.scopes,
         client_id=verified.client_id,
         token_id=verified.jti,
+        auth_time=_auth_time(verified.claims),
     )
+
+
+def _auth_time(claims: Mapping[str, Any]) -> datetime | None:
+    """The token's ``auth_time`` claim (the person's sign-in), when it has a usable one."""
+    value = claims.get("auth_time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _subject_user(verified: VerifiedToken) -> uuid.UUID:
@@ -422,6 +441,7 @@ def external_actor(*, engine: Engine, verified: VerifiedToken, now: datetime) ->
             scopes=verified.scopes,
             client_id=verified.client_id,
             token_id=verified.jti,
+            auth_time=_auth_time(verified.claims),
         )
     finally:
         session.close()
@@ -512,7 +532,9 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
         else:
             reader: LoopReader = state.reader
             generation = cache.generation
-            rows = await reader.fetch(_TOKEN_USER, user_id=user_id, jti=known.jti)
+            rows = await reader.fetch(
+                _TOKEN_USER, user_id=user_id, jti=known.jti, client_id=known.client_id
+            )
             cache.put(user_id, known.jti, rows[0] if rows else None, generation=generation)
         actor = builtin_actor(rows=rows, user_id=user_id, verified=known)
     else:

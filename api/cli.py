@@ -176,7 +176,7 @@ def _ensure_swagger_client(session: "Session", settings: Settings) -> str | None
     from submissions.accounts import ensure_public_client, find_admin
 
     owner = find_admin(session=session)
-    if owner is None or not (settings.docs_enabled and settings.builtin_issuer):
+    if owner is None or not (settings.serves_docs and settings.builtin_issuer):
         return None
     ensure_public_client(
         session=session,

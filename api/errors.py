@@ -93,14 +93,18 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = validation_errors(exc)
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> JSONResponse:
+    """422 ``validation-error`` listing ``errors`` (``loc``, ``msg``), the first few in detail."""
     detail = (
         "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         or "the request is not valid"
     )
     return problem(422, detail, type="validation-error", errors=errors)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(validation_errors(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

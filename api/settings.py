@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     # configured providers, e.g. under opentelemetry-instrument). Off unless asked for: when on,
     # every request looks the providers up, configured or not.
     otel: bool = False
-    docs_enabled: bool = True
+    docs_enabled: bool | None = None
+    """Serve /docs, /redoc and /openapi.json; unset: on, except in production."""
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
     db_read_pool_size: int = Field(default=4, ge=0)
@@ -110,6 +111,13 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def serves_docs(self) -> bool:
+        """In production the API's docs and schema are off unless enabled."""
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
 
     @property
     def json_logs(self) -> bool:

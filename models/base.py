@@ -56,9 +56,10 @@ def contains_nul(value: Any) -> bool:
 
 class InputModel(SQLModel):
     """Base of every request body: unknown or read-only fields are refused (422), never ignored;
-    so is text with a NUL character, which no database column could keep."""
+    so is text with a NUL character, which no database column could keep, and a number that is
+    not finite (NaN, infinities) in any float field, nested ones included."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[assignment]
 
     @field_validator("*", mode="after")
     @classmethod

@@ -46,6 +46,9 @@ class Actor:
     scopes: frozenset[str]
     client_id: str
     token_id: str = ""
+    auth_time: datetime | None = None
+    """When the person last signed in to get this token (its ``auth_time``); ``None`` for a
+    token no sign-in stands behind (client credentials)."""
 
     @property
     def is_admin(self) -> bool:
@@ -95,6 +98,7 @@ class UserPublic(SQLModel):
     email: str
     name: str
     roles: list[str]
+    is_active: bool
     created_at: datetime
 
 
@@ -175,6 +179,8 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # The access token issued with this refresh token: revoking the family revokes it too.
     access_jti: str | None = Field(default=None, max_length=100)
+    # When the person signed in for the grant this family continues (null: unknown, stale).
+    auth_time: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -256,6 +262,19 @@ class OAuthClientCreated(SQLModel):
     name: str
     user_id: uuid.UUID
     redirect_uris: list[str]
+
+
+class OAuthClientPublic(SQLModel):
+    """A client as its owner (or an admin) sees it: never its secret."""
+
+    client_id: str
+    name: str
+    user_id: uuid.UUID
+    scopes: list[str]
+    redirect_uris: list[str]
+    grant_types: list[str]
+    public: bool
+    created_at: datetime
 
 
 # --- OAuth 2 wire formats (documented in the OpenAPI schema; the server builds them) -------------

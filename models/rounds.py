@@ -1,7 +1,6 @@
 """Programs and rounds: a round's rubric, documents checklist, deadlines, shortlist rules and
 eligibility, and its lifecycle ``draft -> open -> review -> closed -> published``."""
 
-import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -49,12 +48,6 @@ def refuse_null(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-def finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
 # --- programs ----------------------------------------------------------------------------------
 
 
@@ -96,8 +89,6 @@ class Criterion(InputModel):
     max: float
     threshold: float | None = None
 
-    _finite = field_validator("weight", "min", "max", "threshold")(finite)
-
 
 class Gate(InputModel):
     """A pass/fail criterion."""
@@ -136,8 +127,6 @@ class ShortlistRules(InputModel):
         max_length=20,
         description="`criterion:<key>` (descending), `submitted_at` (ascending) or `id`",
     )
-
-    _finite = field_validator("min_total")(finite)
 
 
 class Eligibility(InputModel):

@@ -5,7 +5,8 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -18,14 +19,19 @@ from models.identity import (
     Actor,
     MePublic,
     OAuthClient,
+    OAuthClientPublic,
     Organization,
     OrganizationMember,
     OrganizationRef,
+    RefreshToken,
+    RevokedToken,
     Role,
     User,
     UserCreate,
 )
+from models.pagination import Page, PageRequest
 from submissions import audit
+from submissions.pagination import paginate
 from submissions.prepared import Fetch, Prepared
 
 _password_hasher = PasswordHasher()  # argon2id: memory-hard
@@ -53,6 +59,14 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret_hash: str | None, secret: str) -> bool:
     return bool(secret_hash) and hmac.compare_digest(secret_hash or "", hash_secret(secret))
+
+
+FRESH_SIGN_IN = timedelta(minutes=10)
+"""How recent a person's sign-in must be for their token to create an OAuth client."""
+SIGN_IN_CLOCK_SKEW = timedelta(seconds=30)
+"""How far in the future an identity provider's ``auth_time`` may be (its clock and ours)."""
+MAX_ACCESS_TOKEN_TTL = timedelta(seconds=3600)
+"""The longest an access token may live (settings cap it): a revocation is kept that long."""
 
 
 def get_user(*, session: Session, user_id: uuid.UUID) -> User:
@@ -166,8 +180,10 @@ def create_client(
 ) -> IssuedClient:
     """Create an OAuth client owned by a user; its secret is returned once and stored hashed.
 
-    A client may only be given scopes its creating client holds (an admin may create one for
-    another user, and then only scopes that user's roles can ever use are meaningful)."""
+    A person creates one only with a token from a sign-in at most ``FRESH_SIGN_IN`` old (so a
+    stolen short-lived token cannot become a lasting credential), or as an admin. A client may
+    only be given scopes its creating client holds (an admin may create one for another user,
+    and then only scopes that user's roles can ever use are meaningful)."""
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise Unprocessable(f"unknown scopes: {', '.join(unknown)}")
@@ -177,6 +193,7 @@ def create_client(
     if actor is not None:
         if user_id is not None and user_id != actor.user_id and not actor.is_admin:
             raise Forbidden("only admins create clients for other users", type="forbidden-role")
+        require_fresh_sign_in(actor=actor, now=now)
         if not set(scopes) <= actor.scopes:
             raise Forbidden(
                 "a client cannot be given scopes the calling token does not hold",
@@ -210,11 +227,198 @@ def create_client(
     return IssuedClient(client=client, secret=secret)
 
 
+def require_fresh_sign_in(*, actor: Actor, now: datetime) -> None:
+    """403 ``login-required`` unless the caller is an admin or their token comes from a sign-in
+    (its ``auth_time``) at most ``FRESH_SIGN_IN`` old. A client credentials token has none."""
+    if actor.is_admin:
+        return
+    signed_in = actor.auth_time
+    if signed_in is None or not -SIGN_IN_CLOCK_SKEW <= now - signed_in <= FRESH_SIGN_IN:
+        minutes = int(FRESH_SIGN_IN.total_seconds() // 60)
+        raise Forbidden(
+            f"creating an OAuth client needs a token from a sign-in at most {minutes} minutes "
+            "old (the authorization code flow); sign in again and use that token",
+            type="login-required",
+        )
+
+
 def get_active_client(*, session: Session, client_id: str) -> OAuthClient | None:
-    client = session.exec(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
-    if client is None or client.revoked_at is not None:
+    """The client with this id, unless it was deleted or its owner deactivated (a deactivated
+    person's clients issue nothing, to anyone)."""
+    found = session.exec(
+        select(OAuthClient, User.is_active)
+        .join(User, col(User.id) == col(OAuthClient.user_id))
+        .where(OAuthClient.client_id == client_id)
+    ).first()
+    if found is None:
+        return None
+    client, owner_active = found
+    if client.revoked_at is not None or not owner_active:
         return None
     return client
+
+
+def public_client(client: OAuthClient) -> OAuthClientPublic:
+    return OAuthClientPublic(
+        client_id=client.client_id,
+        name=client.name,
+        user_id=client.user_id,
+        scopes=client.scopes,
+        redirect_uris=client.redirect_uris,
+        grant_types=client.grant_types,
+        public=client.secret_hash is None,
+        created_at=client.created_at,
+    )
+
+
+def list_clients(
+    *, session: Session, actor: Actor, page: PageRequest, user_id: uuid.UUID | None = None
+) -> Page[OAuthClientPublic]:
+    """The caller's own clients (an admin's: any user's), oldest first, never their secrets;
+    deleted clients are gone from the list."""
+    owner_id = user_id or actor.user_id
+    if owner_id != actor.user_id and not actor.is_admin:
+        raise Forbidden("only admins list other users' clients", type="forbidden-role")
+    statement = select(OAuthClient).where(
+        OAuthClient.user_id == owner_id, col(OAuthClient.revoked_at).is_(None)
+    )
+    return paginate(
+        session,
+        statement,
+        keys=[OAuthClient.created_at, OAuthClient.id],  # type: ignore[list-item]
+        page=page,
+        present=lambda rows: [public_client(row) for row in rows],
+    )
+
+
+def delete_client(*, session: Session, actor: Actor, client_id: str, now: datetime) -> None:
+    """Delete (revoke) a client, its owner's or, for an admin, anyone's: it authenticates no
+    more, and every token it holds is refused at once (its refresh tokens are revoked with the
+    access tokens issued with them; its client credentials tokens are refused by their client).
+    Another person's client is 404, as one that does not exist."""
+    client = session.exec(
+        select(OAuthClient).where(OAuthClient.client_id == client_id).with_for_update()
+    ).first()
+    if (
+        client is None
+        or client.revoked_at is not None
+        or (client.user_id != actor.user_id and not actor.is_admin)
+    ):
+        raise NotFound("no such OAuth client")
+    client.revoked_at = now
+    session.add(client)
+    session.flush()
+    families = revoke_grants(session=session, client_ids=[client.client_id], now=now)
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="oauth_client.deleted",
+        object_type="oauth_client",
+        object_id=client.client_id,
+        now=now,
+        data={"user_id": str(client.user_id), "name": client.name, "grants_revoked": families},
+    )
+
+
+def deactivate_user(*, session: Session, actor: Actor, user_id: uuid.UUID, now: datetime) -> User:
+    """Deactivate a user (admins): their tokens are refused at once, they sign in no more, their
+    clients issue nothing, and every grant of theirs or of their clients (refresh tokens and the
+    access tokens issued with them) is revoked. Deactivating an inactive user changes nothing."""
+    if not actor.is_admin:
+        raise Forbidden("only admins deactivate users", type="forbidden-role")
+    if user_id == actor.user_id:
+        raise Conflict("an admin cannot deactivate themselves", type="self-deactivation")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("no such user")
+    if not user.is_active:
+        return user
+    user.is_active = False
+    session.add(user)
+    session.flush()
+    clients = list(
+        session.exec(select(OAuthClient.client_id).where(OAuthClient.user_id == user.id))
+    )
+    families = revoke_grants(session=session, client_ids=clients, user_id=user.id, now=now)
+    audit.append(
+        session=session,
+        actor=actor.audit_name,
+        action="user.deactivated",
+        object_type="user",
+        object_id=user.id,
+        now=now,
+        data={"oauth_clients": len(clients), "grants_revoked": families},
+    )
+    return user
+
+
+# --- token revocation ----------------------------------------------------------------------------
+
+
+def revoke_grants(
+    *,
+    session: Session,
+    now: datetime,
+    client_ids: list[str] | None = None,
+    user_id: uuid.UUID | None = None,
+) -> int:
+    """Revoke every live refresh-token family of these clients or of this user (each with the
+    access tokens issued with it); how many families that was."""
+    conditions: list[Any] = []
+    if client_ids:
+        conditions.append(col(RefreshToken.client_id).in_(client_ids))
+    if user_id is not None:
+        conditions.append(col(RefreshToken.user_id) == user_id)
+    if not conditions:
+        return 0
+    families = session.exec(
+        select(RefreshToken.family_id)
+        .where(sa.or_(*conditions), col(RefreshToken.revoked_at).is_(None))
+        .distinct()
+    ).all()
+    for family_id in sorted(families):
+        revoke_family(session=session, family_id=family_id, now=now)
+    return len(families)
+
+
+def revoke_family(*, session: Session, family_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every refresh token of a family and the access tokens issued with them.
+
+    A rotation of the family under way holds the lock of the token it claimed until the token
+    it issues is committed: wait for it first (locking the family's rows), so that the revoking
+    statement, which starts after, sees that new token too and no successor escapes."""
+    session.exec(
+        select(RefreshToken.id).where(RefreshToken.family_id == family_id).with_for_update()
+    ).all()
+    result = session.exec(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    rows = session.exec(
+        select(RefreshToken.access_jti, RefreshToken.issued_at).where(
+            RefreshToken.family_id == family_id, col(RefreshToken.access_jti).is_not(None)
+        )
+    ).all()
+    for jti, issued_at in rows:
+        if jti and issued_at + MAX_ACCESS_TOKEN_TTL > now:
+            revoke_access_token(
+                session=session, jti=jti, expires_at=issued_at + MAX_ACCESS_TOKEN_TTL, now=now
+            )
+    session.expire_all()
+    return int(result.rowcount or 0)
+
+
+def revoke_access_token(*, session: Session, jti: str, expires_at: datetime, now: datetime) -> None:
+    """Deny an access token until it would have expired anyway; expired denials are purged."""
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        session.flush()
+    session.exec(sa.delete(RevokedToken).where(col(RevokedToken.expires_at) < now))
+
+
+def is_access_token_revoked(*, session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
 
 
 def any_admin_exists(*, session: Session) -> bool:
@@ -403,8 +607,14 @@ def ensure_public_client(
             now=now,
             data={"user_id": str(owner.id), "scopes": client.scopes, "name": name, "public": True},
         )
-    elif client.redirect_uris != redirect_uris or client.scopes != list(ALL_SCOPES):
-        client.redirect_uris = redirect_uris
-        client.scopes = list(ALL_SCOPES)
-        session.add(client)
+    else:
+        current = session.get(User, client.user_id)
+        if current is None or not current.is_active:
+            # Its owner was deactivated (and so it issued nothing): the given admin takes it.
+            client.user_id = owner.id
+            session.add(client)
+        if client.redirect_uris != redirect_uris or client.scopes != list(ALL_SCOPES):
+            client.redirect_uris = redirect_uris
+            client.scopes = list(ALL_SCOPES)
+            session.add(client)
     return client

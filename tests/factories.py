@@ -73,7 +73,10 @@ def make_token(
     client_id: str = "test-client",
     now: datetime | None = None,
     ttl: int | None = None,
+    auth_time: datetime | None = None,
 ) -> str:
+    """An access token as the built-in server issues it; with ``auth_time``, as from a sign-in
+    (the authorization code flow) at that time."""
     settings = app.state.settings
     return issue_access_token(
         keys=app.state.keys,
@@ -84,6 +87,7 @@ def make_token(
         scopes=scopes,
         now=now or app.state.clock(),
         ttl=ttl or settings.access_token_ttl,
+        auth_time=auth_time,
     ).access_token
 
 
@@ -97,14 +101,17 @@ def make_principal(
     roles: list[Role] | None = None,
     scopes: list[str] | tuple[str, ...] = ALL_SCOPES,
     email: str | None = None,
+    signed_in: bool = False,
 ) -> tuple[User, dict[str, str]]:
-    """A user and the Authorization header of a token for them."""
+    """A user and the Authorization header of a token for them (``signed_in``: from a sign-in
+    just now, as the authorization code flow gives)."""
     session = open_session(app.state.engine, write=True)
     try:
         user = make_user(session, roles=roles, email=email)
     finally:
         session.close()
-    return user, bearer(make_token(app, user, scopes=scopes))
+    auth_time = app.state.clock() if signed_in else None
+    return user, bearer(make_token(app, user, scopes=scopes, auth_time=auth_time))
 
 
 def make_client_credentials(

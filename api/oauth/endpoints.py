@@ -10,12 +10,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from api.auth import AuthError, VerifiedToken
 from api.oauth import store
+from api.oauth.errors import UnsupportedTokenTypeError
 from models.identity import RefreshToken, User
+from submissions.accounts import (
+    get_active_client,
+    is_access_token_revoked,
+    revoke_access_token,
+    revoke_family,
+)
+
+TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
 if TYPE_CHECKING:
     from api.oauth.server import ClientAdapter, FormRequest, ShortlistAuthorizationServer
@@ -36,7 +46,7 @@ class AccessTokenRecord:
         return self.revoked
 
     def revoke(self, server: "ShortlistAuthorizationServer") -> None:
-        store.revoke_access_token(
+        revoke_access_token(
             session=server.session,
             jti=self.verified.jti,
             expires_at=datetime.fromtimestamp(self.verified.expires_at, UTC),
@@ -79,7 +89,7 @@ class RefreshTokenRecord:
 
     def revoke(self, server: "ShortlistAuthorizationServer") -> None:
         # RFC 7009 section 2.1: revoking a refresh token also ends the grant's access tokens.
-        store.revoke_family(session=server.session, family_id=self.row.family_id, now=server.now)
+        revoke_family(session=server.session, family_id=self.row.family_id, now=server.now)
 
     def introspection(self) -> dict[str, Any]:
         return {
@@ -104,10 +114,12 @@ def find_token(server: "ShortlistAuthorizationServer", value: str) -> TokenRecor
             return None
         if not verified.issuer.builtin:
             return None
-        revoked = store.is_access_token_revoked(session=server.session, jti=verified.jti)
-        return AccessTokenRecord(
-            verified=verified, revoked=revoked or not _user_active(server, verified.subject)
+        revoked = (
+            is_access_token_revoked(session=server.session, jti=verified.jti)
+            or not _user_active(server, verified.subject)
+            or get_active_client(session=server.session, client_id=verified.client_id) is None
         )
+        return AccessTokenRecord(verified=verified, revoked=revoked)
     row = store.find_refresh_token(session=server.session, value=value)
     if row is None:
         return None
@@ -124,9 +136,22 @@ def _user_active(server: "ShortlistAuthorizationServer", subject: str) -> bool:
     return user is not None and user.is_active
 
 
+def check_token_params(request: "FormRequest") -> None:
+    """A token to act on, and a hint (if any) naming a kind of token this server issues: else
+    ``invalid_request``, or ``unsupported_token_type`` (400, as RFC 7009 section 2.2.1 says)."""
+    if "token" not in request.form:
+        raise InvalidRequestError("missing token")
+    hint = request.form.get("token_type_hint")
+    if hint and hint not in TOKEN_TYPE_HINTS:
+        raise UnsupportedTokenTypeError("the token_type_hint is access_token or refresh_token")
+
+
 class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     server: "ShortlistAuthorizationServer"
+
+    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+        check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
         return find_token(self.server, token_string)
@@ -139,6 +164,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
     # Introspection needs a client that can authenticate: public clients cannot.
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
     server: "ShortlistAuthorizationServer"
+
+    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+        check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
         return find_token(self.server, token_string)

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from api.oauth import store
 from models.identity import AuthorizationCode, RefreshToken, User
+from submissions.accounts import revoke_family
 
 if TYPE_CHECKING:
     from api.oauth.server import ClientAdapter, FormRequest, ShortlistAuthorizationServer
@@ -73,9 +74,7 @@ class _Grant:
         """A spent code or refresh token came back: someone holds a copy. Revoke everything it
         led to, keep that revocation although the request fails, and refuse."""
         if family_id is not None:
-            store.revoke_family(
-                session=self.server.session, family_id=family_id, now=self.server.now
-            )
+            revoke_family(session=self.server.session, family_id=family_id, now=self.server.now)
             self.server.keep_changes = True
         return InvalidGrantError(
             f"the {what} was already used; every token issued from it is revoked"
@@ -117,6 +116,17 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
 class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ANY_CLIENT
 
+    @staticmethod
+    def validate_authorization_redirect_uri(request: "FormRequest", client: "ClientAdapter") -> str:
+        """authlib's check, without quoting the URI in the error (which may hold characters an
+        error description may not): required, and registered exactly."""
+        redirect_uri: str | None = request.payload.redirect_uri
+        if not redirect_uri:
+            raise InvalidRequestError("missing redirect_uri", state=request.payload.state)
+        if not client.check_redirect_uri(redirect_uri):
+            raise InvalidRequestError("the redirect_uri is not registered for this client")
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request: "FormRequest") -> None:
         data = request.payload.data
         store.save_authorization_code(
@@ -150,6 +160,8 @@ class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ig
         """Already spent when it was claimed."""
 
     def authenticate_user(self, authorization_code: CodeRecord) -> User | None:
+        # The code was made the moment the person signed in: that is the tokens' auth_time.
+        self.server.auth_time = authorization_code.row.created_at
         return self._active_user(authorization_code.row.user_id)
 
 
@@ -191,6 +203,8 @@ class RefreshTokenGrant(_Grant, grants.RefreshTokenGrant):  # type: ignore[misc]
         user = self._active_user(record.row.user_id)
         if user is None:
             raise InvalidGrantError("the refresh token's user is no longer active")
+        # A refresh is no new sign-in: the family keeps the one it started with.
+        self.server.auth_time = record.row.auth_time
         granted = set((self.request.payload.scope or record.row.scope).split())
         scope = " ".join(sorted(granted & set(self.request.client.row.scopes)))
         token = self.generate_token(user=user, scope=scope, include_refresh_token=True)

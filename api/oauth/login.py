@@ -57,11 +57,13 @@ def new_csrf_token(settings: Settings) -> str:
 
 
 def csrf_valid(settings: Settings, cookie: str | None, submitted: str | None) -> bool:
-    """The form carries the cookie's value, and the value carries our signature."""
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    """The form carries the cookie's value, and the value carries our signature. (Compared as
+    bytes: ``compare_digest`` refuses strings with characters outside ASCII, which either may
+    hold.)"""
+    if not cookie or not submitted or not hmac.compare_digest(cookie.encode(), submitted.encode()):
         return False
     nonce, _, signature = cookie.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign(settings, nonce))
+    return bool(nonce) and hmac.compare_digest(signature.encode(), _sign(settings, nonce).encode())
 
 
 def _sign(settings: Settings, nonce: str) -> str:

@@ -33,6 +33,6 @@ def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
         "access_token_signing_alg_values_supported": [SIGNING_ALG],
         "subject_types_supported": ["public"],
     }
-    if settings.docs_enabled:
+    if settings.serves_docs:
         metadata["service_documentation"] = f"{issuer}/docs"
     return metadata

@@ -22,6 +22,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     OAuth2Error,
     OAuth2Request,
+    UnsupportedResponseTypeError,
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +30,7 @@ from sqlmodel import Session
 
 from api.auth import TokenVerifier
 from api.oauth import store
+from api.oauth.errors import check_basic_credentials, check_parameters, safe_description
 from api.oauth.keys import BuiltinKeys
 from api.oauth.tokens import issue_access_token
 from api.settings import Settings
@@ -53,9 +55,8 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
         params: Sequence[tuple[str, str]],
     ) -> None:
         super().__init__(method, uri, headers=headers)
-        if any("\x00" in name or "\x00" in value for name, value in params):
-            # No client, code, token or user has one (PostgreSQL text cannot hold it).
-            raise InvalidRequestError("a parameter contains a NUL character")
+        # Before anything quotes them: no client, code, token or user holds anything else.
+        check_parameters(params)
         counts = Counter(name for name, _ in params)
         repeated = sorted(name for name, count in counts.items() if count > 1)
         data = dict(params)
@@ -63,7 +64,9 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
         self._form = data
         if repeated:
             # RFC 6749 section 3.1 and 3.2: parameters MUST NOT be included more than once.
-            raise InvalidRequestError(f"repeated parameter: {', '.join(repeated)}")
+            names = safe_description(", ".join(repeated))
+            raise InvalidRequestError(f"repeated parameter: {names}")
+        check_basic_credentials(headers.get("authorization", ""))
         basic = headers.get("authorization", "").lower().startswith("basic ")
         if basic and "client_secret" in data:
             # RFC 6749 section 2.3: a client uses one authentication method per request.
@@ -155,6 +158,9 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """Set when a refusal must still be committed (a replayed code or refresh token revokes
         its family even though the request fails)."""
         self.issued: IssuedTokens | None = None
+        self.auth_time: datetime | None = None
+        """When the person behind the tokens being issued signed in (set by the grants: the
+        code's sign-in, or the refreshed family's); ``None`` for client credentials."""
         self.register_token_generator("default", self._generate_token)
 
         from api.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
@@ -184,6 +190,20 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             raise TypeError("build a FormRequest first")
         return request
 
+    def get_authorization_grant(self, request: FormRequest) -> Any:
+        """authlib's lookup, whose refusal quotes the response type: refused here without it,
+        and told to the client only at a redirect URI registered for it (RFC 6749 4.1.2.1)."""
+        if request.payload.response_type == "code":
+            return super().get_authorization_grant(request)
+        redirect_uri = None
+        client = self.query_client(request.payload.client_id or "")
+        if client is not None and client.check_redirect_uri(request.payload.redirect_uri or ""):
+            redirect_uri = request.payload.redirect_uri
+        # Its description names the response type: in the characters a description may hold.
+        raise UnsupportedResponseTypeError(
+            safe_description(request.payload.response_type or ""), redirect_uri=redirect_uri
+        )
+
     def create_json_request(self, request: Any) -> Any:
         raise NotImplementedError("no JSON endpoints")
 
@@ -201,6 +221,8 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         out.setdefault("Pragma", "no-cache")
         if isinstance(body, dict):
             out.pop("Content-Type", None)
+            if isinstance(body.get("error_description"), str):
+                body = {**body, "error_description": safe_description(body["error_description"])}
             return JSONResponse(body, status_code=status, headers=out)
         return Response(body or b"", status_code=status, headers=out)
 
@@ -234,6 +256,7 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             access_jti=issued.jti,
             now=self.now,
             expires_at=expires_at,
+            auth_time=self.auth_time,
         )
 
     # --- tokens --------------------------------------------------------------------------------
@@ -260,6 +283,7 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             scopes=(scope or "").split(),
             now=self.now,
             ttl=ttl,
+            auth_time=self.auth_time,
         )
         self.issued = IssuedTokens(jti=access.jti, user_id=owner.id)
         token: dict[str, Any] = {

@@ -1,5 +1,7 @@
-"""What the built-in authorization server keeps: authorization codes, refresh-token families and
-revoked access tokens. Secrets are stored as SHA-256 digests only. Functions flush, never commit.
+"""What the built-in authorization server keeps: authorization codes and refresh-token families
+(revoking them, and access tokens, is the accounts' business: ``submissions.accounts``, which
+deleting a client and deactivating a user share). Secrets are stored as SHA-256 digests only.
+Functions flush, never commit.
 
 Single use is enforced by the database, not by a read-then-write: a code or a refresh token is
 claimed with ``UPDATE ... WHERE used_at IS NULL``, so of two racing requests exactly one wins.
@@ -13,11 +15,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.identity import AuthorizationCode, RefreshToken, RevokedToken
+from models.identity import AuthorizationCode, RefreshToken
 
 AUTHORIZATION_CODE_TTL = timedelta(minutes=5)
-MAX_ACCESS_TOKEN_TTL = timedelta(seconds=3600)
-"""The longest an access token may live (settings cap it): a revocation is kept that long."""
 
 
 def digest(value: str) -> str:
@@ -85,6 +85,7 @@ def save_refresh_token(
     access_jti: str | None,
     now: datetime,
     expires_at: datetime,
+    auth_time: datetime | None = None,
 ) -> RefreshToken:
     row = RefreshToken(
         token_hash=digest(value),
@@ -95,6 +96,7 @@ def save_refresh_token(
         access_jti=access_jti,
         issued_at=now,
         expires_at=expires_at,
+        auth_time=auth_time,
     )
     session.add(row)
     session.flush()
@@ -111,49 +113,6 @@ def claim_refresh_token(*, session: Session, row: RefreshToken, now: datetime) -
     """Rotate: mark the token used; False when it was used (or revoked) already, which for a
     refresh token means it leaked."""
     return _claim(session, RefreshToken, row.id, now)
-
-
-def revoke_family(*, session: Session, family_id: uuid.UUID, now: datetime) -> int:
-    """Revoke every refresh token of a family and the access tokens issued with them.
-
-    A rotation of the family under way holds the lock of the token it claimed until the token
-    it issues is committed: wait for it first (locking the family's rows), so that the revoking
-    statement, which starts after, sees that new token too and no successor escapes."""
-    session.exec(
-        select(RefreshToken.id).where(RefreshToken.family_id == family_id).with_for_update()
-    ).all()
-    result = session.exec(
-        sa.update(RefreshToken)
-        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
-        .values(revoked_at=now)
-    )
-    rows = session.exec(
-        select(RefreshToken.access_jti, RefreshToken.issued_at).where(
-            RefreshToken.family_id == family_id, col(RefreshToken.access_jti).is_not(None)
-        )
-    ).all()
-    for jti, issued_at in rows:
-        if jti and issued_at + MAX_ACCESS_TOKEN_TTL > now:
-            revoke_access_token(
-                session=session, jti=jti, expires_at=issued_at + MAX_ACCESS_TOKEN_TTL, now=now
-            )
-    session.expire_all()
-    return int(result.rowcount or 0)
-
-
-# --- access tokens -----------------------------------------------------------------------------
-
-
-def revoke_access_token(*, session: Session, jti: str, expires_at: datetime, now: datetime) -> None:
-    """Deny an access token until it would have expired anyway; expired denials are purged."""
-    if session.get(RevokedToken, jti) is None:
-        session.add(RevokedToken(jti=jti, expires_at=expires_at))
-        session.flush()
-    session.exec(sa.delete(RevokedToken).where(col(RevokedToken.expires_at) < now))
-
-
-def is_access_token_revoked(*, session: Session, jti: str) -> bool:
-    return session.get(RevokedToken, jti) is not None
 
 
 def _claim(

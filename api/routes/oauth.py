@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import NowDep, SessionDep
+from api.logging import log
+from api.oauth.errors import UNSPEAKABLE, safe_description
 from api.oauth.keys import BuiltinKeys
 from api.oauth.login import (
     AUTHORIZE_PARAMS,
@@ -108,18 +110,29 @@ def _limit(request: Request, bucket: str) -> None:
     )
 
 
+def _unspeakable(request: Request, exc: ValueError) -> InvalidRequestError:
+    """authlib could not build the error it meant to answer (its description would quote
+    characters RFC 6749 forbids there): the request is answered ``invalid_request`` instead,
+    and the gap logged (without the request's values) so that it can be closed."""
+    log.warning("oauth_error_unspeakable", path=request.url.path, error_type=type(exc).__name__)
+    return InvalidRequestError(UNSPEAKABLE)
+
+
 def _endpoint(
     request: Request,
     server: ShortlistAuthorizationServer,
     params: Params | None,
     respond: Callable[[FormRequest], Response],
 ) -> Response:
+    """Token, revocation, introspection: every refusal is RFC 6749 error JSON, never a 500."""
     _limit(request, "oauth")
     try:
-        oauth_request = _oauth_request(request, params)
+        response = respond(_oauth_request(request, params))
     except OAuth2Error as error:
-        return _finish(server, server.error_response(error))
-    return _finish(server, respond(oauth_request))
+        response = server.error_response(error)
+    except ValueError as exc:
+        response = server.error_response(_unspeakable(request, exc))
+    return _finish(server, response)
 
 
 # --- OpenAPI declarations ----------------------------------------------------------------------
@@ -274,7 +287,8 @@ def _authorization_error(server: ShortlistAuthorizationServer, error: OAuth2Erro
     if error.redirect_uri:
         # The client and its exact, registered redirect URI were validated: tell the client.
         return server.error_response(error)
-    return error_page(error=str(error.error), description=str(error.get_error_description()))
+    description = safe_description(str(error.get_error_description() or ""))
+    return error_page(error=str(error.error), description=description)
 
 
 @router.get(
@@ -292,6 +306,8 @@ def authorize(request: Request, server: ServerDep) -> Response:
         grant = server.get_consent_grant(request=oauth_request, end_user=None)
     except OAuth2Error as error:
         return _authorization_error(server, error)
+    except ValueError as exc:
+        return _authorization_error(server, _unspeakable(request, exc))
     return login_page(
         settings=settings,
         params=oauth_request.payload.data,
@@ -329,6 +345,8 @@ def authorize_submit(request: Request, params: FormParams, server: ServerDep) ->
         grant = server.get_consent_grant(request=oauth_request, end_user=None)
     except OAuth2Error as error:
         return _authorization_error(server, error)
+    except ValueError as exc:
+        return _authorization_error(server, _unspeakable(request, exc))
     email = fields.get("email", "")[:320]
 
     def again(message: str) -> Response:
@@ -349,17 +367,18 @@ def authorize_submit(request: Request, params: FormParams, server: ServerDep) ->
         return again("This form has expired. Please sign in again.")
     if "\x00" in email:  # no account has such an address (nor could any be stored)
         return again("Wrong email or password.")
-    if fields.get("action") == "deny":
-        response = server.create_authorization_response(
-            request=oauth_request, grant_user=None, grant=grant
+    user = None
+    if fields.get("action") != "deny":
+        user = authenticate_password(
+            session=server.session, email=email, password=fields.get("password", "")[:1024]
         )
-        return _finish(server, response)
-    user = authenticate_password(
-        session=server.session, email=email, password=fields.get("password", "")[:1024]
-    )
-    if user is None:
-        return again("Wrong email or password.")
-    response = server.create_authorization_response(
-        request=oauth_request, grant_user=user, grant=grant
-    )
+        if user is None:
+            return again("Wrong email or password.")
+    try:
+        # No user: the person denied, and the client is told access_denied.
+        response = server.create_authorization_response(
+            request=oauth_request, grant_user=user, grant=grant
+        )
+    except ValueError as exc:
+        response = _authorization_error(server, _unspeakable(request, exc))
     return _finish(server, response)

@@ -1,11 +1,13 @@
-"""Users (admins create them)."""
+"""Users (admins create and deactivate them)."""
+
+import uuid
 
 from fastapi import APIRouter, status
 
 from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
 from models.identity import UserCreate, UserPublic
-from submissions.accounts import create_user
+from submissions.accounts import create_user, deactivate_user
 
 router = APIRouter(prefix="/api/v1/users", tags=["identity"], responses=AUTH_RESPONSES)
 
@@ -19,5 +21,22 @@ router = APIRouter(prefix="/api/v1/users", tags=["identity"], responses=AUTH_RES
 def post_user(body: UserCreate, actor: RoundsAdmin, session: SessionDep, now: NowDep) -> UserPublic:
     """Create a user with roles (admin)."""
     user = create_user(session=session, actor=actor, data=body, now=now)
+    session.commit()
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/{user_id}/deactivate",
+    response_model=UserPublic,
+    responses={
+        404: {"description": "No such user"},
+        409: {"description": "`self-deactivation`: an admin cannot deactivate themselves"},
+    },
+)
+def post_user_deactivate(
+    user_id: uuid.UUID, actor: RoundsAdmin, session: SessionDep, now: NowDep
+) -> UserPublic:
+    """Deactivate a user (admin): their tokens and their clients' tokens are refused at once."""
+    user = deactivate_user(session=session, actor=actor, user_id=user_id, now=now)
     session.commit()
     return UserPublic.model_validate(user)

@@ -88,7 +88,8 @@ def test_create_user_refuses_unknown_fields(app: FastAPI, client: TestClient) ->
 
 
 def test_oauth_client_shown_once_and_scoped(app: FastAPI, client: TestClient) -> None:
-    user, headers = make_principal(app, roles=[Role.applicant])
+    # A person creates clients with a token from a fresh sign-in (see tests/security).
+    user, headers = make_principal(app, roles=[Role.applicant], signed_in=True)
     response = client.post(
         "/api/v1/oauth-clients",
         json={"name": "bid tool", "scopes": ["applications:read", "applications:write"]},
@@ -103,20 +104,25 @@ def test_oauth_client_shown_once_and_scoped(app: FastAPI, client: TestClient) ->
 
 
 def test_oauth_client_cannot_escalate_scope(app: FastAPI, client: TestClient) -> None:
-    _, headers = make_principal(app, roles=[Role.applicant], scopes=["applications:read"])
+    _, headers = make_principal(
+        app, roles=[Role.applicant], scopes=["applications:read"], signed_in=True
+    )
     response = client.post(
         "/api/v1/oauth-clients",
         json={"name": "x", "scopes": ["rounds:admin"]},
         headers=headers,
     )
     assert response.status_code == 403
+    assert response.json()["type"] == "scope-escalation"
 
 
 def test_oauth_client_for_another_user_needs_admin(app: FastAPI, client: TestClient) -> None:
     other, _ = make_principal(app)
-    _, headers = make_principal(app, roles=[Role.applicant])
+    _, headers = make_principal(app, roles=[Role.applicant], signed_in=True)
     body = {"name": "x", "scopes": ["applications:read"], "user_id": str(other.id)}
-    assert client.post("/api/v1/oauth-clients", json=body, headers=headers).status_code == 403
+    refused = client.post("/api/v1/oauth-clients", json=body, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "forbidden-role"
     _, admin = make_principal(app, roles=[Role.admin])
     response = client.post("/api/v1/oauth-clients", json=body, headers=admin)
     assert response.status_code == 201
@@ -141,14 +147,16 @@ def test_oauth_clients_anonymous_401(client: TestClient) -> None:
 
 
 def test_scope_free_routes_take_any_valid_token(app: FastAPI, client: TestClient) -> None:
-    _, headers = make_principal(app, roles=[Role.applicant], scopes=["reviews:read"])
+    _, headers = make_principal(
+        app, roles=[Role.applicant], scopes=["reviews:read"], signed_in=True
+    )
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     body = {"name": "reader", "scopes": ["reviews:read"]}
     assert client.post("/api/v1/oauth-clients", json=body, headers=headers).status_code == 201
 
 
 def test_oauth_client_redirect_uris_are_checked(app: FastAPI, client: TestClient) -> None:
-    _, headers = make_principal(app, roles=[Role.applicant])
+    _, headers = make_principal(app, roles=[Role.applicant], signed_in=True)
     for uri in (
         "http://app.example/callback",
         "https://app.example/callback#fragment",

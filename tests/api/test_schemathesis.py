@@ -1,8 +1,13 @@
 """Property-based API fuzzing over the app's own OpenAPI schema, in process, once per role (a
-token of an admin, of an applicant with an organization, of a reviewer on a round's panel): no
-5xx, every response conforming to the schema (status code documented, body and headers as
-declared), and the stateful phase, which chains calls along the schema's links (create, then
-read, change and act on what was created).
+token of an admin, of an applicant with an organization, of a reviewer on a round's panel, and
+no token at all): no 5xx, every response conforming to the schema (status code documented, body
+and headers as declared), and the stateful phase, which chains calls along the schema's links
+(create, then read, change and act on what was created).
+
+The OAuth endpoints' forms are declared in the schema, so they are fuzzed like any body, with
+arbitrary Unicode in every field; each such case is sent a second time with a real client's id
+(and secret) in place of the generated ones, so that the rest of the form reaches past the
+client check into the grants.
 
 Bounded for ``make test`` by ``SHORTLIST_FUZZ_EXAMPLES`` (default 5): the fuzzed examples per
 operation and role; four times as many stateful scenarios per role. The coverage phase
@@ -19,19 +24,31 @@ import hypothesis
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.db import open_session
+from api.settings import Settings
 from models.identity import Role
 from models.reviewers import RoundReviewerCreate
 from reviewers.pool import add_reviewer
-from tests.factories import actor_of, make_organization, make_principal, make_round, make_user
+from tests.factories import (
+    actor_of,
+    make_oauth_client,
+    make_organization,
+    make_principal,
+    make_round,
+    make_user,
+)
 
 MAX_EXAMPLES = int(os.environ.get("SHORTLIST_FUZZ_EXAMPLES", "5"))
 COVERAGE = os.environ.get("SHORTLIST_FUZZ_COVERAGE") == "1"
 STEPS = 6
 SCENARIOS = 4 * MAX_EXAMPLES
 ROLES = {"admin": Role.admin, "applicant": Role.applicant, "reviewer": Role.reviewer}
+ANONYMOUS = "anonymous"
+OAUTH_REDIRECT = "http://localhost:9999/callback"
+OAUTH_FORMS = r"^/oauth/(token|revoke|introspect|authorize)$"
+OAUTH_EXAMPLES = 4 * MAX_EXAMPLES
 # Requests that are valid by the schema may still be refused for business reasons (unknown ids,
 # reserved email domains, a round not open): what matters is no 5xx and a documented,
 # conforming answer.
@@ -50,10 +67,21 @@ def fuzz_settings(max_examples: int) -> hypothesis.settings:
 
 def _seed(app: FastAPI, role: str) -> dict[str, str]:
     """The role's principal in a small world: an open round (made by an admin), and the
-    applicant's own organization or the reviewer's place on the round's panel."""
-    user, headers = make_principal(app, roles=[ROLES[role]])
+    applicant's own organization or the reviewer's place on the round's panel; and two OAuth
+    clients (confidential and public) whose ids the OAuth cases are sent with too."""
+    if role == ANONYMOUS:
+        user, headers = make_principal(app, roles=[Role.applicant])
+        headers = {}
+    else:
+        user, headers = make_principal(app, roles=[ROLES[role]])
     session = open_session(app.state.engine, write=True)
     try:
+        confidential, secret = make_oauth_client(session, user, redirect_uris=[OAUTH_REDIRECT])
+        public, _ = make_oauth_client(session, user, public=True, redirect_uris=[OAUTH_REDIRECT])
+        app.state.fuzz_clients = {
+            "confidential": {"client_id": confidential, "client_secret": secret or ""},
+            "public": {"client_id": public, "redirect_uri": OAUTH_REDIRECT},
+        }
         round = make_round(session, now=app.state.clock())
         if role == "applicant":
             make_organization(session, user, now=app.state.clock())
@@ -72,7 +100,14 @@ def _seed(app: FastAPI, role: str) -> dict[str, str]:
     return headers
 
 
-@pytest.fixture(params=sorted(ROLES))
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The authorization server answers only on https or a loopback host (judged by the public
+    # URL): elsewhere every OAuth case would stop at insecure_transport.
+    return settings.model_copy(update={"public_url": "http://localhost"})
+
+
+@pytest.fixture(params=[*sorted(ROLES), ANONYMOUS])
 def role(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
@@ -90,12 +125,71 @@ def api_schema(app: FastAPI, role: str) -> Any:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@schema.parametrize()
+def real_clients(case: Any, clients: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """What to put into an OAuth case's form (or query), one attempt each: a real client's id
+    (and, for a confidential client, its secret); at the authorization endpoint, also with its
+    registered redirect URI, every other field as generated."""
+    if case.path == "/oauth/authorize":
+        public = clients["public"]
+        return [{"client_id": public["client_id"]}, public]
+    return [clients["confidential"]]
+
+
+@schema.exclude(path_regex=OAUTH_FORMS).parametrize()
 @fuzz_settings(MAX_EXAMPLES)
 def test_api_never_fails_and_conforms(case: Any, app: FastAPI) -> None:
     response = case.call(headers=app.state.fuzz_headers)
     assert response.status_code < 500, response.text
     case.validate_response(response, excluded_checks=EXCLUDED)
+
+
+@schema.include(path_regex=OAUTH_FORMS).parametrize()
+@fuzz_settings(OAUTH_EXAMPLES)
+def test_oauth_forms_never_fail_and_conform(case: Any, app: FastAPI) -> None:
+    """The OAuth forms, harder: more examples, each sent as generated and with real clients."""
+    target = "query" if case.method == "GET" else "body"
+    generated = getattr(case, target)
+    for real in [{}, *real_clients(case, app.state.fuzz_clients)]:
+        excluded = EXCLUDED
+        if real and isinstance(generated, dict):
+            setattr(case, target, {**generated, **real})
+            # Real values may make a case generated to break the schema conform to it.
+            excluded = [*EXCLUDED, negative_data_rejection]
+        response = case.call(headers=app.state.fuzz_headers)
+        assert response.status_code < 500, (real, response.text)
+        case.validate_response(response, excluded_checks=excluded)
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/oauth/token", "POST"),
+        ("/oauth/revoke", "POST"),
+        ("/oauth/introspect", "POST"),
+        ("/oauth/authorize", "POST"),
+        ("/oauth/authorize", "GET"),
+    ],
+)
+def test_oauth_forms_are_fuzzed_with_arbitrary_unicode(
+    app: FastAPI, path: str, method: str
+) -> None:
+    """The OAuth endpoints' forms (and the authorization query) are in the schema, and what
+    the fuzzer sends there holds characters far outside ASCII and control characters."""
+    fuzzed = schemathesis.openapi.from_asgi("/openapi.json", app)
+    sent: list[str] = []
+
+    @hypothesis.given(case=fuzzed[path][method].as_strategy())
+    @fuzz_settings(50)
+    def collect(case: Any) -> None:
+        values = case.query if method == "GET" else case.body
+        if isinstance(values, dict):
+            sent.extend(v for v in values.values() if isinstance(v, str))
+
+    collect()
+    characters = set("".join(sent))
+    assert any(ord(c) > 0xFF for c in characters), sorted(characters)[:50]
+    assert any(0x80 <= ord(c) <= 0xFF for c in characters), sorted(characters)[:50]
+    assert any(ord(c) < 0x20 for c in characters), sorted(characters)[:50]
 
 
 def test_creating_operations_link_to_what_they_created(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.db import open_session
 from models.identity import Role, User
-from tests.factories import Clock, bearer, make_token, make_user, ok
+from tests.factories import Clock, bearer, make_oauth_client, make_token, make_user, ok
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 CSV = b"item,amount\nGPUs,1200000\nPeople,800000\n"
@@ -68,12 +68,33 @@ class Scenario:
     """The unassigned reviewer's assignment to the spare bid (not to the main one)."""
 
     def headers(self, principal: Principal) -> dict[str, str]:
+        """A token as a person gets it from signing in just now (authorization code flow)."""
         if principal is Principal.anonymous:
             return {}
-        return bearer(make_token(self.app, self.users[principal]))
+        now = self.clock()
+        return bearer(make_token(self.app, self.users[principal], now=now, auth_time=now))
 
     def user_id(self, principal: Principal) -> str:
         return str(self.users[principal].id)
+
+    @property
+    def fresh_client(self) -> str:
+        """A new OAuth client of the applicant, each time (for rows that delete one)."""
+        session = open_session(self.app.state.engine, write=True)
+        try:
+            client_id, _ = make_oauth_client(session, self.users[Principal.applicant])
+        finally:
+            session.close()
+        return client_id
+
+    @property
+    def fresh_user(self) -> str:
+        """A new applicant, each time (for rows that deactivate one)."""
+        session = open_session(self.app.state.engine, write=True)
+        try:
+            return str(make_user(session, roles=[Role.applicant]).id)
+        finally:
+            session.close()
 
 
 def _users(app: FastAPI) -> tuple[dict[Principal, User], User, User]:

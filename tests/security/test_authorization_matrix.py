@@ -111,7 +111,7 @@ MATRIX: dict[str, Case] = {
         ADMIN_ONLY,
         json=lambda s: {"email": f"new-{uuid.uuid4().hex[:8]}@example.org", "name": "New"},
     ),
-    # A client for the applicant: the applicant themself or an admin.
+    # A client for the applicant: the applicant themself (signed in just now) or an admin.
     "POST /api/v1/oauth-clients": Case(
         row(403, applicant=OK, admin=OK),
         json=lambda s: {
@@ -120,6 +120,14 @@ MATRIX: dict[str, Case] = {
             "user_id": s.user_id(P.applicant),
         },
     ),
+    # Each lists their own clients (an admin: anyone's, with ?user_id=).
+    "GET /api/v1/oauth-clients": Case(ANY_TOKEN),
+    # A client of the applicant: the applicant or an admin deletes it; to anyone else it does
+    # not exist. (A new one for each call.)
+    "DELETE /api/v1/oauth-clients/{client_id}": Case(
+        row(404, applicant=OK, admin=OK), params={"client_id": "fresh_client"}
+    ),
+    "POST /api/v1/users/{user_id}/deactivate": Case(ADMIN_ONLY, params={"user_id": "fresh_user"}),
     # --- organizations
     "POST /api/v1/organizations": Case(
         row(OK, assigned_reviewer=403, unassigned_reviewer=403, conflicted_reviewer=403),
@@ -304,7 +312,10 @@ def _url(s: Scenario, path: str, case: Case) -> str:
     names = {**PATH_VALUES, **case.params}
     url = path
     for name in (part.split("}")[0] for part in path.split("{")[1:]):
-        value = s.user_id(P.assigned_reviewer) if name == "user_id" else getattr(s, names[name])
+        if name == "user_id" and name not in case.params:
+            value = s.user_id(P.assigned_reviewer)
+        else:
+            value = getattr(s, names[name])
         url = url.replace("{" + name + "}", value)
     return url
 
@@ -422,3 +433,137 @@ def test_every_allowed_call_on_a_closed_then_published_round_answers_without_err
     assert own.status_code == 200, own.text
     assert [r["application_id"] for r in own.json()["ranking"]] == [s.application]
     assert not wrong, "\n".join(wrong)
+
+
+# --- the authorization server's forms, with anything in them ------------------------------------
+
+OAUTH_FORMS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/authorize")
+OAUTH_REDIRECT = "http://localhost:9999/callback"
+OAUTH_ERRORS = {
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "unsupported_token_type",
+    "unsupported_response_type",
+    "access_denied",
+}
+RFC6749_DESCRIPTION = frozenset(
+    chr(c) for c in (0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F))
+)
+
+
+def _oauth_fields(app: FastAPI, path: str, method: str) -> list[str]:
+    """The fields the OpenAPI document declares for an OAuth endpoint's form or query."""
+    operation = app.openapi()["paths"][path][method]
+    if method == "get":
+        return [p["name"] for p in operation["parameters"]]
+    form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    return list(form["schema"]["properties"])
+
+
+def _check_oauth_answer(path: str, method: str, response: Any) -> str | None:
+    """What is wrong with an OAuth endpoint's answer, if anything."""
+    status = response.status_code
+    if status >= 500:
+        return f"server error {status}"
+    if path == "/oauth/authorize":
+        if status == 302:
+            query = dict(
+                pair.split("=", 1)
+                for pair in response.headers["location"].split("?", 1)[1].split("&")
+            )
+            return None if "code" in query or query.get("error") in OAUTH_ERRORS else "bad redirect"
+        return None if status in (200, 400) else f"unexpected {status}"
+    if status == 429:
+        return "rate limited (the test must lift the limit)"
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return f"not JSON: {response.headers.get('content-type')}"
+    body = response.json()
+    if status >= 400:
+        if body.get("error") not in OAUTH_ERRORS:
+            return f"not an OAuth error: {body}"
+        if not set(body.get("error_description", "")) <= RFC6749_DESCRIPTION:
+            return f"description outside RFC 6749's characters: {body}"
+    return None
+
+
+def test_oauth_endpoints_answer_any_form_as_every_principal(
+    app: FastAPI, scenario: Scenario
+) -> None:
+    """Every OAuth form and query field, as declared in the OpenAPI document, filled with
+    arbitrary Unicode (or with real values, to reach past the client check), sent with each
+    principal's token: an OAuth error (or the login page, or a redirect to the client), never
+    a 5xx. The token is not what these endpoints authenticate, so it changes nothing."""
+    import hypothesis
+    from hypothesis import strategies as st
+
+    from api.db import open_session
+    from tests.factories import make_oauth_client, pkce_pair
+
+    s = scenario
+    app.state.settings = app.state.settings.model_copy(update={"rate_limit_token_per_minute": 0})
+    session = open_session(app.state.engine, write=True)
+    try:
+        owner = s.users[P.applicant]
+        confidential, secret = make_oauth_client(session, owner, redirect_uris=[OAUTH_REDIRECT])
+        public, _ = make_oauth_client(session, owner, public=True, redirect_uris=[OAUTH_REDIRECT])
+    finally:
+        session.close()
+    real = [
+        confidential,
+        secret or "",
+        public,
+        OAUTH_REDIRECT,
+        pkce_pair()[1],
+        "S256",
+        "code",
+        "client_credentials",
+        "authorization_code",
+        "refresh_token",
+        "access_token",
+        "applications:read",
+        s.headers(P.admin)["Authorization"].split(" ", 1)[1],
+    ]
+    value = st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(real),
+        st.sampled_from(real).map(lambda v: v + '\u00e9"\\\x01'),
+    )
+    targets = [
+        (principal, path, method, _oauth_fields(app, path, method))
+        for principal in Principal
+        for path in OAUTH_FORMS
+        for method in (("get", "post") if path == "/oauth/authorize" else ("post",))
+    ]
+    wrong: list[str] = []
+
+    @hypothesis.settings(
+        max_examples=12 * len(targets),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(data=st.data())
+    def attack(data: Any) -> None:
+        principal, path, method, fields = data.draw(st.sampled_from(targets))
+        form = data.draw(st.dictionaries(st.sampled_from(fields), value))
+        more = data.draw(
+            st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=8), max_size=2)
+        )
+        sent = {**more, **form}
+        headers = s.headers(principal)
+        if method == "get":
+            response = s.client.get(path, params=sent, headers=headers)
+        else:
+            response = s.client.post(path, data=sent, headers=headers)
+        problem = _check_oauth_answer(path, method, response)
+        if problem:
+            wrong.append(f"{method.upper()} {path} as {principal}: {problem} {sent!r}")
+
+    attack()
+    assert {(t[0], t[1]) for t in targets} == {(p, f) for p in Principal for f in OAUTH_FORMS}
+    assert not wrong, "\n".join(wrong[:20])
