@@ -4,8 +4,8 @@
 listing alone reserved the listed organization. It now covers only confirmed ones (the lead's
 part is confirmed when its bid is created): an unconfirmed listing blocks nothing.
 
-Revision ID: 0008_applications
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 09:00:00.000000
 """
 

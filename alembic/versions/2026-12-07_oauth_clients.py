@@ -4,8 +4,8 @@ Access tokens of the authorization code grant carry ``auth_time`` (the sign-in's
 refresh keeps the original one: creating an OAuth client needs a sign-in at most 10 minutes old.
 Families issued before this revision have none, so their tokens count as stale sign-ins.
 
-Revision ID: 0008_oauth
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 09:00:00.000000
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import models.base
 from alembic import op
 
-revision: str = "0008_oauth"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

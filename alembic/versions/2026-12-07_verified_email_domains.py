@@ -11,7 +11,7 @@ Existing organizations: each claim that the first owner's email address proves b
 others stay unverified until an admin verifies them, and meanwhile no longer count in conflict
 detection. Claims that are public suffixes or webmail domains never verify.
 
-Revision ID: 0008_conflicts
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 09:00:00.000000
 """
