@@ -8,7 +8,7 @@ export SHORTLIST_DATABASE_URL ?= sqlite:///./var/shortlist.db
 export SHORTLIST_STORAGE_URL ?= file://./var/blobs
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint format bench demo install clean
+.PHONY: run test test-pg test-faketime lint format bench demo install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,21 @@ test: $(STAMP)
 
 test-pg: $(STAMP)
 	SHORTLIST_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The suite with the system clock shifted by Debian's libfaketime (0.9.10), one pass per offset:
+# no test may depend on the wall clock. The monotonic clock stays real, and
+# FAKETIME_FORCE_MONOTONIC_FIX=0 keeps libfaketime from moving the deadlines of waits on it
+# (else each wait for the GIL returns at once and the suite runs 5-10 times slower);
+# tests/faketime/sitecustomize.py works around its shifting of time.sleep's deadline.
+FAKETIME_OFFSETS ?= +5y -5y
+test-faketime: $(STAMP)
+	@command -v faketime >/dev/null || { echo "make test-faketime needs faketime: apt-get install -y faketime" >&2; exit 1; }
+	@for offset in $(FAKETIME_OFFSETS); do \
+	  echo "== the suite with the system clock at $$offset"; \
+	  FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0 \
+	  PYTHONPATH="$(CURDIR)/tests/faketime$${PYTHONPATH:+:$$PYTHONPATH}" \
+	  faketime -f "$$offset" $(BIN)/pytest -n 2 $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

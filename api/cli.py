@@ -290,7 +290,6 @@ def sweep_storage(settings: Settings, *, grace: "timedelta", dry_run: bool = Fal
     import anyio.to_thread
 
     from api.db import make_engine, open_session
-    from api.deps import system_clock
     from api.storage import make_blob_store
     from submissions.blobs import sweep_orphans
     from submissions.documents import referenced_storage_keys
@@ -319,7 +318,9 @@ def sweep_storage(settings: Settings, *, grace: "timedelta", dry_run: bool = Fal
         deleted = await sweep_orphans(
             store=store,
             referenced=keep_all if dry_run else referenced,
-            now=system_clock(),
+            # Blob ages by the clock that stamped them (the file system's, the S3 server's):
+            # by this host's, were it ahead, uploads still in flight would look old enough.
+            now=await store.now(),
             grace=grace,
         )
         return orphans if dry_run else deleted

@@ -23,6 +23,7 @@ import mmap
 import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlparse
@@ -208,6 +209,16 @@ class ObjectBlobStore:
         probe = f"_ping/{uuid.uuid4().hex}"
         await obstore.put_async(self._store, probe, b"", use_multipart=False)
         await obstore.delete_async(self._store, probe)
+
+    async def now(self) -> datetime:
+        probe = f"_clock/{uuid.uuid4().hex}"
+        await obstore.put_async(self._store, probe, b"", use_multipart=False)
+        try:
+            meta = await obstore.head_async(self._store, probe)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                await obstore.delete_async(self._store, probe)
+        return meta["last_modified"]
 
 
 class _StagedFile:

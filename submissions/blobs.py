@@ -103,6 +103,14 @@ class BlobStore(Protocol):
         """Raise when the store is unreachable or not writable."""
         ...
 
+    async def now(self) -> datetime:
+        """The store's own clock: the time it stamps on a blob written now.
+
+        ``BlobInfo.modified_at`` is by this clock (the file system's, the S3 server's), which
+        need not be this host's: blob ages are measured against it.
+        """
+        ...
+
 
 def new_blob_key(prefix: str = "blobs") -> str:
     """A fresh key under ``prefix``; never derived from anything the client sent."""
@@ -194,7 +202,8 @@ async def sweep_orphans(
     """Delete blobs that no row refers to; return the deleted keys.
 
     ``referenced(keys)`` answers which of ``keys`` some row still refers to. Blobs younger than
-    ``grace`` are kept: their upload may not have committed its row yet.
+    ``grace`` at ``now`` are kept: their upload may not have committed its row yet. ``now`` is
+    by the store's clock (``store.now()``), the one that stamped ``modified_at``.
     """
     deleted: list[str] = []
     batch: list[str] = []

@@ -3,14 +3,19 @@
 SQLite (default): the schema is migrated once into a template file and copied for each test.
 PostgreSQL (``SHORTLIST_TEST_DATABASE_URL``): a fresh database per run (and per xdist worker),
 migrated once and emptied before each test.
+
+Time: the ``app`` fixture's server clock is ``Clock(NOW)`` (tests/factories.py), never the wall
+clock; a test whose tokens or data another process judges by its system clock says so by
+setting ``app.state.clock = system_clock``. ``make test-faketime`` runs the suite with the
+system clock years ahead and years back to prove it.
 """
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,23 +30,50 @@ from api.db import make_engine, open_session, session_scope
 from api.migrate import upgrade
 from api.oauth.keys import ensure_signing_key
 from api.settings import Settings
+from tests.factories import NOW, Clock
 
 PG_URL = os.environ.get("SHORTLIST_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
+# The faked offset when the system clock is shifted by libfaketime (make test-faketime).
+FAKETIME = os.environ.get("FAKETIME") if "libfaketime" in os.environ.get("LD_PRELOAD", "") else None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"shortlist database: {'postgresql' if PG_URL else 'sqlite'}; CI={IN_CI}"
+    database = "postgresql" if PG_URL else "sqlite"
+    clock = f"shifted by libfaketime ({FAKETIME})" if FAKETIME else "not shifted"
+    return f"shortlist database: {database}; CI={IN_CI}; system clock: {clock}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if FAKETIME is None:
+        return
+    # Without these, libfaketime 0.9.10 breaks Python's timed waits: every sleep fails, and
+    # each wait for the GIL returns at once (the suite runs many times slower). See Makefile.
+    setup = {
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "FAKETIME_FORCE_MONOTONIC_FIX": "0",
+    }
+    wrong = [f"{name}={value}" for name, value in setup.items() if os.environ.get(name) != value]
+    if time.sleep.__module__ != "sitecustomize":
+        wrong.append("PYTHONPATH=tests/faketime")
+    if wrong:
+        raise pytest.UsageError(
+            f"under libfaketime the suite needs {' '.join(wrong)}: run it with make test-faketime"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # PostgreSQL-only tests are not skips: they belong to the PostgreSQL pass of the suite.
-    if PG_URL:
-        return
+    # Not skips: PostgreSQL-only tests belong to the PostgreSQL pass of the suite, and tests that
+    # need this process's clock to be the real one to the passes whose clock is not shifted.
+    def elsewhere(item: pytest.Item) -> bool:
+        if not PG_URL and item.get_closest_marker("postgres"):
+            return True
+        return FAKETIME is not None and item.get_closest_marker("real_clock") is not None
+
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        (drop if item.get_closest_marker("postgres") else keep).append(item)
+        (drop if elsewhere(item) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -115,7 +147,7 @@ def _seed_signing_key(url: str) -> None:
     engine = make_engine(url, pool_size=1)
     try:
         with session_scope(engine) as session:
-            ensure_signing_key(session=session, now=datetime.now(UTC))
+            ensure_signing_key(session=session, now=NOW)
     finally:
         engine.dispose()
 
@@ -177,7 +209,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[FastAPI]:
+    """The app, its server clock standing at ``NOW`` (``app.state.clock``, a ``Clock``)."""
     app = create_app(settings)
+    app.state.clock = Clock(NOW)
     yield app
     app.state.engine.dispose()
     app.state.reader.dispose()

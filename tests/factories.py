@@ -1,6 +1,7 @@
 """Plain ``make_*`` factories with overridable defaults."""
 
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,14 +26,25 @@ NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
 class Clock:
-    """The server clock under test control (``app.state.clock``): tokens are issued and
-    verified by it too."""
+    """The server clock under test control (``app.state.clock``; the ``app`` fixture's stands
+    at ``NOW``): tokens are issued and verified by it too. It stands still (set ``now`` to move
+    it) until ``run_from`` makes it run."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self._running: tuple[datetime, float] | None = None
+
+    def run_from(self, start: datetime) -> None:
+        """From this moment on, run from ``start`` at the pace of the monotonic clock (for
+        races against a deadline): real seconds pass, whatever the date on the wall."""
+        self._running = (start, time.monotonic())  # one assignment: readers see all or nothing
 
     def __call__(self) -> datetime:
-        return self.now
+        running = self._running
+        if running is None:
+            return self.now
+        start, since = running
+        return start + timedelta(seconds=time.monotonic() - since)
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -3,7 +3,6 @@ program with an open round and a consortium's draft) made through the domain fac
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -80,8 +79,9 @@ class World:
 def build_world(app: FastAPI, **round_overrides: Any) -> World:
     """Admin, applicant (lead org owner), partner (partner org owner) with a plain member,
     a stranger with an organization of their own, a reviewer; a program with an open round
-    (from an hour ago for a week) and the applicant's draft with the partner as member."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    (from an hour ago for a week) and the applicant's draft with the partner as member.
+    The world's clock stands where the app's stood (``NOW`` unless the test set another)."""
+    clock = Clock(app.state.clock().replace(microsecond=0))
     app.state.clock = clock
     now = clock.now
     session = open_session(app.state.engine, write=True)

@@ -9,7 +9,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -976,3 +976,18 @@ def test_the_sweep_removes_blobs_no_document_refers_to(
     assert len(blob_files(root)) == 4
     assert sorted(sweep_storage(settings, grace=timedelta(0))) == expected
     assert blob_files(root) == [root / rows[kept["id"]].storage_key]
+
+
+def test_the_sweep_ages_blobs_by_the_stores_clock(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blobs' times are the store's (the file system's, the S3 server's): a host whose
+    clock is far ahead of it must not take a blob just written, maybe an upload whose row is
+    about to commit, for an old orphan."""
+    orphan = store_root(app) / "documents" / "ab" / ("ab" + "0" * 30)
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"just written")
+    monkeypatch.setattr("api.deps.system_clock", lambda: datetime(2100, 1, 1, tzinfo=UTC))
+    assert sweep_storage(settings, grace=timedelta(hours=1)) == []
+    assert orphan.read_bytes() == b"just written"
+    assert sweep_storage(settings, grace=timedelta(0)) == ["documents/ab/ab" + "0" * 30]

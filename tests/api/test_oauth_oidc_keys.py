@@ -135,7 +135,7 @@ def test_unreachable_provider_does_not_block_startup_and_answers_401(settings: S
     )
     assert time.monotonic() - started < 2
     signer = RSAKey.generate_key(2048, parameters={"kid": "x"})
-    now = int(time.time())
+    now = int(app.state.clock().timestamp())
     claims = {"iss": "http://127.0.0.1:9", "sub": "s", "aud": "urn:shortlist:api", "exp": now + 60}
     token = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": "x"}, claims, signer)
     with TestClient(app) as client:

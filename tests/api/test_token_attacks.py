@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -110,7 +109,7 @@ def test_expired(app: FastAPI, client: TestClient, user: User) -> None:
 
 
 def test_expiry_has_only_a_small_leeway(app: FastAPI, client: TestClient, user: User) -> None:
-    now = int(time.time())
+    now = int(app.state.clock().timestamp())
     within = sign_jwt(app, access_claims(app, user, iat=now - 100, nbf=now - 100, exp=now - 5))
     assert client.get(ME, headers=bearer(within)).status_code == 200
     beyond = sign_jwt(app, access_claims(app, user, iat=now - 200, nbf=now - 200, exp=now - 120))
@@ -118,7 +117,7 @@ def test_expiry_has_only_a_small_leeway(app: FastAPI, client: TestClient, user: 
 
 
 def test_nbf_in_the_future(app: FastAPI, client: TestClient, user: User) -> None:
-    later = int(time.time()) + 3600
+    later = int(app.state.clock().timestamp()) + 3600
     token = sign_jwt(app, access_claims(app, user, nbf=later, exp=later + 600))
     assert_invalid_token(client, token, "not valid")
 

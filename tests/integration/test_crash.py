@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,12 @@ class Harness:
 
     def headers(self, user: User) -> dict[str, str]:
         return bearer(make_token(self.app, user))
+
+    def now(self) -> datetime:
+        """The servers' clock: each is a process of its own that judges by its system clock,
+        as the harness's app does."""
+        now: datetime = self.app.state.clock()
+        return now
 
     def violations(self) -> list[str]:
         session = self.session()
@@ -372,7 +378,7 @@ def _multipart(data: bytes, boundary: str) -> Iterator[bytes]:
 def uploads(harness: Harness) -> Workload:
     """Three uploads an iteration: two versions of one application's document, one of
     another's. A row must never outlive the kill without its blob."""
-    now = datetime.now(UTC)
+    now = harness.now()
     session = harness.session(write=True)
     try:
         applicant = make_user(session, roles=[Role.applicant])
@@ -417,7 +423,7 @@ def uploads(harness: Harness) -> Workload:
 
 def submits(harness: Harness, per_iteration: int = 2) -> Workload:
     """Two submits an iteration, of two drafts of an open round."""
-    now = datetime.now(UTC)
+    now = harness.now()
     session = harness.session(write=True)
     try:
         round = make_round(session, now=now)
@@ -482,7 +488,7 @@ def closes(harness: Harness) -> Workload:
                 bidders=bidders,
                 reviewers=[(reviewer, True)],
                 reviewed=CLOSE_REVIEWED,
-                now=datetime.now(UTC),
+                now=harness.now(),
             )
         finally:
             session.close()

@@ -4,7 +4,7 @@ server on PostgreSQL, each thread with its own connection."""
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -145,9 +145,8 @@ def test_submissions_racing_the_deadline_are_whole_or_refused(app: FastAPI, live
     close_at = round.submissions_close_at
 
     def flow_from_now() -> float:
-        """Let the server clock flow so it reaches close_at LEAD seconds from now."""
-        offset = (close_at - timedelta(seconds=LEAD)) - datetime.now(UTC)
-        app.state.clock = lambda: datetime.now(UTC) + offset
+        """Let the server clock run so it reaches close_at LEAD seconds from now."""
+        world.clock.run_from(close_at - timedelta(seconds=LEAD))
         return time.monotonic()
 
     flow_from_now()

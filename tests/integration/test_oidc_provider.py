@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from sqlmodel import select as sql_select
 
+from api.deps import system_clock
 from api.settings import Settings
 from models.identity import User
 from tests.factories import bearer
@@ -115,6 +116,14 @@ def settings(settings: Settings, provider: OidcProvider) -> Settings:
             "oidc_jwks_min_refresh": 0.0,
         }
     )
+
+
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    # The provider is another process: it stamps its tokens by its system clock, and the app
+    # must judge them by the same one.
+    app.state.clock = system_clock
+    return app
 
 
 def _me(client: TestClient, token: str) -> dict[str, object]:

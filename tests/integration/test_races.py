@@ -17,7 +17,7 @@ checked after each:
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -32,6 +32,7 @@ from models.identity import Organization, RefreshToken, Role, User
 from models.reviewers import Review, ReviewStatus, RoundResult
 from models.rounds import Round, RoundStatus
 from tests.factories import (
+    Clock,
     bearer,
     make_application,
     make_oauth_client,
@@ -95,8 +96,8 @@ def deadline_race(app: FastAPI, live: str, admin: User) -> Counter[str]:
     """``BIDS`` drafts submitted ``STEP`` apart across the deadline plus grace, which the server
     clock reaches ``LEAD`` seconds into the race, while ``STARTS`` start-review attempts come
     from just before it on."""
-    app.state.clock = lambda: datetime.now(UTC)
-    now = datetime.now(UTC)
+    clock = app.state.clock = Clock(app.state.clock())
+    now = clock.now
     session = session_of(app, write=True)
     try:
         round = make_round(session, admin=admin, now=now, grace_seconds=1)
@@ -107,9 +108,8 @@ def deadline_race(app: FastAPI, live: str, admin: User) -> Counter[str]:
     close_at = round.submissions_close_at
 
     def flow() -> None:
-        """The server clock flows from now on, reaching close_at LEAD seconds later."""
-        offset = (close_at - timedelta(seconds=LEAD)) - datetime.now(UTC)
-        app.state.clock = lambda: datetime.now(UTC) + offset
+        """The server clock runs from now on, reaching close_at LEAD seconds later."""
+        clock.run_from(close_at - timedelta(seconds=LEAD))
 
     flow()  # roughly (tokens are valid by that clock); exactly when the race starts
     admin_headers = bearer(make_token(app, admin))
@@ -201,7 +201,7 @@ def close_race(
             bidders=bidders,
             reviewers=[(early, True), (late, False)],
             reviewed=len(bidders),
-            now=datetime.now(UTC),
+            now=app.state.clock(),
         )
     finally:
         session.close()
@@ -294,7 +294,7 @@ def refresh_race(app: FastAPI, live: str, user: User, client_id: str) -> str:
     family = uuid.uuid4()
     session = session_of(app, write=True)
     try:
-        now = datetime.now(UTC)
+        now = app.state.clock()
         store.save_refresh_token(
             session=session,
             value=first,
