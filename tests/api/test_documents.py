@@ -886,8 +886,11 @@ def test_an_infected_document_is_never_served_and_blocks_submission(
     with TestClient(app) as client:
         confirm_partner(client, world)
         infected = uploaded(client, world, a_pdf(comment=VIRUS))
-        uploaded(client, world, CSV, kind="budget", filename="b.csv", content_type="text/csv")
+        budget = uploaded(
+            client, world, CSV, kind="budget", filename="b.csv", content_type="text/csv"
+        )
         wait_for_status(client, infected["id"], world.applicant, "infected")
+        wait_for_status(client, budget["id"], world.applicant, "clean")
         for who in (world.applicant, world.partner):
             content = client.get(f"/api/v1/documents/{infected['id']}/content", headers=who.headers)
             assert_problem(content, 409, "document-infected")

@@ -54,6 +54,7 @@ def test_clients_are_listed_page_by_page_without_secrets(app: FastAPI, client: T
     for name in ("one", "two", "three"):
         body = {"name": name, "scopes": ["applications:read"]}
         made.append(ok(client.post(API, json=body, headers=headers), 201))
+        app.state.clock.now += timedelta(seconds=1)  # listed in the order they were made
     first = ok(client.get(API, params={"limit": 2}, headers=headers))
     assert [c["name"] for c in first["items"]] == ["one", "two"]
     assert first["next_cursor"]
