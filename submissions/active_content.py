@@ -1,0 +1,548 @@
+"""Active content in a PDF, looked for in every object the file holds, whatever leads to it.
+
+A PDF reader may run what it finds through any path of the object graph, in any revision of an
+incrementally updated file, or (when it repairs a file) in objects that no cross-reference lists.
+So this follows no path: it reads the file once from start to end and parses, once each, every
+indirect object defined anywhere in its bytes (``N G obj``: every revision's, referenced or not,
+shared or not), every object packed in an object stream among them, and every trailer; and it
+looks at every dictionary in them, however deeply nested. A dictionary is active content when it
+is or holds
+
+- a JavaScript action (``/S /JavaScript``, or a ``/JS`` entry in any action) or a document-level
+  ``/JavaScript`` name tree;
+- a Launch, SubmitForm, ImportData or RichMediaExecute action (``/S``);
+- a RichMedia annotation (``/Subtype /RichMedia``, ``/RichMediaContent``, ``/RichMediaSettings``);
+- an embedded file: an ``/EmbeddedFiles`` name tree, a file specification with ``/EF``, an
+  ``/EmbeddedFile`` stream, a ``/FileAttachment`` annotation;
+- an XFA form (``/XFA``): its XML packets can carry scripts, so every XFA form is refused.
+
+Triggers (``/OpenAction``, ``/AA``, ``/A``, ``/Next``) need no rule of their own: whatever action
+they lead to is itself one of the dictionaries looked at. Names are compared decoded
+(``/J#61vaScript`` is ``/JavaScript``), every entry is seen even when a key is repeated, and an
+``/S``, ``/Subtype`` or ``/Type`` given by reference is judged by what the referenced object is.
+Links (``/URI``, ``/GoTo``, named actions) and outlines are not active content.
+
+Memory holds one window of the file and one object at a time, never the whole file. A file beyond
+the limits below is refused as too complex to check (``ScanLimit``), never let through.
+"""
+
+import bisect
+import re
+from array import array
+from collections import defaultdict
+from typing import BinaryIO, NamedTuple
+
+from pypdf import PdfReader
+from pypdf.filters import decode_stream_data
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+)
+
+from models.errors import DomainError
+
+MAX_TOKENS = 5_000_000
+"""Tokens parsed in one file (objects, names, numbers...; stream data is not tokenized)."""
+MAX_OBJECT_BYTES = 16 * 1024 * 1024
+"""The largest object (without its stream data) or compressed object stream read at once."""
+MAX_DECODED_BYTES = 32 * 1024 * 1024
+"""The largest decoded object stream."""
+MAX_PARSED_BYTES_PER_FILE_BYTE = 4
+"""Bytes parsed (objects, decoded object streams, re-reads) per byte of the file, plus 64 MiB."""
+
+_WINDOW = 1024 * 1024
+_OVERLAP = 1024  # longer than the longest object header the pattern below accepts (540)
+_HEADER_SLACK = 32  # whitespace allowed between a cross-reference offset and its object
+
+_WHITESPACE = b"\x00\t\n\f\r "
+_WS = rb"\x00\t\n\f\r "  # the same, as pattern text
+_DELIMITERS = rb"()<>\[\]{}/%"
+_REGULAR = rb"[^" + _WS + _DELIMITERS + rb"]"
+_HEADER = re.compile(  # an object header, ending where the search ends
+    rb"(?<![0-9])([0-9]{1,10})[" + _WS + rb"]{1,256}([0-9]{1,5})[" + _WS + rb"]{1,256}obj\Z"
+)
+_IS_REGULAR = re.compile(_REGULAR)
+_SKIP = re.compile(rb"(?:[" + _WS + rb"]+|%[^\r\n]*)*")
+_WORD = re.compile(_REGULAR + rb"+")
+_NAME = re.compile(rb"/" + _REGULAR + rb"*")
+_HEX_STRING = re.compile(rb"<[0-9A-Fa-f" + _WS + rb"]*>")
+_STRING_STOPS = re.compile(rb"\\.|[()]", re.S)
+_INTEGER = re.compile(rb"[+-]?[0-9]{1,18}")
+_REAL = re.compile(rb"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM_EOL = re.compile(rb" *(?:\r\n|\n|\r)")
+
+# What ends the values of an indirect object (or a trailer) in the file.
+_OBJECT_ENDS = frozenset(
+    {b"endobj", b"stream", b"endstream", b"obj", b"xref", b"trailer", b"startxref"}
+)
+
+_ACTIONS = {
+    "/JavaScript": "a JavaScript action",
+    "/Launch": "a Launch action",
+    "/SubmitForm": "a SubmitForm action",
+    "/ImportData": "an ImportData action",
+    "/RichMediaExecute": "a RichMedia action",
+}
+_KEYS = {
+    "/JS": "a JavaScript action",
+    "/JavaScript": "document-level JavaScript",
+    "/EF": "an embedded file",
+    "/EmbeddedFiles": "embedded files",
+    "/RichMediaContent": "a RichMedia annotation",
+    "/RichMediaSettings": "a RichMedia annotation",
+    "/XFA": "an XFA form",
+}
+_TYPED = {
+    ("/Subtype", "/RichMedia"): "a RichMedia annotation",
+    ("/Subtype", "/FileAttachment"): "an embedded file (file attachment annotation)",
+    ("/Type", "/EmbeddedFile"): "an embedded file",
+    **{("/S", action): found for action, found in _ACTIONS.items()},
+}
+_TYPING_KEYS = frozenset(key for key, _ in _TYPED)
+
+
+class ActiveContent(DomainError):
+    status = 415
+    type = "active-content"
+    title = "Active content"
+
+    def __init__(self, found: str) -> None:
+        super().__init__(
+            f"the PDF carries active content ({found}): PDFs with JavaScript, Launch, SubmitForm,"
+            " ImportData or RichMedia actions, embedded files or XFA forms are not accepted"
+        )
+        self.found = found
+
+
+class ScanLimit(Exception):
+    """The file is beyond what a check may read."""
+
+
+class Malformed(Exception):
+    """Not PDF syntax where an object must be."""
+
+
+class NotDecryptable(Exception):
+    """An encrypted file's object stream that its cross-reference does not list (so it cannot
+    be decrypted), which leaves the file unchecked."""
+
+
+class Name(str):
+    """A PDF name, decoded, with its slash: ``/JavaScript``."""
+
+
+class Ref(NamedTuple):
+    number: int
+    generation: int
+
+
+class _NeedMore(Exception):
+    """The buffer ends before the object does."""
+
+
+_TEXT = b""  # what a string becomes: its content is never looked at
+_NUMBER = 0.0  # a real (or an over-long integer): its value is never looked at
+
+
+def _name(raw: bytes) -> Name:
+    if b"#" in raw:
+        raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw)
+    return Name(raw.decode("latin-1"))
+
+
+def _finding(key: str, value: object) -> str | None:
+    found = _KEYS.get(key)
+    if found is None and isinstance(value, Name):
+        found = _TYPED.get((key, value))
+    return found
+
+
+class _Scan:
+    def __init__(self, stream: BinaryIO, size: int, reader: PdfReader) -> None:
+        self.stream, self.size, self.reader = stream, size, reader
+        self.tokens = 0
+        self.parsed_bytes = 0
+        self.max_parsed_bytes = MAX_PARSED_BYTES_PER_FILE_BYTE * size + 64 * 1024 * 1024
+        self.object_starts = array("q")  # where objects that parsed begin, ascending
+        self.typed_by_reference: list[tuple[str, Ref]] = []
+        self.names: defaultdict[Ref, set[str]] = defaultdict(set)  # objects that are a name
+        self._position = 0  # how far the parser got, for the byte count
+
+    # -- the file, window by window -------------------------------------------------------
+
+    def run(self) -> None:
+        position = 0
+        while position < self.size:
+            # Each window owns the keywords (``obj``, ``trailer``) that begin inside it; the
+            # overlap before it holds their headers, the one after it their first bytes.
+            start = max(position - _OVERLAP, 0)
+            buffer = self._read(start, position + _WINDOW + _OVERLAP - start)
+            final = start + len(buffer) >= self.size
+            low, high = position - start, position - start + _WINDOW
+            for keyword in _keywords(buffer, low, high):
+                found = _definition_at(buffer, keyword, final)
+                if found is not None:
+                    self._definition(buffer, start, *found, final=final)
+            position += _WINDOW
+        self._check_typed_by_reference()
+        self._check_listed_objects_parsed()
+
+    def _read(self, start: int, length: int) -> bytes:
+        self.stream.seek(start)
+        return self.stream.read(length)
+
+    def _definition(
+        self, buffer: bytes, base: int, begin: int, body: int, ref: Ref | None, *, final: bool
+    ) -> None:
+        """An indirect object ``ref`` (or a trailer, ``None``) whose header begins at
+        ``buffer[begin]`` (the file's byte ``base + begin``) and whose values at ``body``."""
+        at = base + begin
+        while True:
+            try:
+                values, stop, after = self._values(buffer, body, final=final)
+                break
+            except _NeedMore:
+                length = max(2 * (len(buffer) - begin), _WINDOW)
+                if length > MAX_OBJECT_BYTES:
+                    raise ScanLimit("an object is too large to check") from None
+                buffer = self._read(at, length)
+                final = at + len(buffer) >= self.size
+                base, begin, body = at, 0, body - begin
+            except Malformed:
+                # Not an object after all (a header's bytes inside stream data or a string); if
+                # a cross-reference lists this place, the final check says so.
+                return
+        if ref is None:
+            return
+        self.object_starts.append(at)
+        if values and isinstance(values[0], Name):
+            self.names[ref].add(values[0])
+        head = values[0] if values else None
+        if stop == b"stream" and isinstance(head, dict) and _is_object_stream(head):
+            self._object_stream(ref, at, head, base + after)
+
+    # -- object streams ----------------------------------------------------------------------
+
+    def _object_stream(self, ref: Ref, at: int, head: dict[str, object], after: int) -> None:
+        if self.reader.is_encrypted:
+            data = self._decrypted_object_stream(ref, at)
+        else:
+            data = self._decoded_object_stream(head, after)
+        if len(data) > MAX_DECODED_BYTES:
+            raise ScanLimit("an object stream is too large to check")
+        self._count_bytes(len(data))
+        values, starts, _, _ = self._parse(data, 0, final=True, ends=frozenset())
+        # Readers take each packed object at /First plus its offset from the stream's header:
+        # each such place must be where a value begins, so that what they read is what was
+        # looked at (every byte of the stream was, whatever the header says).
+        first, count = head.get("/First"), head.get("/N")
+        if type(first) is not int or type(count) is not int or not 0 <= 2 * count <= len(values):
+            raise Malformed("an object stream's header is not PDF syntax")
+        index_at = {start: i for i, start in enumerate(starts)}
+        for i in range(count):
+            number, offset = values[2 * i], values[2 * i + 1]
+            if type(number) is not int or type(offset) is not int:
+                raise Malformed("an object stream's header is not PDF syntax")
+            index = index_at.get(first + offset)
+            if index is None:
+                raise Malformed("an object stream's header points inside its objects")
+            packed = values[index]
+            if isinstance(packed, Name):
+                self.names[Ref(number, 0)].add(packed)
+
+    def _stream_length(self, head: dict[str, object]) -> int:
+        length = head.get("/Length")
+        if isinstance(length, Ref):
+            resolved = self.reader.get_object(IndirectObject(*length, self.reader))
+            length = int(resolved) if isinstance(resolved, NumberObject) else None
+        if type(length) is not int or length < 0:
+            raise Malformed("an object stream has no length")
+        return length
+
+    def _decoded_object_stream(self, head: dict[str, object], after: int) -> bytes:
+        length = self._stream_length(head)
+        if length > MAX_OBJECT_BYTES:
+            raise ScanLimit("an object stream is too large to check")
+        self._count_bytes(length)
+        eol = _STREAM_EOL.match(self._read(after, 64))
+        if eol is None:
+            raise Malformed("stream data must follow an end of line")
+        data = self._read(after + eol.end(), length)
+        stream = StreamObject()
+        for key in ("/Filter", "/DecodeParms"):
+            if key in head:
+                stream[NameObject(key)] = _pypdf(head[key])
+        stream.set_data(data)
+        return decode_stream_data(stream)
+
+    def _decrypted_object_stream(self, ref: Ref, at: int) -> bytes:
+        listed = self.reader.xref.get(ref.generation, {}).get(ref.number)
+        if listed is None or not 0 <= at - listed <= _HEADER_SLACK:
+            raise NotDecryptable
+        stream = self.reader.get_object(IndirectObject(*ref, self.reader))
+        if not isinstance(stream, StreamObject):
+            raise Malformed("an object stream is not a stream")
+        return stream.get_data()
+
+    # -- the last checks ------------------------------------------------------------------
+
+    def _check_typed_by_reference(self) -> None:
+        for key, ref in self.typed_by_reference:
+            for name in self.names.get(ref, ()):
+                found = _finding(key, name)
+                if found is not None:
+                    raise ActiveContent(found)
+
+    def _check_listed_objects_parsed(self) -> None:
+        """Every object the latest cross-reference lists must be one that was parsed (an
+        object only a more lenient reader could make sense of would go unchecked)."""
+        for offsets in self.reader.xref.values():
+            for offset in offsets.values():
+                i = bisect.bisect_left(self.object_starts, offset)
+                if i == len(self.object_starts) or self.object_starts[i] - offset > _HEADER_SLACK:
+                    raise Malformed(f"no object where the cross-reference says (byte {offset})")
+
+    # -- the syntax -----------------------------------------------------------------------
+
+    def _count_bytes(self, count: int) -> None:
+        self.parsed_bytes += count
+        if self.parsed_bytes > self.max_parsed_bytes:
+            raise ScanLimit("the PDF is too complex to check")
+
+    def _values(
+        self, buffer: bytes, position: int, *, final: bool
+    ) -> tuple[list[object], bytes | None, int]:
+        values, _, stop, end = self._parse(buffer, position, final=final, ends=_OBJECT_ENDS)
+        if stop == b"obj" and len(values) >= 2:
+            del values[-2:]  # the next object's number and generation
+        return values, stop, end
+
+    def _parse(
+        self, buffer: bytes, position: int, *, final: bool, ends: frozenset[bytes]
+    ) -> tuple[list[object], list[int], bytes | None, int]:
+        """The values from ``position`` until a keyword in ``ends`` (or the end of a final
+        buffer): the values, where each begins, the keyword, and where parsing stopped. Every
+        dictionary met is looked at as soon as it closes."""
+        start = position
+        try:
+            return self._parse_values(buffer, position, final=final, ends=ends)
+        finally:
+            self._count_bytes(max(self._position - start, 0))
+
+    def _parse_values(
+        self, buffer: bytes, position: int, *, final: bool, ends: frozenset[bytes]
+    ) -> tuple[list[object], list[int], bytes | None, int]:
+        top: list[object] = []
+        starts: list[int] = []
+        frames: list[list[object]] = [top]
+        kinds: list[int] = []  # b"[" or b"<" for each open array or dictionary
+        openings: list[int] = []  # where each of them opens
+        size = len(buffer)
+        self._position = position
+        while True:
+            position = _SKIP.match(buffer, position).end()  # type: ignore[union-attr]
+            self._position = position
+            if position >= size:
+                if not final:
+                    raise _NeedMore
+                if kinds:
+                    raise Malformed("an array or dictionary is not closed")
+                return top, starts, None, position
+            self.tokens += 1
+            if self.tokens > MAX_TOKENS:
+                raise ScanLimit("the PDF is too complex to check")
+            begin = position
+            byte = buffer[position]
+            value: object
+            if byte == 0x2F:  # /
+                end = _NAME.match(buffer, position).end()  # type: ignore[union-attr]
+                if end == size and not final:
+                    raise _NeedMore
+                value, position = _name(buffer[position:end]), end
+            elif byte == 0x28:  # (
+                position = self._string_end(buffer, position, final)
+                value = _TEXT
+            elif byte == 0x3C:  # <
+                if position + 1 >= size and not final:
+                    raise _NeedMore
+                if buffer[position + 1 : position + 2] == b"<":
+                    frames.append([])
+                    kinds.append(0x3C)
+                    openings.append(position)
+                    position += 2
+                    continue
+                match = _HEX_STRING.match(buffer, position)
+                if match is None:
+                    if buffer.find(b">", position) < 0 and not final:
+                        raise _NeedMore
+                    raise Malformed("a hexadecimal string is not PDF syntax")
+                value, position = _TEXT, match.end()
+            elif byte == 0x3E:  # >
+                if position + 1 >= size and not final:
+                    raise _NeedMore
+                if buffer[position + 1 : position + 2] != b">" or not kinds or kinds[-1] != 0x3C:
+                    raise Malformed("a dictionary is not closed as it was opened")
+                kinds.pop()
+                begin = openings.pop()
+                value = self._dictionary(frames.pop())
+                position += 2
+            elif byte == 0x5B:  # [
+                frames.append([])
+                kinds.append(0x5B)
+                openings.append(position)
+                position += 1
+                continue
+            elif byte == 0x5D:  # ]
+                if not kinds or kinds[-1] != 0x5B:
+                    raise Malformed("an array is not closed as it was opened")
+                kinds.pop()
+                begin = openings.pop()
+                value = frames.pop()
+                position += 1
+            elif byte in b"{})":
+                raise Malformed("a delimiter out of place")
+            else:
+                end = _WORD.match(buffer, position).end()  # type: ignore[union-attr]
+                if end == size and not final:
+                    raise _NeedMore
+                word = buffer[position:end]
+                position = end
+                if word == b"R":
+                    items = frames[-1]
+                    if len(items) < 2 or type(items[-1]) is not int or type(items[-2]) is not int:
+                        raise Malformed("a reference is not PDF syntax")
+                    generation = items.pop()
+                    value = Ref(items.pop(), generation)  # type: ignore[arg-type]
+                    if not kinds:
+                        starts.pop()
+                        begin = starts.pop()
+                elif _INTEGER.fullmatch(word):
+                    value = int(word)
+                elif _REAL.fullmatch(word) or word.lstrip(b"+-").isdigit():
+                    value = _NUMBER
+                elif word in (b"true", b"false"):
+                    value = word == b"true"
+                elif word == b"null":
+                    value = None
+                elif word in ends and not kinds:
+                    self._position = position
+                    return top, starts, word, position
+                else:
+                    raise Malformed("a keyword out of place")
+            frames[-1].append(value)
+            if not kinds:
+                starts.append(begin)
+
+    def _string_end(self, buffer: bytes, position: int, final: bool) -> int:
+        """Where the literal string opening at ``position`` ends (balanced parentheses, with
+        backslash escapes); each parenthesis and escape counts as a token."""
+        depth = 0
+        for match in _STRING_STOPS.finditer(buffer, position):
+            self.tokens += 1
+            token = match.group()
+            if token == b"(":
+                depth += 1
+            elif token == b")":
+                depth -= 1
+                if depth == 0:
+                    return match.end()
+        if self.tokens > MAX_TOKENS:
+            raise ScanLimit("the PDF is too complex to check")
+        if not final:
+            raise _NeedMore
+        raise Malformed("a string is not closed")
+
+    def _dictionary(self, items: list[object]) -> dict[str, object]:
+        if len(items) % 2:
+            raise Malformed("a dictionary has a key without a value")
+        pairs = zip(items[::2], items[1::2], strict=True)
+        out: dict[str, object] = {}
+        for key, value in pairs:
+            if not isinstance(key, Name):
+                raise Malformed("a dictionary key is not a name")
+            found = _finding(key, value)
+            if found is not None:
+                raise ActiveContent(found)
+            if isinstance(value, Ref) and key in _TYPING_KEYS:
+                self.typed_by_reference.append((key, value))
+            out[key] = value
+        return out
+
+
+def _keywords(buffer: bytes, low: int, high: int) -> list[int]:
+    """Where ``obj`` and ``trailer`` begin in ``buffer[low:high]``, in order (found with
+    ``bytes.find``, which is far faster than a pattern over the whole file)."""
+    found = []
+    for keyword in (b"obj", b"trailer"):
+        at = buffer.find(keyword, low, high + len(keyword) - 1)
+        while at >= 0:
+            found.append(at)
+            at = buffer.find(keyword, at + 1, high + len(keyword) - 1)
+    found.sort()
+    return found
+
+
+def _definition_at(buffer: bytes, keyword: int, final: bool) -> tuple[int, int, Ref | None] | None:
+    """``(header start, body start, ref)`` for the object header ``N G obj`` (ref ``None``
+    for ``trailer``) whose keyword is at ``buffer[keyword]``, or ``None`` if none is there."""
+    is_trailer = buffer.startswith(b"trailer", keyword)
+    end = keyword + (7 if is_trailer else 3)
+    if end < len(buffer):
+        if _IS_REGULAR.match(buffer, end):
+            return None
+    elif not final:
+        return None  # cannot happen: a window reads past what it owns
+    if is_trailer:
+        if keyword > 0 and _IS_REGULAR.match(buffer, keyword - 1):
+            return None
+        return keyword, end, None
+    if keyword == 0 or buffer[keyword - 1] not in _WHITESPACE:
+        return None
+    match = _HEADER.search(buffer, max(keyword - 600, 0), end)
+    if match is None:
+        return None
+    return match.start(), end, Ref(int(match.group(1)), int(match.group(2)))
+
+
+def _is_object_stream(head: dict[str, object]) -> bool:
+    # Readers find an object stream by number, and not all of them check its /Type.
+    return head.get("/Type") == "/ObjStm" or ("/N" in head and "/First" in head)
+
+
+def _pypdf(value: object) -> PdfObject:
+    """A parsed filter or decoding parameter as pypdf's decoders take it."""
+    if isinstance(value, Name):
+        return NameObject(value)
+    if isinstance(value, bool):
+        return BooleanObject(value)
+    if isinstance(value, int):
+        return NumberObject(value)
+    if isinstance(value, float):
+        return FloatObject(value)
+    if value is None:
+        return NullObject()
+    if isinstance(value, list):
+        return ArrayObject(_pypdf(item) for item in value)
+    if isinstance(value, dict):
+        return DictionaryObject({NameObject(k): _pypdf(v) for k, v in value.items()})
+    raise Malformed("an object stream's filter is not PDF syntax")
+
+
+def find_active_content(stream: BinaryIO, *, size: int, reader: PdfReader) -> None:
+    """Raise ``ActiveContent`` naming the first active content found anywhere in the PDF in
+    ``stream`` (``size`` bytes, already opened as ``reader``, decrypted if encrypted).
+
+    Also raises ``ScanLimit`` (too large or complex to check), ``Malformed`` (an object the
+    latest cross-reference lists, or an object stream, is not PDF syntax) and
+    ``NotDecryptable``.
+    """
+    _Scan(stream, size, reader).run()
