@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from submissions.exports import csv_line, export_cell, neutralized
+from submissions.exports import Cell, csv_line, export_cell, neutralized
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_numbers_the_server_computed_stay_numbers() -> None:
 
 
 def test_csv_lines_quote_what_would_break_a_record() -> None:
-    cells = ["a\rb", "c\nd", 'say "hi"', "x,y", "plain", "-2+3", Decimal("-1.5"), None]
+    cells: list[Cell] = ["a\rb", "c\nd", 'say "hi"', "x,y", "plain", "-2+3", Decimal("-1.5"), None]
     line = csv_line(cells)
     assert line == '"a\rb","c\nd","say ""hi""","x,y",plain,\'-2+3,-1.5,\n'
     assert list(csv.reader(io.StringIO(line, newline=""))) == [
