@@ -7,10 +7,11 @@ import time
 import zlib
 
 import pytest
+from pypdf import PdfWriter
 
 from submissions import active_content
 from submissions.active_content import ActiveContent
-from submissions.content import BrokenFile, inspect_pdf
+from submissions.content import BrokenFile, PdfEncrypted, inspect_pdf
 from tests.security.crafted_pdfs import build, javascript_action, objects
 
 JS = javascript_action()
@@ -154,3 +155,30 @@ def test_an_object_header_inside_a_string_starts_an_object() -> None:
     text = b"(see 7 0 obj << /JS (x) >> endobj)"
     with pytest.raises(ActiveContent):
         check(build(objects() | {4: b"<< /Title " + text + b" >>"}))
+
+
+def _appended(data: bytes, tail: bytes) -> bytes:
+    """``data`` with ``tail`` after its end, then its own ``startxref`` repeated (readers look
+    for the last one)."""
+    startxref = data[data.rindex(b"startxref") :]
+    return data + tail + b"\n" + startxref
+
+
+def test_an_object_after_the_end_of_file_marker_is_found() -> None:
+    data = _appended(build(objects()), b"9 0 obj\n" + JS + b"\nendobj\n")
+    with pytest.raises(ActiveContent):
+        check(data)
+
+
+def test_an_encrypted_file_with_an_object_stream_it_does_not_list_cannot_be_checked() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    packed = zlib.compress(b"9 0\n" + JS)
+    orphan = b"8 0 obj\n" + stream(packed, b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode ")
+    data = _appended(out.getvalue(), orphan + b"\nendobj\n")
+    inspect_pdf(io.BytesIO(out.getvalue()), allow_encrypted=True)
+    with pytest.raises(PdfEncrypted, match="cannot be checked"):
+        inspect_pdf(io.BytesIO(data), allow_encrypted=True)
