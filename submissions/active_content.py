@@ -166,37 +166,84 @@ def _finding(key: str, value: object) -> str | None:
     return found
 
 
-class _Scan:
-    def __init__(self, stream: BinaryIO, size: int, reader: PdfReader) -> None:
-        self.stream, self.size, self.reader = stream, size, reader
+class ActiveContentScan:
+    """One file's scan: ``feed`` it the file's bytes in order as they arrive (while the file is
+    being stored, say), then ``finish`` it with the stored file. What needs the whole file (an
+    object longer than what is held, object streams, references) waits for ``finish``; fed
+    nothing, ``finish`` reads the file itself. Not for use by two threads at once."""
+
+    def __init__(self) -> None:
         self.tokens = 0
         self.parsed_bytes = 0
-        self.max_parsed_bytes = MAX_PARSED_BYTES_PER_FILE_BYTE * size + 64 * 1024 * 1024
-        self.object_starts = array("q")  # where objects that parsed begin, ascending
+        self.fed = 0  # bytes fed so far
+        self.object_starts = array("q")  # where objects that parsed begin
         self.typed_by_reference: list[tuple[str, Ref]] = []
         self.names: defaultdict[Ref, set[str]] = defaultdict(set)  # objects that are a name
-        self._position = 0  # how far the parser got, for the byte count
+        self.deferred: list[tuple[int, int, Ref | None]] = []  # (at, body - at, ref)
+        self.object_streams: list[tuple[Ref, int, dict[str, object], int]] = []
+        self.stream: BinaryIO | None = None
+        self.size = 0
+        self.reader: PdfReader | None = None
+        self._position = 0  # the next window to look at begins here
+        self._held = b""  # the file's bytes from _held_at on (what a window still needs)
+        self._held_at = 0
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._parsed_to = 0  # how far the parser got, for the byte count
 
     # -- the file, window by window -------------------------------------------------------
 
-    def run(self) -> None:
-        position = 0
-        while position < self.size:
+    def feed(self, data: bytes) -> None:
+        """The file's next bytes. Raises ``ActiveContent`` (or ``ScanLimit``) as soon as it can."""
+        self.fed += len(data)
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._held_at + len(self._held) + self._pending_size >= (
+            self._position + _WINDOW + _OVERLAP
+        ):
+            self._look(final=False)
+
+    def _look(self, *, final: bool) -> None:
+        """Look at every window whose bytes (and the overlap after it) are held."""
+        buffer = b"".join([self._held, *self._pending])
+        self._pending, self._pending_size = [], 0
+        base, end = self._held_at, self._held_at + len(buffer)
+        while self._position < end and (final or self._position + _WINDOW + _OVERLAP <= end):
             # Each window owns the keywords (``obj``, ``trailer``) that begin inside it; the
             # overlap before it holds their headers, the one after it their first bytes.
-            start = max(position - _OVERLAP, 0)
-            buffer = self._read(start, position + _WINDOW + _OVERLAP - start)
-            final = start + len(buffer) >= self.size
-            low, high = position - start, position - start + _WINDOW
-            for keyword in _keywords(buffer, low, high):
+            low = self._position - base
+            for keyword in _keywords(buffer, low, low + _WINDOW):
                 found = _definition_at(buffer, keyword, final)
                 if found is not None:
-                    self._definition(buffer, start, *found, final=final)
-            position += _WINDOW
+                    self._definition(buffer, base, *found, final=final)
+            self._position += _WINDOW
+        keep = max(self._position - _OVERLAP, base)
+        self._held, self._held_at = buffer[keep - base :], keep
+
+    def finish(self, stream: BinaryIO, *, size: int, reader: PdfReader) -> None:
+        """Scan what is left of the file in ``stream`` (``size`` bytes, opened as ``reader``,
+        decrypted if encrypted) and raise ``ActiveContent`` for the first active content found
+        in it. Also raises ``ScanLimit``, ``Malformed`` (an object the latest cross-reference
+        lists, or an object stream, is not PDF syntax) and ``NotDecryptable``."""
+        if 0 < self.fed != size:  # fed other bytes than the file's: start again from the file
+            ActiveContentScan().finish(stream, size=size, reader=reader)
+            return
+        self.stream, self.size, self.reader = stream, size, reader
+        if not self.fed:
+            for start in range(0, size, _WINDOW):
+                self.feed(self._read(start, _WINDOW))
+        self._look(final=True)
+        self._held = b""
+        for at, body, ref in self.deferred:
+            buffer = self._read(at, _WINDOW)
+            self._definition(buffer, at, 0, body, ref, final=at + len(buffer) >= size)
+        for object_stream in self.object_streams:
+            self._object_stream(*object_stream)
         self._check_typed_by_reference()
         self._check_listed_objects_parsed()
 
     def _read(self, start: int, length: int) -> bytes:
+        assert self.stream is not None
         self.stream.seek(start)
         return self.stream.read(length)
 
@@ -211,6 +258,9 @@ class _Scan:
                 values, stop, after = self._values(buffer, body, final=final)
                 break
             except _NeedMore:
+                if self.stream is None:  # the rest of it has not come yet
+                    self.deferred.append((at, body - begin, ref))
+                    return
                 length = max(2 * (len(buffer) - begin), _WINDOW)
                 if length > MAX_OBJECT_BYTES:
                     raise ScanLimit("an object is too large to check") from None
@@ -228,11 +278,12 @@ class _Scan:
             self.names[ref].add(values[0])
         head = values[0] if values else None
         if stop == b"stream" and isinstance(head, dict) and _is_object_stream(head):
-            self._object_stream(ref, at, head, base + after)
+            self.object_streams.append((ref, at, head, base + after))
 
     # -- object streams ----------------------------------------------------------------------
 
     def _object_stream(self, ref: Ref, at: int, head: dict[str, object], after: int) -> None:
+        assert self.reader is not None
         if self.reader.is_encrypted:
             data = self._decrypted_object_stream(ref, at)
         else:
@@ -262,6 +313,7 @@ class _Scan:
     def _stream_length(self, head: dict[str, object]) -> int:
         length = head.get("/Length")
         if isinstance(length, Ref):
+            assert self.reader is not None
             resolved = self.reader.get_object(IndirectObject(*length, self.reader))
             length = int(resolved) if isinstance(resolved, NumberObject) else None
         if type(length) is not int or length < 0:
@@ -285,6 +337,7 @@ class _Scan:
         return decode_stream_data(stream)
 
     def _decrypted_object_stream(self, ref: Ref, at: int) -> bytes:
+        assert self.reader is not None
         listed = self.reader.xref.get(ref.generation, {}).get(ref.number)
         if listed is None or not 0 <= at - listed <= _HEADER_SLACK:
             raise NotDecryptable
@@ -305,17 +358,20 @@ class _Scan:
     def _check_listed_objects_parsed(self) -> None:
         """Every object the latest cross-reference lists must be one that was parsed (an
         object only a more lenient reader could make sense of would go unchecked)."""
+        assert self.reader is not None
+        starts = sorted(self.object_starts)  # objects read late come last
         for offsets in self.reader.xref.values():
             for offset in offsets.values():
-                i = bisect.bisect_left(self.object_starts, offset)
-                if i == len(self.object_starts) or self.object_starts[i] - offset > _HEADER_SLACK:
+                i = bisect.bisect_left(starts, offset)
+                if i == len(starts) or starts[i] - offset > _HEADER_SLACK:
                     raise Malformed(f"no object where the cross-reference says (byte {offset})")
 
     # -- the syntax -----------------------------------------------------------------------
 
     def _count_bytes(self, count: int) -> None:
         self.parsed_bytes += count
-        if self.parsed_bytes > self.max_parsed_bytes:
+        limit = MAX_PARSED_BYTES_PER_FILE_BYTE * max(self.fed, self.size) + 64 * 1024 * 1024
+        if self.parsed_bytes > limit:
             raise ScanLimit("the PDF is too complex to check")
 
     def _values(
@@ -336,7 +392,7 @@ class _Scan:
         try:
             return self._parse_values(buffer, position, final=final, ends=ends)
         finally:
-            self._count_bytes(max(self._position - start, 0))
+            self._count_bytes(max(self._parsed_to - start, 0))
 
     def _parse_values(
         self, buffer: bytes, position: int, *, final: bool, ends: frozenset[bytes]
@@ -347,10 +403,10 @@ class _Scan:
         kinds: list[int] = []  # b"[" or b"<" for each open array or dictionary
         openings: list[int] = []  # where each of them opens
         size = len(buffer)
-        self._position = position
+        self._parsed_to = position
         while True:
             position = _SKIP.match(buffer, position).end()  # type: ignore[union-attr]
-            self._position = position
+            self._parsed_to = position
             if position >= size:
                 if not final:
                     raise _NeedMore
@@ -434,7 +490,7 @@ class _Scan:
                 elif word == b"null":
                     value = None
                 elif word in ends and not kinds:
-                    self._position = position
+                    self._parsed_to = position
                     return top, starts, word, position
                 else:
                     raise Malformed("a keyword out of place")
@@ -538,11 +594,5 @@ def _pypdf(value: object) -> PdfObject:
 
 
 def find_active_content(stream: BinaryIO, *, size: int, reader: PdfReader) -> None:
-    """Raise ``ActiveContent`` naming the first active content found anywhere in the PDF in
-    ``stream`` (``size`` bytes, already opened as ``reader``, decrypted if encrypted).
-
-    Also raises ``ScanLimit`` (too large or complex to check), ``Malformed`` (an object the
-    latest cross-reference lists, or an object stream, is not PDF syntax) and
-    ``NotDecryptable``.
-    """
-    _Scan(stream, size, reader).run()
+    """``ActiveContentScan.finish`` on a whole file, read from ``stream``."""
+    ActiveContentScan().finish(stream, size=size, reader=reader)

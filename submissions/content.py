@@ -6,6 +6,7 @@ that keeps refused files out of storage: sniff the first bytes -> check the type
 the store (hashed, counted, capped) -> inspect a PDF -> report, deleting the blob if it fails.
 """
 
+import asyncio
 import io
 import mimetypes
 import re
@@ -23,7 +24,7 @@ import magic
 from pypdf import PdfReader
 
 from models.errors import DomainError, Unprocessable
-from submissions.active_content import NotDecryptable, ScanLimit, find_active_content
+from submissions.active_content import ActiveContentScan, NotDecryptable, ScanLimit
 from submissions.blobs import BlobStore, StoredBlob
 
 if TYPE_CHECKING:
@@ -252,14 +253,17 @@ class _ReadLimit(Exception):
 _EOF_WINDOW = 1024  # readers accept %%EOF within the last KiB
 
 
-def inspect_pdf(stream: BinaryIO, *, allow_encrypted: bool = False) -> PdfReport:
+def inspect_pdf(
+    stream: BinaryIO, *, allow_encrypted: bool = False, scan: ActiveContentScan | None = None
+) -> PdfReport:
     """Parse a PDF strictly and look for what makes one dangerous or unreadable.
 
     Raises ``BrokenFile`` for anything pypdf cannot parse in strict mode (a truncated file among
     them) and for a file too large or complex to check; ``PdfEncrypted`` for an encrypted file
     unless ``allow_encrypted``, and always for one that needs a password (it cannot be checked);
     ``ActiveContent`` (415) for active content anywhere in the file (``submissions.active_content``
-    says what and where). Active content is never allowed.
+    says what and where). Active content is never allowed. ``scan``: one already fed the file's
+    bytes as they were stored (else the file is read for it).
     """
     size = stream.seek(0, io.SEEK_END)
     stream.seek(max(size - _EOF_WINDOW, 0))
@@ -277,7 +281,7 @@ def inspect_pdf(stream: BinaryIO, *, allow_encrypted: bool = False) -> PdfReport
             raise PdfEncrypted("encrypted PDFs are not accepted for this document kind")
         if pages is None:
             raise PdfEncrypted(_UNCHECKABLE)
-        find_active_content(stream, size=size, reader=reader)
+        (scan or ActiveContentScan()).finish(stream, size=size, reader=reader)
     except DomainError:
         raise
     except NotDecryptable as exc:
@@ -355,6 +359,7 @@ async def inspect_pdf_blob(
     key: str,
     size: int,
     allow_encrypted: bool = False,
+    scan: ActiveContentScan | None = None,
     max_read: int = 16 * 1024 * 1024,
 ) -> PdfReport:
     """``inspect_pdf`` on a stored blob, reading it by ranges (never whole) in a worker thread."""
@@ -362,7 +367,7 @@ async def inspect_pdf_blob(
     def run() -> PdfReport:
         raw = _BlobReader(store, key, size, max_read=max_read)
         with io.BufferedReader(raw, buffer_size=64 * 1024) as stream:
-            return inspect_pdf(stream, allow_encrypted=allow_encrypted)
+            return inspect_pdf(stream, allow_encrypted=allow_encrypted, scan=scan)
 
     return await anyio.to_thread.run_sync(run)
 
@@ -407,6 +412,43 @@ async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
         yield chunk
 
 
+_SCAN_BATCH = 1024 * 1024  # bytes handed to the active-content scan at once
+
+
+async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> AsyncIterator[bytes]:
+    """``chunks`` as they come, fed meanwhile to ``scan`` in a worker thread, one batch while
+    the next arrives: a PDF is scanned as it is written, never read back for it. Active content
+    found on the way stops the upload (the store deletes what it wrote)."""
+    batch: list[bytes] = []
+    size = 0
+    # asyncio's own future: the batch is scanned while the upload goes on, and awaited before
+    # the next one is handed over (so one thread at a time works on ``scan``).
+    running: asyncio.Future[None] | None = None
+    try:
+        async for chunk in chunks:
+            yield chunk
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _SCAN_BATCH:
+                if running is not None:
+                    await running
+                running = asyncio.ensure_future(asyncio.to_thread(scan.feed, b"".join(batch)))
+                batch, size = [], 0
+        if running is not None:
+            await running
+            running = None
+        if batch:
+            await asyncio.to_thread(scan.feed, b"".join(batch))
+    finally:
+        if running is not None:  # the upload failed first: nobody waits for this batch
+            running.add_done_callback(_consumed)
+
+
+def _consumed(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 async def store_checked_upload(
     *,
     chunks: AsyncIterable[bytes],
@@ -420,8 +462,8 @@ async def store_checked_upload(
 
     Refusals: ``UnsupportedMediaType`` (415, before any byte is stored), ``EmptyFile`` (422),
     ``ContentTooLarge`` (413, as soon as ``rule.max_bytes`` is passed), ``BrokenFile``,
-    ``PdfEncrypted`` (422), ``ActiveContent`` (415, after the file is stored, which is then
-    deleted). The caller writes its row only after this returns.
+    ``PdfEncrypted`` (422), ``ActiveContent`` (415, found as the file streams in, or once it is
+    stored, which is then deleted). The caller writes its row only after this returns.
     """
     name = sanitize_filename(filename)
     stream = aiter(chunks)
@@ -434,7 +476,16 @@ async def store_checked_upload(
         declared=declared_type,
         allowed=rule.content_types,
     )
-    blob = await store.write(_prepend(head, stream), max_bytes=rule.max_bytes, prefix=prefix)
+    source = _prepend(head, stream)
+    scan = ActiveContentScan() if content_type == PDF else None
+    try:
+        blob = await store.write(
+            source if scan is None else _scanned(source, scan),
+            max_bytes=rule.max_bytes,
+            prefix=prefix,
+        )
+    except ScanLimit as exc:
+        raise BrokenFile(f"the PDF cannot be read: {_describe(exc)}") from exc
     try:
         pdf = None
         if content_type == PDF:
@@ -443,6 +494,7 @@ async def store_checked_upload(
                 key=blob.key,
                 size=blob.size,
                 allow_encrypted=rule.allow_encrypted_pdf,
+                scan=scan,
             )
     except BaseException:
         with anyio.CancelScope(shield=True):

@@ -31,7 +31,7 @@ from tests.security.crafted_pdfs import (
 
 MARKER = b"SECRET-MARKER-7f3a"  # in every hidden payload; no answer may echo it
 REQUIRED = [
-    {"kind": "proposal", "title": "Proposal", "content_types": [PDF], "max_bytes": 512 * KiB}
+    {"kind": "proposal", "title": "Proposal", "content_types": [PDF], "max_bytes": 8 * 1024 * KiB}
 ]
 RECT = b"/Rect [72 72 144 96]"
 JS = javascript_action(b"app.alert('" + MARKER + b"');")
@@ -326,3 +326,25 @@ def test_links_destinations_and_outlines_still_upload(
     assert response.status_code == 201, response.text
     listed = client.get(documents_path(world), headers=world.applicant.headers).json()["items"]
     assert [d["id"] for d in listed] == [response.json()["id"]]
+
+
+@pytest.mark.parametrize("where", ["start", "end"])
+def test_active_content_in_a_large_upload_is_refused_and_nothing_is_stored(
+    app: FastAPI, client: TestClient, world: World, where: str
+) -> None:
+    """Scanned as it streams in (several batches): found early, the upload stops there."""
+    padding = b"<< /Length %d >>\nstream\n" % (3 * 1024 * 1024) + b"%" * (3 * 1024 * 1024)
+    padding += b"\nendstream"
+    hidden = {4: JS} if where == "start" else {99: JS}
+    data = build(objects() | hidden | {50: padding})
+    assert (data.index(MARKER) < 1024 * 1024) == (where == "start")
+    before = blob_files(store_root(app))
+    response = client.post(
+        documents_path(world),
+        data={"kind": "proposal"},
+        files={"file": ("proposal.pdf", data, PDF)},
+        headers=world.applicant.headers,
+    )
+    assert_problem(response, 415, "active-content")
+    assert client.get(documents_path(world), headers=world.applicant.headers).json()["items"] == []
+    assert blob_files(store_root(app)) == before
