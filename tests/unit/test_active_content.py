@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfWriter
 
 from submissions import active_content
-from submissions.active_content import ActiveContent
+from submissions.active_content import ActiveContent, ActiveContentScan
 from submissions.content import BrokenFile, PdfEncrypted, inspect_pdf
 from tests.security.crafted_pdfs import build, javascript_action, objects
 
@@ -18,7 +18,25 @@ JS = javascript_action()
 
 
 def check(data: bytes) -> None:
-    inspect_pdf(io.BytesIO(data))
+    """The check both ways, which must agree: reading the file itself, and fed the file as it
+    streams in (in chunks of 64 KiB, as an upload arrives) before finishing with it."""
+    read = _outcome(data, fed=False)
+    fed = _outcome(data, fed=True)
+    assert type(read) is type(fed), (read, fed)
+    if read is not None:
+        raise read
+
+
+def _outcome(data: bytes, *, fed: bool) -> Exception | None:
+    scan = ActiveContentScan()
+    try:
+        if fed:
+            for start in range(0, len(data), 64 * 1024):
+                scan.feed(data[start : start + 64 * 1024])  # refuses as early as it can
+        inspect_pdf(io.BytesIO(data), scan=scan)
+    except (ActiveContent, BrokenFile, PdfEncrypted) as exc:
+        return exc
+    return None
 
 
 def stream(data: bytes, extra: bytes = b"") -> bytes:
