@@ -22,8 +22,16 @@ they lead to is itself one of the dictionaries looked at. Names are compared dec
 ``/S``, ``/Subtype`` or ``/Type`` given by reference is judged by what the referenced object is.
 Links (``/URI``, ``/GoTo``, named actions) and outlines are not active content.
 
-Memory holds one window of the file and one object at a time, never the whole file. A file beyond
-the limits below is refused as too complex to check (``ScanLimit``), never let through.
+An object is wherever ``N G obj`` stands at a token boundary, even inside another object's string
+or a stream's data (a reader repairing a file looks for objects that way): what follows is parsed
+as an object, and where it is not PDF syntax it is passed over as the data it is, unless the
+latest cross-reference lists an object there (``Malformed``: the file is refused as broken, since
+a more lenient reader might make something of it). In an encrypted file, an object stream that the
+cross-reference does not list cannot be decrypted (``NotDecryptable``: refused as unchecked).
+
+Memory holds one window of the file (1 MiB) and one object at a time, never the whole file. A
+file beyond the limits below is refused as too complex to check (``ScanLimit``), never let
+through: the portal answers 422 ``broken-file`` for these, as a file it cannot check.
 """
 
 import bisect

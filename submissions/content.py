@@ -3,7 +3,8 @@
 The pure checks (sniffing, type agreement, PDF inspection, file names, ``Content-Disposition``)
 take plain values; ``store_checked_upload`` chains them around a ``BlobStore`` write, in the order
 that keeps refused files out of storage: sniff the first bytes -> check the type -> stream into
-the store (hashed, counted, capped) -> inspect a PDF -> report, deleting the blob if it fails.
+the store (hashed, counted, capped; a PDF scanned for active content on the way) -> inspect a PDF
+-> report, deleting the blob if it fails.
 """
 
 import asyncio
