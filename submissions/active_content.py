@@ -38,6 +38,7 @@ import bisect
 import re
 from array import array
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import BinaryIO, NamedTuple
 
 from pypdf import PdfReader
@@ -67,23 +68,33 @@ MAX_PARSED_BYTES_PER_FILE_BYTE = 4
 """Bytes parsed (objects, decoded object streams, re-reads) per byte of the file, plus 64 MiB."""
 
 _WINDOW = 1024 * 1024
-_OVERLAP = 1024  # longer than the longest object header the pattern below accepts (540)
+_OVERLAP = 1024  # longer than the longest object header accepted (10 + 256 + 5 + 256 + 3)
 _HEADER_SLACK = 32  # whitespace allowed between a cross-reference offset and its object
+# What an indirect object and a dictionary count for beyond their own tokens (the work on them).
+_OBJECT_COST = 10
+_DICTIONARY_COST = 4
 
 _WHITESPACE = b"\x00\t\n\f\r "
 _WS = rb"\x00\t\n\f\r "  # the same, as pattern text
 _DELIMITERS = rb"()<>\[\]{}/%"
 _REGULAR = rb"[^" + _WS + _DELIMITERS + rb"]"
-_HEADER = re.compile(  # an object header, ending where the search ends
-    rb"(?<![0-9])([0-9]{1,10})[" + _WS + rb"]{1,256}([0-9]{1,5})[" + _WS + rb"]{1,256}obj\Z"
-)
+_DIGITS = b"0123456789"
 _IS_REGULAR = re.compile(_REGULAR)
-_SKIP = re.compile(rb"(?:[" + _WS + rb"]+|%[^\r\n]*)*")
-_WORD = re.compile(_REGULAR + rb"+")
-_NAME = re.compile(rb"/" + _REGULAR + rb"*")
+# One token after white space and comments; the group that matched says which kind it is.
+_TOKEN = re.compile(
+    rb"(?:[" + _WS + rb"]+|%[^\r\n]*)*"
+    rb"(?:([+-]?[0-9]{1,18})(?!" + _REGULAR + rb")"  # an integer
+    rb"|(/" + _REGULAR + rb"*)"  # a name
+    rb"|(<<)|(>>)|(\[)|(\])|(\()|(<)"
+    rb"|(" + _REGULAR + rb"+)"  # any other word: a real, a keyword
+    rb"|(.))?",  # anything else (a delimiter out of place); nothing at the end
+    re.S,
+)
+_INT, _NAME, _OPEN_DICTIONARY, _CLOSE_DICTIONARY, _OPEN_ARRAY, _CLOSE_ARRAY = 1, 2, 3, 4, 5, 6
+_STRING, _HEX, _WORD, _OTHER = 7, 8, 9, 10
+_MAY_GO_ON = frozenset({_INT, _NAME, _HEX, _WORD, _OTHER})  # at a buffer's end, may be longer
 _HEX_STRING = re.compile(rb"<[0-9A-Fa-f" + _WS + rb"]*>")
 _STRING_STOPS = re.compile(rb"\\.|[()]", re.S)
-_INTEGER = re.compile(rb"[+-]?[0-9]{1,18}")
 _REAL = re.compile(rb"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM_EOL = re.compile(rb" *(?:\r\n|\n|\r)")
@@ -116,6 +127,7 @@ _TYPED = {
     **{("/S", action): found for action, found in _ACTIONS.items()},
 }
 _TYPING_KEYS = frozenset(key for key, _ in _TYPED)
+_LOOKED_AT = frozenset(_KEYS) | _TYPING_KEYS
 
 
 class ActiveContent(DomainError):
@@ -197,7 +209,6 @@ class ActiveContentScan:
         self._held_at = 0
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self._parsed_to = 0  # how far the parser got, for the byte count
 
     # -- the file, window by window -------------------------------------------------------
 
@@ -281,6 +292,7 @@ class ActiveContentScan:
                 return
         if ref is None:
             return
+        self.tokens += _OBJECT_COST
         self.object_starts.append(at)
         if values and isinstance(values[0], Name):
             self.names[ref].add(values[0])
@@ -396,150 +408,132 @@ class ActiveContentScan:
         """The values from ``position`` until a keyword in ``ends`` (or the end of a final
         buffer): the values, where each begins, the keyword, and where parsing stopped. Every
         dictionary met is looked at as soon as it closes."""
-        start = position
-        try:
-            return self._parse_values(buffer, position, final=final, ends=ends)
-        finally:
-            self._count_bytes(max(self._parsed_to - start, 0))
-
-    def _parse_values(
-        self, buffer: bytes, position: int, *, final: bool, ends: frozenset[bytes]
-    ) -> tuple[list[object], list[int], bytes | None, int]:
         top: list[object] = []
         starts: list[int] = []
         frames: list[list[object]] = [top]
-        kinds: list[int] = []  # b"[" or b"<" for each open array or dictionary
+        kinds: list[int] = []  # _OPEN_ARRAY or _OPEN_DICTIONARY for each open one
         openings: list[int] = []  # where each of them opens
-        size = len(buffer)
-        self._parsed_to = position
-        while True:
-            position = _SKIP.match(buffer, position).end()  # type: ignore[union-attr]
-            self._parsed_to = position
-            if position >= size:
-                if not final:
-                    raise _NeedMore
-                if kinds:
-                    raise Malformed("an array or dictionary is not closed")
-                return top, starts, None, position
-            self.tokens += 1
-            if self.tokens > MAX_TOKENS:
-                raise ScanLimit("the PDF is too complex to check")
-            begin = position
-            byte = buffer[position]
-            value: object
-            if byte == 0x2F:  # /
-                end = _NAME.match(buffer, position).end()  # type: ignore[union-attr]
-                if end == size and not final:
-                    raise _NeedMore
-                value, position = _name(buffer[position:end]), end
-            elif byte == 0x28:  # (
-                position = self._string_end(buffer, position, final)
-                value = _TEXT
-            elif byte == 0x3C:  # <
-                if position + 1 >= size and not final:
-                    raise _NeedMore
-                if buffer[position + 1 : position + 2] == b"<":
-                    frames.append([])
-                    kinds.append(0x3C)
-                    openings.append(position)
-                    position += 2
-                    continue
-                match = _HEX_STRING.match(buffer, position)
-                if match is None:
-                    if buffer.find(b">", position) < 0 and not final:
+        size, start, tokens = len(buffer), position, 0
+        budget = MAX_TOKENS - self.tokens
+        try:
+            while True:
+                match = _TOKEN.match(buffer, position)
+                assert match is not None  # the pattern matches the empty string
+                kind, position = match.lastindex, match.end()
+                if kind is None:  # nothing but white space and comments up to the end
+                    if not final:
                         raise _NeedMore
-                    raise Malformed("a hexadecimal string is not PDF syntax")
-                value, position = _TEXT, match.end()
-            elif byte == 0x3E:  # >
-                if position + 1 >= size and not final:
+                    if kinds:
+                        raise Malformed("an array or dictionary is not closed")
+                    return top, starts, None, position
+                if position == size and not final and kind in _MAY_GO_ON:
                     raise _NeedMore
-                if buffer[position + 1 : position + 2] != b">" or not kinds or kinds[-1] != 0x3C:
-                    raise Malformed("a dictionary is not closed as it was opened")
-                kinds.pop()
-                begin = openings.pop()
-                value = self._dictionary(frames.pop())
-                position += 2
-            elif byte == 0x5B:  # [
-                frames.append([])
-                kinds.append(0x5B)
-                openings.append(position)
-                position += 1
-                continue
-            elif byte == 0x5D:  # ]
-                if not kinds or kinds[-1] != 0x5B:
-                    raise Malformed("an array is not closed as it was opened")
-                kinds.pop()
-                begin = openings.pop()
-                value = frames.pop()
-                position += 1
-            elif byte in b"{})":
-                raise Malformed("a delimiter out of place")
-            else:
-                end = _WORD.match(buffer, position).end()  # type: ignore[union-attr]
-                if end == size and not final:
-                    raise _NeedMore
-                word = buffer[position:end]
-                position = end
-                if word == b"R":
-                    items = frames[-1]
-                    if len(items) < 2 or type(items[-1]) is not int or type(items[-2]) is not int:
-                        raise Malformed("a reference is not PDF syntax")
-                    generation = items.pop()
-                    value = Ref(items.pop(), generation)  # type: ignore[arg-type]
-                    if not kinds:
-                        starts.pop()
-                        begin = starts.pop()
-                elif _INTEGER.fullmatch(word):
-                    value = int(word)
-                elif _REAL.fullmatch(word) or word.lstrip(b"+-").isdigit():
-                    value = _NUMBER
-                elif word in (b"true", b"false"):
-                    value = word == b"true"
-                elif word == b"null":
-                    value = None
-                elif word in ends and not kinds:
-                    self._parsed_to = position
-                    return top, starts, word, position
+                tokens += 1
+                if tokens > budget:
+                    raise ScanLimit("the PDF is too complex to check")
+                begin = match.start(kind)
+                value: object
+                if kind == _INT:
+                    value = int(match.group(kind))
+                elif kind == _NAME:
+                    value = _name(match.group(kind))
+                elif kind in (_OPEN_DICTIONARY, _OPEN_ARRAY):
+                    frames.append([])
+                    kinds.append(kind)
+                    openings.append(begin)
+                    continue
+                elif kind == _CLOSE_DICTIONARY:
+                    if not kinds or kinds.pop() != _OPEN_DICTIONARY:
+                        raise Malformed("a dictionary is not closed as it was opened")
+                    begin = openings.pop()
+                    tokens += _DICTIONARY_COST
+                    value = self._dictionary(frames.pop())
+                elif kind == _CLOSE_ARRAY:
+                    if not kinds or kinds.pop() != _OPEN_ARRAY:
+                        raise Malformed("an array is not closed as it was opened")
+                    begin = openings.pop()
+                    value = frames.pop()
+                elif kind == _STRING:
+                    position, stops = _string_end(buffer, begin, final)
+                    tokens += stops
+                    value = _TEXT
+                elif kind == _HEX:
+                    hex_string = _HEX_STRING.match(buffer, begin)
+                    if hex_string is None:
+                        if buffer.find(b">", begin) < 0 and not final:
+                            raise _NeedMore
+                        raise Malformed("a hexadecimal string is not PDF syntax")
+                    value, position = _TEXT, hex_string.end()
+                elif kind == _WORD:
+                    word = match.group(kind)
+                    if word == b"R":
+                        items = frames[-1]
+                        if (
+                            len(items) < 2
+                            or type(items[-1]) is not int
+                            or type(items[-2]) is not int
+                        ):
+                            raise Malformed("a reference is not PDF syntax")
+                        generation = items.pop()
+                        value = Ref(items.pop(), generation)  # type: ignore[arg-type]
+                        if not kinds:
+                            starts.pop()
+                            begin = starts.pop()
+                    elif _REAL.fullmatch(word) or word.lstrip(b"+-").isdigit():
+                        value = _NUMBER
+                    elif word in (b"true", b"false"):
+                        value = word == b"true"
+                    elif word == b"null":
+                        value = None
+                    elif word in ends and not kinds:
+                        return top, starts, word, position
+                    else:
+                        raise Malformed("a keyword out of place")
                 else:
-                    raise Malformed("a keyword out of place")
-            frames[-1].append(value)
-            if not kinds:
-                starts.append(begin)
-
-    def _string_end(self, buffer: bytes, position: int, final: bool) -> int:
-        """Where the literal string opening at ``position`` ends (balanced parentheses, with
-        backslash escapes); each parenthesis and escape counts as a token."""
-        depth = 0
-        for match in _STRING_STOPS.finditer(buffer, position):
-            self.tokens += 1
-            token = match.group()
-            if token == b"(":
-                depth += 1
-            elif token == b")":
-                depth -= 1
-                if depth == 0:
-                    return match.end()
-        if self.tokens > MAX_TOKENS:
-            raise ScanLimit("the PDF is too complex to check")
-        if not final:
-            raise _NeedMore
-        raise Malformed("a string is not closed")
+                    raise Malformed("a delimiter out of place")
+                frames[-1].append(value)
+                if not kinds:
+                    starts.append(begin)
+        finally:
+            self.tokens += tokens
+            self._count_bytes(max(position - start, 0))
 
     def _dictionary(self, items: list[object]) -> dict[str, object]:
-        if len(items) % 2:
+        keys, values = items[0::2], items[1::2]
+        if len(keys) != len(values):
             raise Malformed("a dictionary has a key without a value")
-        pairs = zip(items[::2], items[1::2], strict=True)
-        out: dict[str, object] = {}
+        if set(map(type, keys)) - {Name}:
+            raise Malformed("a dictionary key is not a name")
+        out: dict[str, object] = dict(zip(keys, values, strict=True))  # type: ignore[arg-type]
+        if len(out) == len(keys):
+            pairs: Iterable[tuple[str, object]] = ((k, out[k]) for k in _LOOKED_AT & out.keys())
+        else:  # a key is repeated: each of its values is looked at
+            pairs = zip(keys, values, strict=True)  # type: ignore[arg-type]
         for key, value in pairs:
-            if not isinstance(key, Name):
-                raise Malformed("a dictionary key is not a name")
             found = _finding(key, value)
             if found is not None:
                 raise ActiveContent(found)
             if isinstance(value, Ref) and key in _TYPING_KEYS:
                 self.typed_by_reference.append((key, value))
-            out[key] = value
         return out
+
+
+def _string_end(buffer: bytes, position: int, final: bool) -> tuple[int, int]:
+    """Where the literal string opening at ``position`` ends (balanced parentheses, with
+    backslash escapes), and how many parentheses and escapes it holds (each counts as a
+    token)."""
+    depth = 0
+    for stops, match in enumerate(_STRING_STOPS.finditer(buffer, position), start=1):
+        token = match.group()
+        if token == b"(":
+            depth += 1
+        elif token == b")":
+            depth -= 1
+            if depth == 0:
+                return match.end(), stops
+    if not final:
+        raise _NeedMore
+    raise Malformed("a string is not closed")
 
 
 def _keywords(buffer: bytes, low: int, high: int) -> list[int]:
@@ -569,12 +563,33 @@ def _definition_at(buffer: bytes, keyword: int, final: bool) -> tuple[int, int, 
         if keyword > 0 and _IS_REGULAR.match(buffer, keyword - 1):
             return None
         return keyword, end, None
-    if keyword == 0 or buffer[keyword - 1] not in _WHITESPACE:
+    # N, white space, G, white space before "obj": walked back byte by byte (a pattern searched
+    # over the bytes before would try every place they could start, a cost in files dense with
+    # headers). The limits are those of readers: 10 and 5 digits, runs of 256 white spaces.
+    generation_end = _back(buffer, keyword, _WHITESPACE, 256)
+    generation_start = _back(buffer, generation_end, _DIGITS, 5)
+    number_end = _back(buffer, generation_start, _WHITESPACE, 256)
+    number_start = _back(buffer, number_end, _DIGITS, 10)
+    if (
+        generation_end == keyword
+        or generation_start == generation_end
+        or number_end == generation_start
+        or number_start == number_end
+        or (number_start > 0 and buffer[number_start - 1] in _DIGITS)
+    ):
         return None
-    match = _HEADER.search(buffer, max(keyword - 600, 0), end)
-    if match is None:
-        return None
-    return match.start(), end, Ref(int(match.group(1)), int(match.group(2)))
+    number = int(buffer[number_start:number_end])
+    generation = int(buffer[generation_start:generation_end])
+    return number_start, end, Ref(number, generation)
+
+
+def _back(buffer: bytes, position: int, allowed: bytes, limit: int) -> int:
+    """Where the run of at most ``limit`` bytes in ``allowed`` that ends at ``position``
+    begins."""
+    stop = max(position - limit, 0)
+    while position > stop and buffer[position - 1] in allowed:
+        position -= 1
+    return position
 
 
 def _is_object_stream(head: dict[str, object]) -> bool:
