@@ -98,6 +98,7 @@ _STRING_STOPS = re.compile(rb"\\.|[()]", re.S)
 _REAL = re.compile(rb"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM_EOL = re.compile(rb" *(?:\r\n|\n|\r)")
+_ENDSTREAM = re.compile(rb"[" + _WS + rb"]*endstream")
 
 # What ends the values of an indirect object (or a trailer) in the file.
 _OBJECT_ENDS = frozenset(
@@ -209,6 +210,9 @@ class ActiveContentScan:
         self._held_at = 0
         self._pending: list[bytes] = []
         self._pending_size = 0
+        self._skip_from = self._skip_to = 0  # the data of the last stream met, skipped
+        self._skip_unverified = False
+        self._rescan: list[tuple[int, int]] = []  # skipped after all wrongly: look again
 
     # -- the file, window by window -------------------------------------------------------
 
@@ -231,10 +235,14 @@ class ActiveContentScan:
             # Each window owns the keywords (``obj``, ``trailer``) that begin inside it; the
             # overlap before it holds their headers, the one after it their first bytes.
             low = self._position - base
-            for keyword in _keywords(buffer, low, low + _WINDOW):
+            self._check_skip(buffer, base, final)
+            for keyword in _keywords(buffer, max(low, self._skip_to - base), low + _WINDOW):
+                if base + keyword < self._skip_to:  # in the data of a stream met in this window
+                    continue
                 found = _definition_at(buffer, keyword, final)
                 if found is not None:
-                    self._definition(buffer, base, *found, final=final)
+                    self._definition(buffer, base, *found, final=final, may_skip=True)
+                    self._check_skip(buffer, base, final)
             self._position += _WINDOW
         keep = max(self._position - _OVERLAP, base)
         self._held, self._held_at = buffer[keep - base :], keep
@@ -253,6 +261,8 @@ class ActiveContentScan:
                 self.feed(self._read(start, _WINDOW))
         self._look(final=True)
         self._held = b""
+        for start, end in self._rescan:
+            self._look_again(start, end)
         for at, body, ref in self.deferred:
             buffer = self._read(at, _WINDOW)
             self._definition(buffer, at, 0, body, ref, final=at + len(buffer) >= size)
@@ -261,16 +271,51 @@ class ActiveContentScan:
         self._check_typed_by_reference()
         self._check_listed_objects_parsed()
 
+    def _check_skip(self, buffer: bytes, base: int, final: bool) -> None:
+        """Whether the stream data skipped last really ends where its ``/Length`` says, once that
+        place is held: if ``endstream`` is not there, a reader looking for it would take the
+        bytes skipped for objects, so they are looked at after all (in ``finish``)."""
+        if not self._skip_unverified:
+            return
+        at = self._skip_to - base
+        if at + 64 > len(buffer) and not final:
+            return
+        self._skip_unverified = False
+        if not _ENDSTREAM.match(buffer, at):
+            self._rescan.append((self._skip_from, self._skip_to))
+
+    def _look_again(self, start: int, end: int) -> None:
+        """Look at the bytes ``[start, end)`` of the stored file (stream data not skipped after
+        all), skipping nothing."""
+        for window in range(start, end, _WINDOW):
+            at = max(window - _OVERLAP, 0)
+            stop = min(window + _WINDOW, end)
+            buffer = self._read(at, stop - at + _OVERLAP)
+            final = at + len(buffer) >= self.size
+            for keyword in _keywords(buffer, window - at, stop - at):
+                found = _definition_at(buffer, keyword, final)
+                if found is not None:
+                    self._definition(buffer, at, *found, final=final)
+
     def _read(self, start: int, length: int) -> bytes:
         assert self.stream is not None
         self.stream.seek(start)
         return self.stream.read(length)
 
     def _definition(
-        self, buffer: bytes, base: int, begin: int, body: int, ref: Ref | None, *, final: bool
+        self,
+        buffer: bytes,
+        base: int,
+        begin: int,
+        body: int,
+        ref: Ref | None,
+        *,
+        final: bool,
+        may_skip: bool = False,
     ) -> None:
         """An indirect object ``ref`` (or a trailer, ``None``) whose header begins at
-        ``buffer[begin]`` (the file's byte ``base + begin``) and whose values at ``body``."""
+        ``buffer[begin]`` (the file's byte ``base + begin``) and whose values at ``body``.
+        ``may_skip``: the data of its stream, if it has one of a known length, is skipped."""
         at = base + begin
         while True:
             try:
@@ -297,8 +342,18 @@ class ActiveContentScan:
         if values and isinstance(values[0], Name):
             self.names[ref].add(values[0])
         head = values[0] if values else None
-        if stop == b"stream" and isinstance(head, dict) and _is_object_stream(head):
+        if stop != b"stream" or not isinstance(head, dict):
+            return
+        if _is_object_stream(head):
             self.object_streams.append((ref, at, head, base + after))
+        declared = head.get("/Length")
+        eol = _STREAM_EOL.match(buffer, after)
+        if may_skip and type(declared) is int and declared > 0 and eol is not None:
+            # Stream data (most of a large file) holds no objects: skipped, once its end is
+            # seen where /Length says (``_check_skip``).
+            self._skip_from = base + eol.end()
+            self._skip_to = self._skip_from + declared
+            self._skip_unverified = True
 
     # -- object streams ----------------------------------------------------------------------
 

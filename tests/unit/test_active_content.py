@@ -200,3 +200,22 @@ def test_an_encrypted_file_with_an_object_stream_it_does_not_list_cannot_be_chec
     inspect_pdf(io.BytesIO(out.getvalue()), allow_encrypted=True)
     with pytest.raises(PdfEncrypted, match="cannot be checked"):
         inspect_pdf(io.BytesIO(data), allow_encrypted=True)
+
+
+def test_an_object_inside_stream_data_whose_end_is_not_where_length_says_is_found() -> None:
+    # /Length runs past the hidden object, but "endstream" is not where it ends: a reader
+    # looks for "endstream" and takes what comes before it for objects.
+    hidden = b"endstream\nendobj\n9 0 obj\n" + JS + b"\nendobj\n"
+    data = b"q Q\n" + hidden + b"% padding " * 20
+    body = b"<< /Length %d >>\nstream\n" % (len(data) - 40) + data + b"\nendstream"
+    with pytest.raises(ActiveContent):
+        check(build(objects(page=b"/Contents 4 0 R") | {4: body}))
+
+
+def test_stream_data_that_ends_where_length_says_is_data() -> None:
+    """Where ``endstream`` follows the data exactly as ``/Length`` says, every reader takes the
+    data for data: what looks like an object there is not one, and is not looked at (this is
+    what lets the scan skip the bulk of a large file). If a cross-reference pointed there, the
+    file would be refused as broken."""
+    inside = b"9 0 obj\n" + JS + b"\nendobj\n"
+    check(build(objects(page=b"/Contents 4 0 R") | {4: stream(b"q Q\n" + inside)}))
