@@ -23,10 +23,12 @@ they lead to is itself one of the dictionaries looked at. Names are compared dec
 Links (``/URI``, ``/GoTo``, named actions) and outlines are not active content.
 
 An object is wherever ``N G obj`` stands at a token boundary, even inside another object's string
-or a stream's data (a reader repairing a file looks for objects that way): what follows is parsed
-as an object, and where it is not PDF syntax it is passed over as the data it is, unless the
-latest cross-reference lists an object there (``Malformed``: the file is refused as broken, since
-a more lenient reader might make something of it). In an encrypted file, an object stream that the
+(a reader repairing a file looks for objects that way): what follows is parsed as an object, and
+where it is not PDF syntax it is passed over as the data it is, unless the latest cross-reference
+lists an object there (``Malformed``: the file is refused as broken, since a more lenient reader
+might make something of it). A stream's data is skipped when ``endstream`` follows it where its
+``/Length`` says (every reader takes it for data then); otherwise it is looked at too, since a
+reader looking for ``endstream`` would take what is before it for objects. In an encrypted file, an object stream that the
 cross-reference does not list cannot be decrypted (``NotDecryptable``: refused as unchecked).
 
 Memory holds one window of the file (1 MiB) and one object at a time, never the whole file. A
