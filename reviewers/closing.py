@@ -2,10 +2,8 @@
 store it with the hashes of its canonical inputs and result, set every submitted application's
 outcome, and release the results to applicants on publish."""
 
-import csv
 import gc
 import hashlib
-import io
 import json
 import uuid
 from collections import defaultdict
@@ -43,6 +41,7 @@ from reviewers.scoring import (
     result_to_dict,
 )
 from submissions.canonical import canonical_json, rfc3339
+from submissions.exports import csv_line
 from submissions.organizations import ensure_admin
 from submissions.rounds import LIFECYCLE, RoundTransition, ensure_status, transition_round
 
@@ -572,30 +571,32 @@ def results_csv(*, session: Session, actor: Actor, round_id: uuid.UUID) -> str:
         ).all()
     )
     keys = sorted({k for row in stored.result["rows"] for k in row["criteria"]})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *(f"criterion:{k}" for k in keys)])
+    # Every cell goes through export_cell: titles are the applicants' text (formula injection).
+    lines = [csv_line([*CSV_COLUMNS, *(f"criterion:{k}" for k in keys)])]
     for row in stored.result["rows"]:
-        title = titles.get(uuid.UUID(row["application_id"]), "")
-        # Spreadsheet formula injection: a leading =, +, - or @ is neutralized.
-        if title[:1] in ("=", "+", "-", "@"):
-            title = "'" + title
-        writer.writerow(
-            [
-                row["rank"] if row["rank"] is not None else "",
-                row["application_id"],
-                title,
-                row["total"] or "",
-                row["n_reviews"],
-                row["gates_passed"],
-                row["shortlisted"],
-                row["reason"],
-                row["margin"] or "",
-                row["stable"],
-                *(row["criteria"].get(k, "") for k in keys),
-            ]
+        lines.append(
+            csv_line(
+                [
+                    row["rank"],
+                    row["application_id"],
+                    titles.get(uuid.UUID(row["application_id"]), ""),
+                    _decimal(row["total"]),
+                    row["n_reviews"],
+                    row["gates_passed"],
+                    row["shortlisted"],
+                    row["reason"],
+                    _decimal(row["margin"]),
+                    row["stable"],
+                    *(_decimal(row["criteria"].get(k)) for k in keys),
+                ]
+            )
         )
-    return out.getvalue()
+    return "".join(lines)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    """A stored exact value (the text the result's hash covers) as the number it spells."""
+    return None if text is None else Decimal(text)
 
 
 def verify_result(*, session: Session, round_id: uuid.UUID) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 The pure checks (sniffing, type agreement, PDF inspection, file names, ``Content-Disposition``)
 take plain values; ``store_checked_upload`` chains them around a ``BlobStore`` write, in the order
 that keeps refused files out of storage: sniff the first bytes -> check the type -> stream into
-the store (hashed, counted, capped) -> inspect a PDF -> report, deleting the blob if it fails.
+the store (hashed, counted, capped; a PDF scanned for active content on the way) -> inspect a PDF
+-> report, deleting the blob if it fails.
 """
 
+import asyncio
 import io
 import mimetypes
 import re
@@ -21,9 +23,9 @@ import anyio.from_thread
 import anyio.to_thread
 import magic
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
 
 from models.errors import DomainError, Unprocessable
+from submissions.active_content import ActiveContentScan, NotDecryptable, ScanLimit
 from submissions.blobs import BlobStore, StoredBlob
 
 if TYPE_CHECKING:
@@ -53,11 +55,6 @@ class BrokenFile(Unprocessable):
 class PdfEncrypted(Unprocessable):
     type = "pdf-encrypted"
     title = "Encrypted PDF"
-
-
-class PdfJavaScript(Unprocessable):
-    type = "pdf-javascript"
-    title = "PDF with JavaScript"
 
 
 # -- media types ------------------------------------------------------------------------------
@@ -244,9 +241,10 @@ def content_disposition(filename: str, *, disposition: str = "attachment") -> st
 
 @dataclass(frozen=True, slots=True)
 class PdfReport:
-    pages: int | None  # None: encrypted with a password, so not readable
+    """A PDF that passed: no active content anywhere in it."""
+
+    pages: int
     encrypted: bool
-    javascript: bool | None  # None: could not be checked (encrypted with a password)
 
 
 class _ReadLimit(Exception):
@@ -254,19 +252,19 @@ class _ReadLimit(Exception):
 
 
 _EOF_WINDOW = 1024  # readers accept %%EOF within the last KiB
-_MAX_NODES = 200_000  # objects visited looking for JavaScript
 
 
 def inspect_pdf(
-    stream: BinaryIO, *, allow_encrypted: bool = False, allow_javascript: bool = False
+    stream: BinaryIO, *, allow_encrypted: bool = False, scan: ActiveContentScan | None = None
 ) -> PdfReport:
     """Parse a PDF strictly and look for what makes one dangerous or unreadable.
 
     Raises ``BrokenFile`` for anything pypdf cannot parse in strict mode (a truncated file among
-    them), ``PdfEncrypted`` for an encrypted file unless ``allow_encrypted``, and
-    ``PdfJavaScript`` for JavaScript actions (document, page, annotation, form field or outline;
-    XFA form scripts are not inspected) unless ``allow_javascript``. A file encrypted with a
-    password cannot be checked, so it is refused unless both are allowed.
+    them) and for a file too large or complex to check; ``PdfEncrypted`` for an encrypted file
+    unless ``allow_encrypted``, and always for one that needs a password (it cannot be checked);
+    ``ActiveContent`` (415) for active content anywhere in the file (``submissions.active_content``
+    says what and where). Active content is never allowed. ``scan``: one already fed the file's
+    bytes as they were stored (else the file is read for it).
     """
     size = stream.seek(0, io.SEEK_END)
     stream.seek(max(size - _EOF_WINDOW, 0))
@@ -278,120 +276,32 @@ def inspect_pdf(
         encrypted = reader.is_encrypted
         readable = not encrypted or bool(reader.decrypt(""))
         pages = len(reader.pages) if readable else None
-        javascript = _has_javascript(reader) if readable else None
+        if pages == 0:
+            raise BrokenFile("the PDF has no pages")
+        if encrypted and not allow_encrypted:
+            raise PdfEncrypted("encrypted PDFs are not accepted for this document kind")
+        if pages is None:
+            raise PdfEncrypted(_UNCHECKABLE)
+        (scan or ActiveContentScan()).finish(stream, size=size, reader=reader)
     except DomainError:
         raise
+    except NotDecryptable as exc:
+        raise PdfEncrypted(_UNCHECKABLE) from exc
     except Exception as exc:  # whatever a malformed file makes the parser raise
         raise BrokenFile(f"the PDF cannot be read: {_describe(exc)}") from exc
-    if pages == 0:
-        raise BrokenFile("the PDF has no pages")
-    if encrypted and not allow_encrypted:
-        raise PdfEncrypted("encrypted PDFs are not accepted for this document kind")
-    if javascript is None and not allow_javascript:
-        raise PdfEncrypted("the PDF is password-protected, so it cannot be checked for JavaScript")
-    if javascript and not allow_javascript:
-        raise PdfJavaScript("PDFs that carry JavaScript are not accepted for this document kind")
-    return PdfReport(pages=pages, encrypted=encrypted, javascript=javascript)
+    return PdfReport(pages=pages, encrypted=encrypted)
+
+
+_UNCHECKABLE = "the PDF is password-protected, so it cannot be checked for active content"
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, _ReadLimit):
         return "its structure is too large to check"
+    if isinstance(exc, ScanLimit):
+        return f"it is too large or complex to check for active content ({exc})"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
-
-
-class _Walk:
-    """Visits PDF objects once each, within a budget."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[int, int]] = set()
-        self.visited = 0
-
-    def resolve(self, obj: PdfObject | None) -> PdfObject | None:
-        self.visited += 1
-        if self.visited > _MAX_NODES:
-            raise BrokenFile("the PDF is too complex to check")
-        if isinstance(obj, IndirectObject):
-            ref = (obj.idnum, obj.generation)
-            if ref in self.seen:
-                return None
-            self.seen.add(ref)
-            return obj.get_object()
-        return obj
-
-    def action_has_js(self, action: PdfObject | None) -> bool:
-        obj = self.resolve(action)
-        if isinstance(obj, ArrayObject):
-            return any(self.action_has_js(item) for item in obj)
-        if not isinstance(obj, DictionaryObject):
-            return False
-        if obj.get("/S") == "/JavaScript" or "/JS" in obj:
-            return True
-        return "/Next" in obj and self.action_has_js(obj.raw_get("/Next"))
-
-    def triggers_have_js(self, triggers: PdfObject | None) -> bool:
-        obj = self.resolve(triggers)
-        if not isinstance(obj, DictionaryObject):
-            return False
-        return any(self.action_has_js(obj.raw_get(key)) for key in obj)
-
-    def object_has_js(self, holder: DictionaryObject) -> bool:
-        """An annotation, form field, outline item or page: its action and its triggers."""
-        return ("/A" in holder and self.action_has_js(holder.raw_get("/A"))) or (
-            "/AA" in holder and self.triggers_have_js(holder.raw_get("/AA"))
-        )
-
-    def fields_have_js(self, fields: PdfObject | None) -> bool:
-        array = self.resolve(fields)
-        if not isinstance(array, ArrayObject):
-            return False
-        for item in array:
-            field = self.resolve(item)
-            if isinstance(field, DictionaryObject) and (
-                self.object_has_js(field)
-                or ("/Kids" in field and self.fields_have_js(field.raw_get("/Kids")))
-            ):
-                return True
-        return False
-
-    def outlines_have_js(self, outlines: PdfObject | None) -> bool:
-        pending = [outlines]
-        while pending:
-            item = self.resolve(pending.pop())
-            if not isinstance(item, DictionaryObject):
-                continue
-            if self.object_has_js(item):
-                return True
-            pending.extend(item.raw_get(k) for k in ("/First", "/Next") if k in item)
-        return False
-
-
-def _has_javascript(reader: PdfReader) -> bool:
-    walk = _Walk()
-    root = reader.root_object
-    names = walk.resolve(root.raw_get("/Names")) if "/Names" in root else None
-    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
-        return True
-    if "/OpenAction" in root and walk.action_has_js(root.raw_get("/OpenAction")):
-        return True
-    if "/AA" in root and walk.triggers_have_js(root.raw_get("/AA")):
-        return True
-    form = walk.resolve(root.raw_get("/AcroForm")) if "/AcroForm" in root else None
-    if isinstance(form, DictionaryObject) and walk.fields_have_js(form.get("/Fields")):
-        return True
-    if "/Outlines" in root and walk.outlines_have_js(root.raw_get("/Outlines")):
-        return True
-    for page in reader.pages:
-        if walk.object_has_js(page):
-            return True
-        annotations = walk.resolve(page.raw_get("/Annots")) if "/Annots" in page else None
-        if isinstance(annotations, ArrayObject):
-            for item in annotations:
-                annotation = walk.resolve(item)
-                if isinstance(annotation, DictionaryObject) and walk.object_has_js(annotation):
-                    return True
-    return False
 
 
 class _BlobReader(io.RawIOBase):
@@ -450,7 +360,7 @@ async def inspect_pdf_blob(
     key: str,
     size: int,
     allow_encrypted: bool = False,
-    allow_javascript: bool = False,
+    scan: ActiveContentScan | None = None,
     max_read: int = 16 * 1024 * 1024,
 ) -> PdfReport:
     """``inspect_pdf`` on a stored blob, reading it by ranges (never whole) in a worker thread."""
@@ -458,11 +368,7 @@ async def inspect_pdf_blob(
     def run() -> PdfReport:
         raw = _BlobReader(store, key, size, max_read=max_read)
         with io.BufferedReader(raw, buffer_size=64 * 1024) as stream:
-            return inspect_pdf(
-                stream,
-                allow_encrypted=allow_encrypted,
-                allow_javascript=allow_javascript,
-            )
+            return inspect_pdf(stream, allow_encrypted=allow_encrypted, scan=scan)
 
     return await anyio.to_thread.run_sync(run)
 
@@ -477,7 +383,6 @@ class ContentRule:
     content_types: frozenset[str]
     max_bytes: int
     allow_encrypted_pdf: bool = False
-    allow_pdf_javascript: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,6 +413,43 @@ async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
         yield chunk
 
 
+_SCAN_BATCH = 1024 * 1024  # bytes handed to the active-content scan at once
+
+
+async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> AsyncIterator[bytes]:
+    """``chunks`` as they come, fed meanwhile to ``scan`` in a worker thread, one batch while
+    the next arrives: a PDF is scanned as it is written, never read back for it. Active content
+    found on the way stops the upload (the store deletes what it wrote)."""
+    batch: list[bytes] = []
+    size = 0
+    # asyncio's own future: the batch is scanned while the upload goes on, and awaited before
+    # the next one is handed over (so one thread at a time works on ``scan``).
+    running: asyncio.Future[None] | None = None
+    try:
+        async for chunk in chunks:
+            yield chunk
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _SCAN_BATCH:
+                if running is not None:
+                    await running
+                running = asyncio.ensure_future(asyncio.to_thread(scan.feed, b"".join(batch)))
+                batch, size = [], 0
+        if running is not None:
+            await running
+            running = None
+        if batch:
+            await asyncio.to_thread(scan.feed, b"".join(batch))
+    finally:
+        if running is not None:  # the upload failed first: nobody waits for this batch
+            running.add_done_callback(_consumed)
+
+
+def _consumed(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 async def store_checked_upload(
     *,
     chunks: AsyncIterable[bytes],
@@ -521,7 +463,8 @@ async def store_checked_upload(
 
     Refusals: ``UnsupportedMediaType`` (415, before any byte is stored), ``EmptyFile`` (422),
     ``ContentTooLarge`` (413, as soon as ``rule.max_bytes`` is passed), ``BrokenFile``,
-    ``PdfEncrypted``, ``PdfJavaScript`` (422). The caller writes its row only after this returns.
+    ``PdfEncrypted`` (422), ``ActiveContent`` (415, found as the file streams in, or once it is
+    stored, which is then deleted). The caller writes its row only after this returns.
     """
     name = sanitize_filename(filename)
     stream = aiter(chunks)
@@ -534,7 +477,16 @@ async def store_checked_upload(
         declared=declared_type,
         allowed=rule.content_types,
     )
-    blob = await store.write(_prepend(head, stream), max_bytes=rule.max_bytes, prefix=prefix)
+    source = _prepend(head, stream)
+    scan = ActiveContentScan() if content_type == PDF else None
+    try:
+        blob = await store.write(
+            source if scan is None else _scanned(source, scan),
+            max_bytes=rule.max_bytes,
+            prefix=prefix,
+        )
+    except ScanLimit as exc:
+        raise BrokenFile(f"the PDF cannot be read: {_describe(exc)}") from exc
     try:
         pdf = None
         if content_type == PDF:
@@ -543,7 +495,7 @@ async def store_checked_upload(
                 key=blob.key,
                 size=blob.size,
                 allow_encrypted=rule.allow_encrypted_pdf,
-                allow_javascript=rule.allow_pdf_javascript,
+                scan=scan,
             )
     except BaseException:
         with anyio.CancelScope(shield=True):

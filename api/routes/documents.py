@@ -129,7 +129,10 @@ def _fingerprint(request: Request, kind: str, upload: CheckedUpload, declared: s
         400: {"description": "A malformed multipart body, or too many parts"},
         409: {"description": "Not a draft, round not accepting, or the document limit reached"},
         413: {"description": "Over the kind's `max_bytes` or the application's storage quota"},
-        415: {"description": "Not multipart, or a content type the kind does not accept"},
+        415: {
+            "description": "Not multipart, a content type the kind does not accept, or a PDF"
+            " with active content (`active-content`: nothing is stored)"
+        },
         422: {"description": "An unknown kind, or an empty or broken file"},
         507: {"description": "The document store is full (nothing was stored; try again later)"},
     },

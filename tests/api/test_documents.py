@@ -302,7 +302,7 @@ def test_submit_needs_every_required_document_and_lists_them_in_the_receipt(
         ("proposal.pdf", zip_archive(), PDF, 415, "unsupported-media-type"),
         ("proposal.pdf", a_pdf(pages=3)[:-300], PDF, 422, "broken-file"),
         ("proposal.pdf", b"", PDF, 422, "empty-file"),
-        ("proposal.pdf", a_pdf(javascript=True), PDF, 422, "pdf-javascript"),
+        ("proposal.pdf", a_pdf(javascript=True), PDF, 415, "active-content"),
         ("proposal.docx", a_pdf(), "", 415, "unsupported-media-type"),
         ("proposal.pdf", a_pdf(), "image/png", 415, "unsupported-media-type"),
         ("proposal.pdf", a_pdf(PROPOSAL_MAX + 1), PDF, 413, "content-too-large"),

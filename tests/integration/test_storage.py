@@ -24,6 +24,7 @@ from api import storage
 from api.settings import Settings
 from api.storage import LocalBlobStore, S3BlobStore, make_blob_store
 from models.errors import DomainError
+from submissions.active_content import ActiveContent
 from submissions.blobs import (
     BlobNotFound,
     BlobStore,
@@ -35,7 +36,6 @@ from submissions.content import (
     BrokenFile,
     ContentRule,
     EmptyFile,
-    PdfJavaScript,
     UnsupportedMediaType,
     store_checked_upload,
 )
@@ -334,7 +334,7 @@ ATTACKS: dict[str, tuple[Callable[[], bytes], type[DomainError]]] = {
     "exe-named-pdf": (windows_executable, UnsupportedMediaType),
     "zip-named-pdf": (zip_archive, UnsupportedMediaType),
     "truncated-pdf": (lambda: pdf_bytes()[:-100], BrokenFile),
-    "javascript-pdf": (lambda: pdf_bytes(javascript=True), PdfJavaScript),
+    "javascript-pdf": (lambda: pdf_bytes(javascript=True), ActiveContent),
     "empty-file": (lambda: b"", EmptyFile),
     "over-max-bytes": (lambda: big_pdf(2 * MiB + 1), ContentTooLarge),
 }

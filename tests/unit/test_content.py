@@ -12,6 +12,7 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
 
+from submissions.active_content import ActiveContent
 from submissions.blobs import (
     RangeNotSatisfiable,
     check_key,
@@ -21,7 +22,6 @@ from submissions.blobs import (
 from submissions.content import (
     BrokenFile,
     PdfEncrypted,
-    PdfJavaScript,
     UnsupportedMediaType,
     check_media_type,
     content_disposition,
@@ -74,7 +74,7 @@ def test_a_generated_pdf_sniffs_as_pdf_and_passes() -> None:
     )
     assert stored == PDF
     report = inspect_pdf(io.BytesIO(data))
-    assert (report.pages, report.encrypted, report.javascript) == (2, False, False)
+    assert (report.pages, report.encrypted) == (2, False)
 
 
 def test_a_windows_executable_named_pdf_is_415() -> None:
@@ -183,11 +183,10 @@ def test_an_encrypted_pdf_is_refused_unless_allowed() -> None:
     with pytest.raises(PdfEncrypted) as caught:
         inspect_pdf(io.BytesIO(data))
     assert caught.value.type == "pdf-encrypted"
-    # Allowing encryption is not enough: a password-protected file cannot be checked for scripts.
+    # Allowing encryption is not enough: a password-protected file cannot be checked for active
+    # content, and active content is never allowed.
     with pytest.raises(PdfEncrypted, match="cannot be checked"):
         inspect_pdf(io.BytesIO(data), allow_encrypted=True)
-    report = inspect_pdf(io.BytesIO(data), allow_encrypted=True, allow_javascript=True)
-    assert (report.encrypted, report.javascript, report.pages) == (True, None, None)
 
 
 def test_a_pdf_encrypted_without_user_password_is_still_inspected() -> None:
@@ -195,20 +194,26 @@ def test_a_pdf_encrypted_without_user_password_is_still_inspected() -> None:
     writer.add_open_action(JavaScript("app.alert('owner-only encryption');"))
     writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
     data = pdf_bytes(writer)
-    with pytest.raises(PdfJavaScript):
+    with pytest.raises(ActiveContent):
         inspect_pdf(io.BytesIO(data), allow_encrypted=True)
+    # Encrypted without a user password and harmless, it passes when encryption is allowed.
+    writer = make_pdf(pages=2)
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    report = inspect_pdf(io.BytesIO(pdf_bytes(writer)), allow_encrypted=True)
+    assert (report.encrypted, report.pages) == (True, 2)
 
 
-def test_document_level_javascript_is_refused_unless_allowed() -> None:
+def test_document_level_javascript_is_refused_as_active_content() -> None:
     writer = make_pdf()
     writer.add_open_action(JavaScript("app.alert('hello');"))
     data = pdf_bytes(writer)
-    with pytest.raises(PdfJavaScript) as caught:
+    with pytest.raises(ActiveContent) as caught:
         inspect_pdf(io.BytesIO(data))
-    assert caught.value.status == 422
-    assert caught.value.type == "pdf-javascript"
-    report = inspect_pdf(io.BytesIO(data), allow_javascript=True)
-    assert report.javascript is True
+    assert caught.value.status == 415
+    assert caught.value.type == "active-content"
+    assert "JavaScript" in caught.value.found
+    assert f"({caught.value.found})" in caught.value.detail
+    assert "hello" not in str(caught.value)
 
 
 def _javascript_action() -> DictionaryObject:
@@ -223,7 +228,7 @@ def _javascript_action() -> DictionaryObject:
 def test_an_open_action_script_is_found() -> None:
     writer = make_pdf()
     writer.root_object[NameObject("/OpenAction")] = _javascript_action()
-    with pytest.raises(PdfJavaScript):
+    with pytest.raises(ActiveContent):
         inspect_pdf(io.BytesIO(pdf_bytes(writer)))
 
 
@@ -239,14 +244,14 @@ def test_a_script_behind_a_link_annotation_on_a_later_page_is_found() -> None:
         }
     )
     writer.add_annotation(page_number=2, annotation=link)
-    with pytest.raises(PdfJavaScript):
+    with pytest.raises(ActiveContent):
         inspect_pdf(io.BytesIO(pdf_bytes(writer)))
 
 
 def test_a_page_trigger_script_is_found() -> None:
     writer = make_pdf(pages=2)
     writer.pages[1][NameObject("/AA")] = DictionaryObject({NameObject("/O"): _javascript_action()})
-    with pytest.raises(PdfJavaScript):
+    with pytest.raises(ActiveContent):
         inspect_pdf(io.BytesIO(pdf_bytes(writer)))
 
 
@@ -257,11 +262,11 @@ def test_a_script_in_an_outline_item_is_found() -> None:
     outline_item = item.get_object()
     assert isinstance(outline_item, DictionaryObject)
     outline_item[NameObject("/A")] = _javascript_action()
-    with pytest.raises(PdfJavaScript):
+    with pytest.raises(ActiveContent):
         inspect_pdf(io.BytesIO(pdf_bytes(writer)))
 
 
-def test_harmless_links_and_outlines_are_not_javascript() -> None:
+def test_harmless_links_and_outlines_are_not_active_content() -> None:
     writer = make_pdf(pages=2)
     writer.add_outline_item(title="Budget", page_number=1)
     rect = ArrayObject([FloatObject(10), FloatObject(10), FloatObject(100), FloatObject(40)])
@@ -281,7 +286,6 @@ def test_harmless_links_and_outlines_are_not_javascript() -> None:
     )
     writer.add_annotation(page_number=0, annotation=link)
     report = inspect_pdf(io.BytesIO(pdf_bytes(writer)))
-    assert report.javascript is False
     assert report.pages == 2
 
 
