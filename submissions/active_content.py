@@ -28,8 +28,9 @@ where it is not PDF syntax it is passed over as the data it is, unless the lates
 lists an object there (``Malformed``: the file is refused as broken, since a more lenient reader
 might make something of it). A stream's data is skipped when ``endstream`` follows it where its
 ``/Length`` says (every reader takes it for data then); otherwise it is looked at too, since a
-reader looking for ``endstream`` would take what is before it for objects. In an encrypted file, an object stream that the
-cross-reference does not list cannot be decrypted (``NotDecryptable``: refused as unchecked).
+reader looking for ``endstream`` would take what is before it for objects. In an encrypted file,
+an object stream that the cross-reference does not list cannot be decrypted (``NotDecryptable``:
+refused as unchecked).
 
 Memory holds one window of the file (1 MiB) and one object at a time, never the whole file. A
 file beyond the limits below is refused as too complex to check (``ScanLimit``), never let
