@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.db import LoopReader, open_session
 from api.deps import WRITE_METHODS
-from api.ratelimit import enforce
-from api.settings import Settings
+from infra.db import LoopReader, open_session
+from infra.ratelimit import enforce
+from infra.settings import Settings
 from models.errors import DomainError, NotFound
 from models.identity import Actor, OAuthClient, RevokedToken, Role, Scope, User
 from submissions.accounts import provision_external_user

@@ -88,8 +88,8 @@ def _seed(database_url: str, max_bytes: int) -> _World:
     applicant's draft, and an OAuth client of the applicant's."""
     from datetime import UTC, datetime, timedelta
 
-    from api.db import make_engine, session_scope
-    from api.migrate import upgrade
+    from infra.db import make_engine, session_scope
+    from infra.migrate import upgrade
     from models.applications import ApplicationCreate
     from models.identity import Actor, Role, Scope, User, UserCreate
     from models.organizations import OrganizationCreate

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api.db import open_session
 from api.oauth.tokens import issue_access_token
+from infra.db import open_session
 from models.applications import Application, ApplicationCreate, ApplicationMemberIn
 from models.documents import Document, DocumentStatus
 from models.identity import ALL_SCOPES, Actor, MemberRole, Organization, Role, User, UserCreate

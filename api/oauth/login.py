@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 
-from api.settings import Settings
+from infra.settings import Settings
 from models.identity import Scope
 
 AUTHORIZE_PARAMS = (

@@ -3,7 +3,7 @@
 from typing import Any
 
 from api.oauth.keys import SIGNING_ALG
-from api.settings import Settings
+from infra.settings import Settings
 from models.identity import ALL_SCOPES
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]

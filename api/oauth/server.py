@@ -33,7 +33,7 @@ from api.oauth import store
 from api.oauth.errors import check_basic_credentials, check_parameters, safe_description
 from api.oauth.keys import BuiltinKeys
 from api.oauth.tokens import issue_access_token
-from api.settings import Settings
+from infra.settings import Settings
 from models.identity import ALL_SCOPES, OAuthClient, User
 from submissions.accounts import get_active_client, secret_matches
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
 from models.pagination import Page
 from models.reviewers import (
     AssignmentCreate,

@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Request
 
 from api.auth import AUTH_RESPONSES, AnyActor
-from api.db import LoopReader
 from api.lean import lean
+from infra.db import LoopReader
 from models.identity import MePublic
 from submissions.accounts import load_me
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import NowDep, SessionDep
-from api.logging import log
 from api.oauth.errors import UNSPEAKABLE, safe_description
 from api.oauth.keys import BuiltinKeys
 from api.oauth.login import (
@@ -27,8 +26,9 @@ from api.oauth.login import (
 )
 from api.oauth.metadata import authorization_server_metadata
 from api.oauth.server import FormRequest, ShortlistAuthorizationServer
-from api.ratelimit import enforce
-from api.settings import Settings
+from infra.logging import log
+from infra.ratelimit import enforce
+from infra.settings import Settings
 from models.identity import OAuthErrorResponse, OAuthIntrospection, OAuthTokenResponse
 from submissions.accounts import authenticate_password
 

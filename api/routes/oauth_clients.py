@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from api.auth import AUTH_RESPONSES, AnyActor
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
 from models.identity import OAuthClientCreate, OAuthClientCreated, OAuthClientPublic
 from models.pagination import Page
 from submissions.accounts import create_client, delete_client, list_clients

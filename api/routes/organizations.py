@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
-from api.pagination import PageDep
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.http.pagination import PageDep
 from models.organizations import (
     EmailDomainVerify,
     OrganizationCreate,

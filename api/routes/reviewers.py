@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 
 from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
 from models.pagination import Page
 from models.reviewers import (
     ConflictCreate,

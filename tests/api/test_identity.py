@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.settings import Settings
+from infra.settings import Settings
 from models.audit import AuditEvent
 from models.identity import OAuthClient, Role, User
 from submissions.accounts import verify_password

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.auth import TokenVerifier, TrustedIssuer, VerifiedToken, external_actor
-from api.db import open_session
-from api.settings import Settings
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import ALL_SCOPES, OAuthClient, Role, User
 from submissions.accounts import deactivate_user, ensure_public_client
 from tests.factories import (

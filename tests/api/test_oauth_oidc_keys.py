@@ -14,7 +14,7 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from api.app import create_app
 from api.oauth.oidc import OidcKeys, public_signing_keys
-from api.settings import Settings
+from infra.settings import Settings
 from tests.factories import bearer
 
 ISSUER = "https://idp.example"

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey, RSAKey
 from sqlmodel import Session
 
-from api.db import open_session
-from api.settings import Settings
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import Role, User
 from tests.factories import (
     access_claims,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api.db import LoopReader
+from infra.db import LoopReader
 from models.identity import Role
 from submissions.accounts import _ME
 from submissions.applications import ONE_APPLICATION

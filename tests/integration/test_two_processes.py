@@ -18,7 +18,7 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy.engine import Engine
 
-from api.db import make_engine, open_session
+from infra.db import make_engine, open_session
 from models.identity import Role
 from submissions.accounts import set_password
 from tests.conftest import PG_URL, _truncate_all
