@@ -8,6 +8,7 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY api ./api
+COPY identity ./identity
 COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
@@ -24,6 +25,7 @@ WORKDIR /app
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY api ./api
+COPY identity ./identity
 COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions

@@ -8,14 +8,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.auth import ASYMMETRIC_ALGS, ActorCache, TokenVerifier, TrustedIssuer
 from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
 from api.middleware import EdgeMiddleware
-from api.oauth.keys import SIGNING_ALG, BuiltinKeys
-from api.oauth.oidc import OidcKeys
 from api.openapi import install_openapi
 from api.routes import (
     applications,
@@ -34,6 +31,10 @@ from api.routes import (
     rounds,
     users,
 )
+from identity.actors import ActorCache
+from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
+from identity.oidc import OidcKeys
+from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
 from infra.db import LoopReader, make_engine
 from infra.jobs import make_document_scans

@@ -107,9 +107,9 @@ def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.accounts import create_admin
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
-    from submissions.accounts import create_admin
 
     engine = make_engine(settings.database_url, pool_size=1)
     try:
@@ -129,10 +129,10 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """First run: when no admin exists, create one and print its credentials once. Also
     registers the API docs' Swagger UI client (public, PKCE) for this public URL."""
-    from api.oauth.keys import ensure_signing_key
+    from identity.accounts import any_admin_exists, create_admin
+    from identity.oauth.keys import ensure_signing_key
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
-    from submissions.accounts import any_admin_exists, create_admin
 
     engine = make_engine(settings.database_url, pool_size=1)
     created = None
@@ -170,8 +170,8 @@ def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ensure_swagger_client(session: "Session", settings: Settings) -> str | None:
     """The public client that Swagger UI uses, redirecting only to this instance's docs."""
+    from identity.accounts import ensure_public_client, find_admin
     from infra.clock import system_clock
-    from submissions.accounts import ensure_public_client, find_admin
 
     owner = find_admin(session=session)
     if owner is None or not (settings.serves_docs and settings.builtin_issuer):
@@ -191,10 +191,10 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
     """Read a password (prompted twice on a terminal, else the first line of stdin) and set it."""
     import getpass
 
+    from identity.accounts import set_password
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
     from models.errors import DomainError
-    from submissions.accounts import set_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("New password: ")
@@ -220,7 +220,7 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
-    from api.oauth.keys import rotate_keys
+    from identity.oauth.keys import rotate_keys
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
 
@@ -239,9 +239,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
     from api.demo import run_demo
+    from identity.accounts import create_admin
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
-    from submissions.accounts import create_admin
 
     client_id = os.environ.get("SHORTLIST_DEMO_CLIENT_ID")
     client_secret = os.environ.get("SHORTLIST_DEMO_CLIENT_SECRET")

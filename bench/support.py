@@ -294,8 +294,8 @@ def actor_of(user: Any) -> Any:
 
 
 def make_user(session: Session, *, role: str, now: datetime) -> Any:
+    from identity.accounts import create_user
     from models.identity import Role, UserCreate
-    from submissions.accounts import create_user
 
     return create_user(
         session=session,
@@ -400,8 +400,8 @@ def mint_tokens(database_url: str, user_ids: Sequence[uuid.UUID], *, ttl: int = 
     """Access tokens for ``user_ids`` (each from its own client, ``bench-N``) signed with the
     database's key, as the built-in issuer of a server on that database would sign them
     (creating the key on first use)."""
-    from api.oauth.keys import BuiltinKeys
-    from api.oauth.tokens import issue_access_token
+    from identity.oauth.keys import BuiltinKeys
+    from identity.oauth.tokens import issue_access_token
     from infra.db import make_engine
     from models.identity import ALL_SCOPES
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.oauth.keys import ensure_signing_key
+from identity.oauth.keys import ensure_signing_key
 from infra.db import make_engine, open_session, session_scope
 from infra.migrate import upgrade
 from infra.settings import Settings

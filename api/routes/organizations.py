@@ -5,10 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from models.organizations import (
     EmailDomainVerify,
     OrganizationCreate,

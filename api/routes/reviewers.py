@@ -5,9 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.pagination import Page
 from models.reviewers import (
     ConflictCreate,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.auth import ActorCache
+from identity.actors import ActorCache
 from infra.db import open_session
 from infra.settings import Settings
 from models.identity import Role, User

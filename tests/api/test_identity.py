@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from identity.accounts import verify_password
 from infra.settings import Settings
 from models.audit import AuditEvent
 from models.identity import OAuthClient, Role, User
-from submissions.accounts import verify_password
 from tests.factories import bearer, make_principal, make_token
 
 PROBLEM = "application/problem+json"

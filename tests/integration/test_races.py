@@ -24,7 +24,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
-from api.oauth import store
+from identity.oauth import store
 from infra.db import open_session
 from infra.settings import Settings
 from models.applications import Application, ApplicationStatus, Receipt

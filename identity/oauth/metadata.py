@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from api.oauth.keys import SIGNING_ALG
+from identity.oauth.keys import SIGNING_ALG
 from infra.settings import Settings
 from models.identity import ALL_SCOPES
 
