@@ -8,6 +8,7 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY api ./api
+COPY cli ./cli
 COPY identity ./identity
 COPY infra ./infra
 COPY models ./models
@@ -25,6 +26,7 @@ WORKDIR /app
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY api ./api
+COPY cli ./cli
 COPY identity ./identity
 COPY infra ./infra
 COPY models ./models

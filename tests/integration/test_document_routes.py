@@ -273,7 +273,7 @@ def start_upload(server: Server, world: World, size: int) -> socket.socket:
 
 def sweep(server: Server) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "storage", "sweep", "--grace", "0"],
+        [sys.executable, "-m", "cli.main", "storage", "sweep", "--grace", "0"],
         cwd=ROOT,
         env=server.env,
         capture_output=True,

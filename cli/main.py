@@ -238,7 +238,7 @@ def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
-    from api.demo import run_demo
+    from cli.demo import run_demo
     from identity.accounts import create_admin
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
