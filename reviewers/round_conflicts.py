@@ -25,7 +25,7 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import RoundStatus
-from reviewers.conflicts import (
+from reviewers.conflict_detection import (
     ApplicationFacts,
     Conflict,
     DeclaredConflict,
