@@ -25,15 +25,15 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import Round, RoundStatus
-from reviewers.matching import expertise_affinity
-from reviewers.planner import ReviewerCapacity, plan_assignments
-from reviewers.pool import load_round, panel
-from reviewers.round_conflicts import (
+from reviewers.conflicts import (
     conflicted_assignments,
     end_conflicted_assignments,
     is_conflicted,
     round_conflicts,
 )
+from reviewers.matching import expertise_affinity
+from reviewers.planner import ReviewerCapacity, plan_assignments
+from reviewers.pool import load_round, panel
 from submissions import audit
 from submissions.applications import present_applications
 from submissions.canonical import canonical_json

@@ -17,7 +17,7 @@ from models.documents import Document, DocumentStatus
 from models.identity import ALL_SCOPES, Actor, MemberRole, Organization, Role, User, UserCreate
 from models.organizations import OrganizationCreate, OrganizationMemberCreate
 from models.rounds import Program, ProgramCreate, Round, RoundCreate
-from reviewers.round_conflicts import end_conflicted_assignments
+from reviewers.conflicts import end_conflicted_assignments
 from submissions.applications import create_application
 from submissions.organizations import add_member, create_organization
 from submissions.rounds import create_program, create_round, open_round

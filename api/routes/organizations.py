@@ -17,7 +17,7 @@ from models.organizations import (
     OrganizationPublic,
 )
 from models.pagination import Page
-from reviewers.round_conflicts import end_conflicted_assignments
+from reviewers.conflicts import end_conflicted_assignments
 from submissions.organizations import (
     add_member,
     create_organization,

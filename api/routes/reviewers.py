@@ -18,8 +18,8 @@ from models.reviewers import (
     RoundReviewerCreate,
     RoundReviewerPublic,
 )
+from reviewers.conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 from reviewers.pool import add_reviewer, list_reviewers, profile_public, put_profile
-from reviewers.round_conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 
 router = APIRouter(prefix="/api/v1", tags=["reviewers"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
