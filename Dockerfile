@@ -8,6 +8,9 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY api ./api
+COPY cli ./cli
+COPY identity ./identity
+COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
 COPY reviewers ./reviewers
@@ -23,6 +26,9 @@ WORKDIR /app
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY api ./api
+COPY cli ./cli
+COPY identity ./identity
+COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
 COPY reviewers ./reviewers

@@ -51,7 +51,8 @@ test-faketime: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict api models submissions reviewers tests bench
+	$(BIN)/mypy --strict api cli identity infra models submissions reviewers tests bench
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -68,4 +69,4 @@ demo: $(STAMP)
 	$(BIN)/shortlist demo
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -4,8 +4,8 @@ from logging.config import fileConfig
 
 import models
 from alembic import context
-from api.db import make_engine
-from api.settings import Settings
+from infra.db import make_engine
+from infra.settings import Settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -8,19 +8,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.auth import ASYMMETRIC_ALGS, ActorCache, TokenVerifier, TrustedIssuer
-from api.db import LoopReader, make_engine
-from api.deps import system_clock
 from api.errors import install_error_handlers
-from api.finite_json import FiniteJsonBodies
-from api.idempotency import install_idempotency
+from api.http.finite_json import FiniteJsonBodies
+from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
-from api.logging import access_log, configure_logging
 from api.middleware import EdgeMiddleware
-from api.oauth.keys import SIGNING_ALG, BuiltinKeys
-from api.oauth.oidc import OidcKeys
 from api.openapi import install_openapi
-from api.ratelimit import make_rate_limiter
 from api.routes import (
     applications,
     assignments,
@@ -38,10 +31,18 @@ from api.routes import (
     rounds,
     users,
 )
-from api.scans import make_document_scans
-from api.settings import Settings, get_settings
-from api.storage import make_blob_store
-from submissions.scanning import make_scanner
+from identity.actors import ActorCache
+from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
+from identity.oidc import OidcKeys
+from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
+from infra.clock import system_clock
+from infra.db import LoopReader, make_engine
+from infra.jobs import make_document_scans
+from infra.logging import access_log, configure_logging
+from infra.ratelimit import make_rate_limiter
+from infra.scanner import make_scanner
+from infra.settings import Settings, get_settings
+from infra.storage import make_blob_store
 
 API_PREFIX = "/api/v1"
 UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"

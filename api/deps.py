@@ -1,23 +1,18 @@
 """Dependency aliases: the session, the clock and the settings every route receives."""
 
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.db import open_session
-from api.settings import Settings
+from infra.clock import Clock
+from infra.db import open_session
+from infra.settings import Settings
 
-Clock = Callable[[], datetime]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def system_clock() -> datetime:
-    """The server clock: the only clock that decides anything."""
-    return datetime.now(UTC)
 
 
 # The cheap dependencies are ``async`` so that FastAPI runs them on the event loop instead of

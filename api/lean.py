@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import ActorScheme
+from api.security import ActorScheme
 
 _LEAN: set[Callable[..., Any]] = set()
 F = TypeVar("F", bound=Callable[..., Any])

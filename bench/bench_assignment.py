@@ -1,4 +1,4 @@
-"""Benchmark: automatic assignment (``reviewers.assignment.plan_assignments``).
+"""Benchmark: automatic assignment (``reviewers.planner.plan_assignments``).
 
 Two seeded instances, each with 1% of (reviewer, application) pairs conflicted and about 15
 explicit affinities per application (one decimal, 0.1 - 5.0):
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.support import load_average
-from reviewers.assignment import ReviewerCapacity, plan_assignments
+from reviewers.planner import ReviewerCapacity, plan_assignments
 
 AFFINITIES_PER_APPLICATION = 15
 CONFLICT_SHARE = 0.01

@@ -60,7 +60,7 @@ def _rows(table: Any, rows: list[dict[str, Any]], connection: sa.Connection) -> 
 
 def seed(database_url: str, *, aggregate: str, calibration: str) -> tuple[uuid.UUID, Any]:
     """The round, in review, with every review submitted; returns its id and an admin actor."""
-    from api.db import make_engine, session_scope
+    from infra.db import make_engine, session_scope
     from models.applications import Application
     from models.identity import Organization, User
     from models.reviewers import Assignment, Review
@@ -214,7 +214,7 @@ def _best(repeat: int, action: Callable[[], float]) -> tuple[float, list[float]]
 def measure(
     database: str, *, aggregate: str, calibration: str, repeat: int, scratch: Path
 ) -> list[dict[str, Any]]:
-    from api.db import make_engine, open_session
+    from infra.db import make_engine, open_session
     from models.reviewers import Review
     from reviewers.closing import close_round
 

@@ -116,7 +116,7 @@ def floor_app() -> Any:
 def seed(database_url: str) -> tuple[str, str]:
     """An applicant owning the lead organization of an application with two member
     organizations; returns the application's path and the Authorization header."""
-    from api.db import make_engine, session_scope
+    from infra.db import make_engine, session_scope
 
     now = datetime.now(UTC)
     engine = make_engine(database_url, pool_size=1)

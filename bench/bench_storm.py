@@ -75,7 +75,7 @@ class Outcome:
 
 def seed(database_url: str, applicants: int) -> tuple[uuid.UUID, list[Applicant]]:
     """The round (deadline far ahead for now) and its applicants with their tokens."""
-    from api.db import make_engine, session_scope
+    from infra.db import make_engine, session_scope
 
     now = datetime.now(UTC)
     engine = make_engine(database_url, pool_size=1)

@@ -88,13 +88,13 @@ def _seed(database_url: str, max_bytes: int) -> _World:
     applicant's draft, and an OAuth client of the applicant's."""
     from datetime import UTC, datetime, timedelta
 
-    from api.db import make_engine, session_scope
-    from api.migrate import upgrade
+    from identity.accounts import create_client, create_user
+    from infra.db import make_engine, session_scope
+    from infra.migrate import upgrade
     from models.applications import ApplicationCreate
     from models.identity import Actor, Role, Scope, User, UserCreate
     from models.organizations import OrganizationCreate
     from models.rounds import ProgramCreate, RoundCreate
-    from submissions.accounts import create_client, create_user
     from submissions.applications import create_application
     from submissions.organizations import create_organization
     from submissions.rounds import create_program, create_round, open_round

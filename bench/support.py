@@ -67,7 +67,7 @@ def postgres_available() -> bool:
 def temporary_database(kind: str, directory: Path) -> Iterator[str]:
     """A migrated, empty database: a file in ``directory`` (SQLite) or a new database on the
     PostgreSQL server of ``SHORTLIST_BENCH_PG_URL``, dropped afterwards."""
-    from api.migrate import upgrade
+    from infra.migrate import upgrade
 
     if kind == "sqlite":
         url = f"sqlite:///{directory / f'bench-{uuid.uuid4().hex[:8]}.db'}"
@@ -294,8 +294,8 @@ def actor_of(user: Any) -> Any:
 
 
 def make_user(session: Session, *, role: str, now: datetime) -> Any:
+    from identity.accounts import create_user
     from models.identity import Role, UserCreate
-    from submissions.accounts import create_user
 
     return create_user(
         session=session,
@@ -400,9 +400,9 @@ def mint_tokens(database_url: str, user_ids: Sequence[uuid.UUID], *, ttl: int = 
     """Access tokens for ``user_ids`` (each from its own client, ``bench-N``) signed with the
     database's key, as the built-in issuer of a server on that database would sign them
     (creating the key on first use)."""
-    from api.db import make_engine
-    from api.oauth.keys import BuiltinKeys
-    from api.oauth.tokens import issue_access_token
+    from identity.oauth.keys import BuiltinKeys
+    from identity.oauth.tokens import issue_access_token
+    from infra.db import make_engine
     from models.identity import ALL_SCOPES
 
     engine = make_engine(database_url, pool_size=1)

@@ -25,15 +25,15 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import Round, RoundStatus
-from reviewers.assignment import ReviewerCapacity, plan_assignments
-from reviewers.matching import expertise_affinity
-from reviewers.pool import load_round, panel
-from reviewers.round_conflicts import (
+from reviewers.conflicts import (
     conflicted_assignments,
     end_conflicted_assignments,
     is_conflicted,
     round_conflicts,
 )
+from reviewers.matching import expertise_affinity
+from reviewers.planner import ReviewerCapacity, plan_assignments
+from reviewers.pool import load_round, panel
 from submissions import audit
 from submissions.applications import present_applications
 from submissions.canonical import canonical_json
@@ -71,7 +71,7 @@ def auto_assign(
     *, session: Session, actor: Actor, round_id: uuid.UUID, dry_run: bool, now: datetime
 ) -> AutoAssignResult:
     """Fill every submitted application's gaps up to ``reviewers_per_application`` with the
-    optimal plan (see ``reviewers.assignment``). Existing assignments are kept, except those
+    optimal plan (see ``reviewers.planner``). Existing assignments are kept, except those
     conflicted now, which end as ``conflicted`` (a dry run only leaves them out); a pair whose
     assignment has ended is never planned again. A dry run stores nothing; otherwise every new
     assignment is stored, or none (422 when infeasible)."""

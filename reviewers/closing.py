@@ -25,9 +25,9 @@ from models.errors import Conflict, Forbidden, NotFound
 from models.identity import Actor, OrganizationMember, Role
 from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
 from models.rounds import Round, RoundStatus
+from reviewers.conflicts import conflicted_assignments, end_conflicted_assignments
 from reviewers.pool import load_round
 from reviewers.reviews import exact
-from reviewers.round_conflicts import conflicted_assignments, end_conflicted_assignments
 from reviewers.scoring import (
     Candidate,
     Criterion,

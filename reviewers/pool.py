@@ -158,7 +158,7 @@ def put_profile(
 ) -> ReviewerProfile:
     """Replace a reviewer's profile (the reviewer themself, or an admin); then
     ``conflicts_changed`` ends the reviewer's assignments that new affiliations or domains
-    conflict (passed in: ``reviewers.round_conflicts`` builds on this module)."""
+    conflict (passed in: ``reviewers.conflicts`` builds on this module)."""
     if actor.user_id != user_id and not actor.is_admin:
         if not actor.has_role(Role.reviewer):
             raise Forbidden("only the reviewer or an admin edits a profile", type="forbidden-role")

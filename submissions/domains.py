@@ -7,8 +7,8 @@ suffixes under which anyone may register a name (``com``, ``co.kr``, ``ac.kr``, 
 claiming one would claim everybody under it. ``WEBMAIL_DOMAINS`` names the public webmail
 providers, whose addresses anyone can get. Neither is ever an organization's domain.
 
-Pure functions over plain strings; conflict detection (``reviewers.conflicts``) uses the same
-names and the same webmail list.
+Pure functions over plain strings; conflict detection (``reviewers.conflict_detection``) uses
+the same names and the same webmail list.
 """
 
 from collections.abc import Iterable, Iterator

@@ -28,7 +28,7 @@ from submissions.unique import add_unique
 class ConflictsChanged(Protocol):
     """What the evaluation side does, in the same transaction, when who belongs to an
     organization or which of its email domains count has changed: end every assignment that
-    the change conflicts (``reviewers.round_conflicts.end_conflicted_assignments``). Passed in
+    the change conflicts (``reviewers.conflicts.end_conflicted_assignments``). Passed in
     by the caller, because submissions never imports reviewers."""
 
     def __call__(

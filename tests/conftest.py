@@ -26,10 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.db import make_engine, open_session, session_scope
-from api.migrate import upgrade
-from api.oauth.keys import ensure_signing_key
-from api.settings import Settings
+from identity.oauth.keys import ensure_signing_key
+from infra.db import make_engine, open_session, session_scope
+from infra.migrate import upgrade
+from infra.settings import Settings
 from tests.factories import NOW, Clock
 
 PG_URL = os.environ.get("SHORTLIST_TEST_DATABASE_URL")

@@ -9,15 +9,15 @@ from typing import Any
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api.db import open_session
-from api.oauth.tokens import issue_access_token
+from identity.accounts import create_client, create_user
+from identity.oauth.tokens import issue_access_token
+from infra.db import open_session
 from models.applications import Application, ApplicationCreate, ApplicationMemberIn
 from models.documents import Document, DocumentStatus
 from models.identity import ALL_SCOPES, Actor, MemberRole, Organization, Role, User, UserCreate
 from models.organizations import OrganizationCreate, OrganizationMemberCreate
 from models.rounds import Program, ProgramCreate, Round, RoundCreate
-from reviewers.round_conflicts import end_conflicted_assignments
-from submissions.accounts import create_client, create_user
+from reviewers.conflicts import end_conflicted_assignments
 from submissions.applications import create_application
 from submissions.organizations import add_member, create_organization
 from submissions.rounds import create_program, create_round, open_round
@@ -155,7 +155,7 @@ def make_oauth_client(
 ) -> tuple[str, str | None]:
     """A client of ``user``: confidential (client_credentials, and code + refresh when it has
     redirect URIs) or public (code + refresh only, no secret). Returns (client_id, secret)."""
-    from submissions.accounts import ensure_public_client
+    from identity.accounts import ensure_public_client
 
     if public:
         client = ensure_public_client(

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
-from api.db import LoopReader
 from api.deps import NowDep, SessionDep
-from api.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
-from api.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
+from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
+from api.http.pagination import PageDep
 from api.lean import lean
-from api.pagination import PageDep
+from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
+from infra.db import LoopReader
 from models.applications import (
     Application,
     ApplicationStatus,

@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from models.pagination import Page
 from models.reviewers import (
     AssignmentCreate,

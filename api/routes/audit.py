@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth import AUTH_RESPONSES, AuditRead
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, AuditRead
 from models.audit import AuditEventPublic, AuditVerification
 from models.pagination import Page
 from submissions.audit import list_events, verify_for

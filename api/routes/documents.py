@@ -21,13 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
-from api.db import open_session
 from api.deps import EngineDep, NowDep, SessionDep, SettingsDep
-from api.idempotency import IDEMPOTENCY_RESPONSES, idempotency
-from api.multipart import MultipartLimits, MultipartReader, read_upload_form
-from api.pagination import PageDep
-from api.storage import BlobStoreDep, blob_response
+from api.http.blobs import BlobStoreDep, blob_response
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, idempotency
+from api.http.multipart import MultipartLimits, MultipartReader, read_upload_form
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
+from infra.db import open_session
 from models.documents import Document, DocumentPublic, DocumentStatus
 from models.identity import Actor
 from models.pagination import Page

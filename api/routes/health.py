@@ -6,8 +6,8 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.db import ping
 from api.errors import problem
+from infra.db import ping
 
 router = APIRouter(tags=["health"])
 STORAGE_PING_TIMEOUT = 5.0  # seconds

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, Request
 
-from api.auth import AUTH_RESPONSES, AnyActor
-from api.db import LoopReader
 from api.lean import lean
+from api.security import AUTH_RESPONSES, AnyActor
+from identity.accounts import load_me
+from infra.db import LoopReader
 from models.identity import MePublic
-from submissions.accounts import load_me
 
 router = APIRouter(prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPONSES)
 

@@ -13,24 +13,27 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import NowDep, SessionDep
-from api.logging import log
-from api.oauth.errors import UNSPEAKABLE, safe_description
-from api.oauth.keys import BuiltinKeys
-from api.oauth.login import (
+from identity.accounts import authenticate_password
+from identity.oauth.adapters import FormRequest
+from identity.oauth.errors import UNSPEAKABLE, safe_description
+from identity.oauth.keys import BuiltinKeys
+from identity.oauth.login import (
     AUTHORIZE_PARAMS,
     CSRF_FIELD,
+    CSRF_MAX_AGE,
     csrf_cookie_name,
     csrf_valid,
     error_page,
     login_page,
     new_csrf_token,
+    security_headers,
 )
-from api.oauth.metadata import authorization_server_metadata
-from api.oauth.server import FormRequest, ShortlistAuthorizationServer
-from api.ratelimit import enforce
-from api.settings import Settings
+from identity.oauth.metadata import authorization_server_metadata
+from identity.oauth.server import OAuthResponse, ShortlistAuthorizationServer
+from infra.logging import log
+from infra.ratelimit import enforce
+from infra.settings import Settings
 from models.identity import OAuthErrorResponse, OAuthIntrospection, OAuthTokenResponse
-from submissions.accounts import authenticate_password
 
 router = APIRouter(tags=["oauth"])
 
@@ -91,6 +94,48 @@ def _oauth_request(request: Request, params: Params | None) -> FormRequest:
     )
 
 
+def _http(answer: OAuthResponse) -> Response:
+    """The server's answer as it goes out: JSON for a dict body, else the bytes as they are."""
+    if isinstance(answer.body, dict):
+        return JSONResponse(answer.body, status_code=answer.status_code, headers=answer.headers)
+    return Response(answer.body or b"", status_code=answer.status_code, headers=answer.headers)
+
+
+def _login_page(
+    settings: Settings,
+    oauth_request: FormRequest,
+    client_name: str,
+    *,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The login page, with a fresh CSRF token in its form and in its cookie."""
+    params = oauth_request.payload.data
+    csrf_token = new_csrf_token(settings)
+    html = login_page(
+        params=params,
+        client_name=client_name,
+        scopes=(oauth_request.scope or "").split(),
+        csrf_token=csrf_token,
+        email=email,
+        error=error,
+    )
+    response = HTMLResponse(
+        html, status_code=status_code, headers=security_headers(params.get("redirect_uri"))
+    )
+    response.set_cookie(
+        csrf_cookie_name(settings),
+        csrf_token,
+        max_age=CSRF_MAX_AGE,
+        path="/",
+        secure=settings.issuer.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
 def _finish(server: ShortlistAuthorizationServer, response: Response) -> Response:
     """Commit what a success (or a refusal that revoked a token family) changed; else nothing."""
     if response.status_code < 400 or server.keep_changes:
@@ -122,16 +167,16 @@ def _endpoint(
     request: Request,
     server: ShortlistAuthorizationServer,
     params: Params | None,
-    respond: Callable[[FormRequest], Response],
+    respond: Callable[[FormRequest], OAuthResponse],
 ) -> Response:
     """Token, revocation, introspection: every refusal is RFC 6749 error JSON, never a 500."""
     _limit(request, "oauth")
     try:
-        response = respond(_oauth_request(request, params))
+        response = _http(respond(_oauth_request(request, params)))
     except OAuth2Error as error:
-        response = server.error_response(error)
+        response = _http(server.error_response(error))
     except ValueError as exc:
-        response = server.error_response(_unspeakable(request, exc))
+        response = _http(server.error_response(_unspeakable(request, exc)))
     return _finish(server, response)
 
 
@@ -286,9 +331,13 @@ AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _authorization_error(server: ShortlistAuthorizationServer, error: OAuth2Error) -> Response:
     if error.redirect_uri:
         # The client and its exact, registered redirect URI were validated: tell the client.
-        return server.error_response(error)
+        return _http(server.error_response(error))
     description = safe_description(str(error.get_error_description() or ""))
-    return error_page(error=str(error.error), description=description)
+    return HTMLResponse(
+        error_page(error=str(error.error), description=description),
+        status_code=400,
+        headers=security_headers(None),
+    )
 
 
 @router.get(
@@ -308,13 +357,7 @@ def authorize(request: Request, server: ServerDep) -> Response:
         return _authorization_error(server, error)
     except ValueError as exc:
         return _authorization_error(server, _unspeakable(request, exc))
-    return login_page(
-        settings=settings,
-        params=oauth_request.payload.data,
-        client_name=grant.client.row.name,
-        scopes=(oauth_request.scope or "").split(),
-        csrf_token=new_csrf_token(settings),
-    )
+    return _login_page(settings, oauth_request, grant.client.row.name)
 
 
 @router.post(
@@ -351,12 +394,10 @@ def authorize_submit(request: Request, params: FormParams, server: ServerDep) ->
 
     def again(message: str) -> Response:
         server.session.rollback()
-        return login_page(
-            settings=settings,
-            params=oauth_request.payload.data,
-            client_name=grant.client.row.name,
-            scopes=(oauth_request.scope or "").split(),
-            csrf_token=new_csrf_token(settings),
+        return _login_page(
+            settings,
+            oauth_request,
+            grant.client.row.name,
             email=email,
             error=message,
             status_code=400,
@@ -376,8 +417,10 @@ def authorize_submit(request: Request, params: FormParams, server: ServerDep) ->
             return again("Wrong email or password.")
     try:
         # No user: the person denied, and the client is told access_denied.
-        response = server.create_authorization_response(
-            request=oauth_request, grant_user=user, grant=grant
+        response = _http(
+            server.create_authorization_response(
+                request=oauth_request, grant_user=user, grant=grant
+            )
         )
     except ValueError as exc:
         response = _authorization_error(server, _unspeakable(request, exc))

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.auth import AUTH_RESPONSES, AnyActor
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, AnyActor
+from identity.accounts import create_client, delete_client, list_clients
 from models.identity import OAuthClientCreate, OAuthClientCreated, OAuthClientPublic
 from models.pagination import Page
-from submissions.accounts import create_client, delete_client, list_clients
 
 router = APIRouter(prefix="/api/v1/oauth-clients", tags=["identity"], responses=AUTH_RESPONSES)
 

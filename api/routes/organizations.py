@@ -5,10 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
-from api.pagination import PageDep
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from models.organizations import (
     EmailDomainVerify,
     OrganizationCreate,
@@ -17,7 +17,7 @@ from models.organizations import (
     OrganizationPublic,
 )
 from models.pagination import Page
-from reviewers.round_conflicts import end_conflicted_assignments
+from reviewers.conflicts import end_conflicted_assignments
 from submissions.organizations import (
     add_member,
     create_organization,

@@ -5,11 +5,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.etag import set_etag
-from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
-from api.pagination import PageDep
+from api.http.etag import set_etag
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.pagination import Page
 from models.rounds import ProgramCreate, ProgramPublic, RoundCreate, RoundPublic
 from submissions.rounds import (

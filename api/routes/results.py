@@ -6,8 +6,8 @@ from typing import Any
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
-from api.auth import AUTH_RESPONSES, ApplicationsRead, RoundsAdmin
 from api.deps import NowDep, SessionDep
+from api.security import AUTH_RESPONSES, ApplicationsRead, RoundsAdmin
 from models.base import InputModel
 from models.rounds import RoundPublic
 from reviewers.closing import close_round, preview, publish_round, results, results_csv

@@ -5,9 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.pagination import PageDep
+from api.http.pagination import PageDep
+from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.pagination import Page
 from models.reviewers import (
     ConflictCreate,
@@ -18,8 +18,8 @@ from models.reviewers import (
     RoundReviewerCreate,
     RoundReviewerPublic,
 )
+from reviewers.conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 from reviewers.pool import add_reviewer, list_reviewers, profile_public, put_profile
-from reviewers.round_conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 
 router = APIRouter(prefix="/api/v1", tags=["reviewers"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api.auth import AUTH_RESPONSES, ReviewsRead, ReviewsWrite
 from api.deps import NowDep, SessionDep
-from api.etag import ETAG_RESPONSES, parse_if_match, set_etag
+from api.http.etag import ETAG_RESPONSES, parse_if_match, set_etag
+from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite
 from models.concurrency import Precondition
 from models.reviewers import ReviewIn, ReviewPublic
 from reviewers.reviews import get_review, public, put_review, submit_review

@@ -5,10 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from api.deps import NowDep, SessionDep
-from api.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag, set_etag
-from api.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag, set_etag
+from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.security import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from models.applications import ApplicationCreate, ApplicationView
 from models.rounds import RoundPublic, RoundUpdate
 from submissions.applications import create_application, present_application

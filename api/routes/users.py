@@ -4,10 +4,10 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from api.auth import AUTH_RESPONSES, RoundsAdmin
 from api.deps import NowDep, SessionDep
+from api.security import AUTH_RESPONSES, RoundsAdmin
+from identity.accounts import create_user, deactivate_user
 from models.identity import UserCreate, UserPublic
-from submissions.accounts import create_user, deactivate_user
 
 router = APIRouter(prefix="/api/v1/users", tags=["identity"], responses=AUTH_RESPONSES)
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from api.db import open_session
+from infra.db import open_session
 from models.applications import Application
 from models.identity import ALL_SCOPES, MemberRole, Organization, Role, User
 from models.rounds import Program, Round

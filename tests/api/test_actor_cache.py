@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.auth import ActorCache
-from api.db import open_session
-from api.settings import Settings
+from identity.actors import ActorCache
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import Role, User
 from tests.api.test_query_counts import counting
 from tests.factories import NOW, bearer, make_oauth_client, make_user

@@ -21,11 +21,11 @@ from httpx2 import Response
 from sqlmodel import col, select
 
 from api.app import create_app
-from api.cli import sweep_storage
-from api.db import open_session
-from api.scan_worker import ScanWorker
-from api.settings import Settings
-from api.storage import LocalBlobStore
+from infra.db import open_session
+from infra.jobs.sqlite import ScanWorker
+from infra.settings import Settings
+from infra.storage.local import LocalBlobStore
+from infra.storage.sweep import sweep_storage
 from models.audit import AuditEvent
 from models.documents import Document, DocumentStatus
 from submissions.blobs import BlobStore
@@ -990,7 +990,7 @@ def test_the_sweep_ages_blobs_by_the_stores_clock(
     orphan = store_root(app) / "documents" / "ab" / ("ab" + "0" * 30)
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"just written")
-    monkeypatch.setattr("api.deps.system_clock", lambda: datetime(2100, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr("infra.clock.system_clock", lambda: datetime(2100, 1, 1, tzinfo=UTC))
     assert sweep_storage(settings, grace=timedelta(hours=1)) == []
     assert orphan.read_bytes() == b"just written"
     assert sweep_storage(settings, grace=timedelta(0)) == ["documents/ab/ab" + "0" * 30]

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from api.settings import Settings
+from infra.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from infra.settings import Settings
 from models.identity import Role
 from tests.factories import make_principal
 

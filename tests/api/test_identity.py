@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.settings import Settings
+from identity.accounts import verify_password
+from infra.settings import Settings
 from models.audit import AuditEvent
 from models.identity import OAuthClient, Role, User
-from submissions.accounts import verify_password
 from tests.factories import bearer, make_principal, make_token
 
 PROBLEM = "application/problem+json"
@@ -186,7 +186,7 @@ def test_set_password_cli(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from api import cli
+    from cli import main as cli
 
     user, _ = make_principal(app, roles=[Role.reviewer])
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
@@ -218,7 +218,7 @@ def test_set_password_cli(
 def test_bootstrap_registers_the_swagger_ui_client(
     app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch, client: TestClient
 ) -> None:
-    from api import cli
+    from cli import main as cli
 
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["bootstrap", "--email", "admin@example.org"]) == 0

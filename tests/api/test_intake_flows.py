@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from api.db import open_session
+from infra.db import open_session
 from models.applications import Application, ApplicationStatus, Receipt
 from models.audit import AuditEvent
 from models.documents import DocumentStatus

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AnyActor, ApplicationsRead
 from api.lean import LeanRoutes, NotLean, lean, lean_plans
+from api.security import AnyActor, ApplicationsRead
 from models.identity import MePublic, Role, User
 from tests.factories import (
     NOW,

@@ -24,8 +24,9 @@ from pypdf import PdfWriter
 from starlette.types import Message
 
 from api.errors import PROBLEM_JSON, install_error_handlers
-from api.multipart import MultipartLimits, MultipartReader, read_upload_form
-from api.storage import LocalBlobStore, blob_response
+from api.http.blobs import blob_response
+from api.http.multipart import MultipartLimits, MultipartReader, read_upload_form
+from infra.storage.local import LocalBlobStore
 from models.errors import Unprocessable
 from submissions.content import CheckedUpload, ContentRule, store_checked_upload
 

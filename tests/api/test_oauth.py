@@ -16,10 +16,10 @@ from httpx2 import Response
 from joserfc import jws
 from sqlmodel import Session, col, select
 
-from api.db import open_session
-from api.settings import Settings
+from identity.accounts import set_password
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import ALL_SCOPES, RefreshToken, Role, User
-from submissions.accounts import set_password
 from tests.factories import NOW, bearer, make_oauth_client, make_user, pkce_pair
 
 ISSUER = "http://localhost"

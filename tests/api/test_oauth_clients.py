@@ -13,11 +13,12 @@ from joserfc import jws
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.auth import TokenVerifier, TrustedIssuer, VerifiedToken, external_actor
-from api.db import open_session
-from api.settings import Settings
+from identity.accounts import deactivate_user, ensure_public_client
+from identity.actors import external_actor
+from identity.tokens import TokenVerifier, TrustedIssuer, VerifiedToken
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import ALL_SCOPES, OAuthClient, Role, User
-from submissions.accounts import deactivate_user, ensure_public_client
 from tests.factories import (
     NOW,
     actor_of,

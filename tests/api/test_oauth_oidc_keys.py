@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from api.app import create_app
-from api.oauth.oidc import OidcKeys, public_signing_keys
-from api.settings import Settings
+from identity.oidc import OidcKeys, public_signing_keys
+from infra.settings import Settings
 from tests.factories import bearer
 
 ISSUER = "https://idp.example"
@@ -151,7 +151,7 @@ def test_external_issuer_must_use_https(settings: Settings) -> None:
 
 
 def test_hmac_is_never_accepted_from_an_external_issuer(app: FastAPI) -> None:
-    from api.auth import ASYMMETRIC_ALGS
+    from identity.tokens import ASYMMETRIC_ALGS
 
     assert not {a for a in ASYMMETRIC_ALGS if a.startswith("HS")}
     assert "none" not in ASYMMETRIC_ALGS

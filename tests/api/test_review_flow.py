@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from api.db import open_session
+from infra.db import open_session
 from models.identity import Role, User
 from models.rounds import Round as RoundModel
 from reviewers.closing import verify_result

@@ -26,8 +26,8 @@ import schemathesis
 from fastapi import FastAPI
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from api.db import open_session
-from api.settings import Settings
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import Role
 from models.reviewers import RoundReviewerCreate
 from reviewers.pool import add_reviewer

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey, RSAKey
 from sqlmodel import Session
 
-from api.db import open_session
-from api.settings import Settings
+from infra.db import open_session
+from infra.settings import Settings
 from models.identity import Role, User
 from tests.factories import (
     access_claims,
@@ -211,7 +211,7 @@ def test_revoked_access_token(app: FastAPI, client: TestClient, user: User) -> N
 
 def _refresh_pair(app: FastAPI, client: TestClient, session: Session) -> tuple[str, str]:
     """A public client and a refresh token for it, through the real code + PKCE flow."""
-    from submissions.accounts import set_password
+    from identity.accounts import set_password
     from tests.api.test_oauth import REDIRECT, hidden_fields
     from tests.factories import NOW
 

@@ -19,7 +19,7 @@ from pypdf.actions import JavaScript
 from sqlmodel import col, select
 from starlette.types import Message
 
-from api.db import open_session
+from infra.db import open_session
 from models.documents import Document
 
 KiB = 1024

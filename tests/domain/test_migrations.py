@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from api.migrate import check, downgrade, upgrade
+from infra.migrate import check, downgrade, upgrade
 
 
 def _tables(url: str) -> set[str]:

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api.db import LoopReader
+from identity.accounts import _ME
+from infra.db import LoopReader
 from models.identity import Role
-from submissions.accounts import _ME
 from submissions.applications import ONE_APPLICATION
 from tests.factories import make_application, make_organization, make_round, make_user
 

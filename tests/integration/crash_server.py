@@ -18,7 +18,7 @@ def serve(port: int) -> None:
     import uvicorn
 
     from api.app import create_app
-    from api.settings import Settings
+    from infra.settings import Settings
 
     log = os.open(os.environ["SHORTLIST_CRASH_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(log, 1)

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from api.storage import LocalBlobStore
-from submissions.scanning import (
-    ClamdScanner,
-    NoScanner,
-    ScanVerdict,
-    make_scanner,
-    parse_reply,
-    scan_blob,
-)
+from infra.scanner import ClamdScanner, make_scanner, parse_reply
+from infra.storage.local import LocalBlobStore
+from submissions.scanning import NoScanner, ScanVerdict, scan_blob
 from tests.integration.conftest import EICAR, SIGNATURE, free_port
 
 

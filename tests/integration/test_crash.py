@@ -38,8 +38,8 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from api.app import create_app
-from api.db import open_session
-from api.settings import Settings
+from infra.db import open_session
+from infra.settings import Settings
 from models.applications import Application, ApplicationStatus
 from models.documents import Document
 from models.identity import Role, User

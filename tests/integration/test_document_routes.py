@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.cli import sweep_storage
-from api.deps import system_clock
-from api.settings import Settings
+from infra.clock import system_clock
+from infra.settings import Settings
+from infra.storage.sweep import sweep_storage
 from submissions.blobs import BlobStore
 from tests.api.intake import World, assert_audit_chain_ok, assert_problem, build_world
 from tests.api.uploads import PDF, a_pdf, blob_files, document_rows, upload_body
@@ -273,7 +273,7 @@ def start_upload(server: Server, world: World, size: int) -> socket.socket:
 
 def sweep(server: Server) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "storage", "sweep", "--grace", "0"],
+        [sys.executable, "-m", "cli.main", "storage", "sweep", "--grace", "0"],
         cwd=ROOT,
         env=server.env,
         capture_output=True,

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import col, select
 
-from api.db import open_session
+from infra.db import open_session
 from models.applications import Application, ApplicationStatus, Receipt
 from models.audit import AuditEvent
 from tests.api.intake import World, assert_audit_chain_ok, build_world, headers_for, person

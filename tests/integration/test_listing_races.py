@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from api.db import open_session
+from infra.db import open_session
 from models.applications import ApplicationOrganization
 from tests.api.intake import assert_audit_chain_ok
 from tests.integration.live import Call, race, served

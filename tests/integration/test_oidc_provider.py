@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from sqlmodel import select as sql_select
 
-from api.deps import system_clock
-from api.settings import Settings
+from infra.clock import system_clock
+from infra.settings import Settings
 from models.identity import User
 from tests.factories import bearer
 from tests.integration.conftest import free_port, stop

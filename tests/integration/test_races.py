@@ -24,9 +24,9 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
-from api.db import open_session
-from api.oauth import store
-from api.settings import Settings
+from identity.oauth import store
+from infra.db import open_session
+from infra.settings import Settings
 from models.applications import Application, ApplicationStatus, Receipt
 from models.identity import Organization, RefreshToken, Role, User
 from models.reviewers import Review, ReviewStatus, RoundResult

@@ -1,4 +1,4 @@
-"""Document scans as procrastinate jobs on PostgreSQL (``api.scan_jobs``): deferred by the
+"""Document scans as procrastinate jobs on PostgreSQL (``infra.jobs.postgres``): deferred by the
 upload, run by a worker (here in the test, as ``shortlist worker`` runs it), never twice for one
 document, and picked up again by the periodic pass when a document was left without a job."""
 
@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import system_clock
-from api.scan_jobs import SCAN_TASK, ProcrastinateScans
-from api.settings import Settings
+from infra.clock import system_clock
+from infra.jobs.postgres import SCAN_TASK, ProcrastinateScans
+from infra.settings import Settings
 from submissions.scanning import CLEAN, Scanner, ScanResult, ScanVerdict
 from tests.api.intake import World, assert_audit_chain_ok, build_world
 from tests.integration.conftest import EICAR

@@ -20,9 +20,10 @@ from pydantic import SecretStr
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
-from api import storage
-from api.settings import Settings
-from api.storage import LocalBlobStore, S3BlobStore, make_blob_store
+from infra.settings import Settings
+from infra.storage import local, make_blob_store
+from infra.storage.local import LocalBlobStore
+from infra.storage.s3 import S3BlobStore
 from models.errors import DomainError
 from submissions.active_content import ActiveContent
 from submissions.blobs import (
@@ -461,15 +462,15 @@ class _Recorded:
     """Every staged file a store opens, to look at how it wrote."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.files: list[storage._StagedFile] = []
-        real = storage._StagedFile
+        self.files: list[local._StagedFile] = []
+        real = local._StagedFile
 
-        def make(*args: object, **kwargs: object) -> storage._StagedFile:
+        def make(*args: object, **kwargs: object) -> local._StagedFile:
             staged = real(*args, **kwargs)  # type: ignore[arg-type]
             self.files.append(staged)
             return staged
 
-        monkeypatch.setattr(storage, "_StagedFile", make)
+        monkeypatch.setattr(local, "_StagedFile", make)
 
 
 BLOCK = 64 * 1024

@@ -18,9 +18,9 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy.engine import Engine
 
-from api.db import make_engine, open_session
+from identity.accounts import set_password
+from infra.db import make_engine, open_session
 from models.identity import Role
-from submissions.accounts import set_password
 from tests.conftest import PG_URL, _truncate_all
 from tests.factories import NOW, bearer, make_oauth_client, make_user
 from tests.integration.conftest import free_port, stop, wait_for_port

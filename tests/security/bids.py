@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.db import open_session
+from infra.db import open_session
 from models.identity import Role, User
 from tests.factories import Clock, bearer, make_token, make_user, ok
 from tests.security.scenario import CSV, T0, organization_body, round_body

@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.settings import Settings
+from infra.settings import Settings
 
 BASE_URL = "http://localhost"
 

@@ -16,7 +16,7 @@ from httpx2 import Response
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
 
-from api.storage import LocalBlobStore
+from infra.storage.local import LocalBlobStore
 from tests.api.intake import World, assert_problem, build_world
 from tests.api.uploads import PDF, KiB, blob_files
 from tests.security.crafted_pdfs import (

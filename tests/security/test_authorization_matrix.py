@@ -500,7 +500,7 @@ def test_oauth_endpoints_answer_any_form_as_every_principal(
     import hypothesis
     from hypothesis import strategies as st
 
-    from api.db import open_session
+    from infra.db import open_session
     from tests.factories import make_oauth_client, pkce_pair
 
     s = scenario

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api.db import open_session
+from infra.db import open_session
 from models.identity import MemberRole, OrganizationMember, Role, User
 from tests.factories import Clock, bearer, make_token, make_user, ok
 

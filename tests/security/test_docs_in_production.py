@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from infra.settings import Settings
 from models.identity import Role
 from tests.factories import make_principal
 

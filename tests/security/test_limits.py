@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.db import open_session
-from api.logging import configure_logging
-from api.settings import Settings
+from infra.db import open_session
+from infra.logging import configure_logging
+from infra.settings import Settings
 from models.identity import Role
 from tests.factories import bearer, make_oauth_client, make_principal, make_token, make_user
 from tests.security.conftest import BASE_URL
@@ -277,7 +277,10 @@ def log_lines(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     monkeypatch.setattr(sys, "stderr", buffer)
     configure_logging(json_logs=True, level="DEBUG")
     for name, module in list(sys.modules.items()):
-        if not name.startswith(("api", "submissions", "reviewers")) or module is None:
+        if (
+            not name.startswith(("api", "identity", "infra", "submissions", "reviewers"))
+            or module is None
+        ):
             continue
         for attribute, value in list(vars(module).items()):
             if type(value).__name__ == "BoundLoggerLazyProxy":

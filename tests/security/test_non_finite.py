@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import SQLModel
 
-from api.db import open_session
+from infra.db import open_session
 from models.reviewers import ReviewIn
 from models.rounds import RoundCreate
 from tests.factories import round_config

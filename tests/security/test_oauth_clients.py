@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.auth import ActorCache
-from api.db import open_session
+from identity.actors import ActorCache
+from infra.db import open_session
 from models.identity import Role, User
 from tests.factories import Clock, bearer, make_oauth_client, make_token, make_user, ok, pkce_pair
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.db import open_session
+from infra.db import open_session
 from models.identity import Role
 from tests.factories import make_oauth_client, make_token, make_user, pkce_pair
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from api.logging import FLUSH_LINES, FLUSH_SECONDS, access_log, configure_logging
+from infra.logging import FLUSH_LINES, FLUSH_SECONDS, access_log, configure_logging
 
 
 @pytest.fixture

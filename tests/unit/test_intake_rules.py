@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.etag import parse_if_match
+from api.http.etag import parse_if_match
 from models.applications import ApplicationOrganization, ApplicationStatus, ApplicationUpdate
 from models.concurrency import Precondition, etag
 from models.documents import Document, DocumentStatus

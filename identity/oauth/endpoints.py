@@ -8,27 +8,25 @@ introspection, and refused by revocation as RFC 7009 section 2.1 says.
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
-from api.auth import AuthError, VerifiedToken
-from api.oauth import store
-from api.oauth.errors import UnsupportedTokenTypeError
-from models.identity import RefreshToken, User
-from submissions.accounts import (
+from identity.accounts import (
     get_active_client,
     is_access_token_revoked,
     revoke_access_token,
     revoke_family,
 )
+from identity.oauth import store
+from identity.oauth.adapters import ClientAdapter, FormRequest, ServerContext
+from identity.oauth.errors import UnsupportedTokenTypeError
+from identity.tokens import AuthError, VerifiedToken
+from models.identity import RefreshToken, User
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
-
-if TYPE_CHECKING:
-    from api.oauth.server import ClientAdapter, FormRequest, ShortlistAuthorizationServer
 
 
 @dataclass
@@ -36,7 +34,7 @@ class AccessTokenRecord:
     verified: VerifiedToken
     revoked: bool
 
-    def check_client(self, client: "ClientAdapter") -> bool:
+    def check_client(self, client: ClientAdapter) -> bool:
         return self.verified.client_id == client.client_id
 
     def is_expired(self) -> bool:
@@ -45,7 +43,7 @@ class AccessTokenRecord:
     def is_revoked(self) -> bool:
         return self.revoked
 
-    def revoke(self, server: "ShortlistAuthorizationServer") -> None:
+    def revoke(self, server: ServerContext) -> None:
         revoke_access_token(
             session=server.session,
             jti=self.verified.jti,
@@ -77,7 +75,7 @@ class RefreshTokenRecord:
     now: datetime
     user_active: bool
 
-    def check_client(self, client: "ClientAdapter") -> bool:
+    def check_client(self, client: ClientAdapter) -> bool:
         return self.row.client_id == client.client_id
 
     def is_expired(self) -> bool:
@@ -87,7 +85,7 @@ class RefreshTokenRecord:
         row = self.row
         return row.revoked_at is not None or row.used_at is not None or not self.user_active
 
-    def revoke(self, server: "ShortlistAuthorizationServer") -> None:
+    def revoke(self, server: ServerContext) -> None:
         # RFC 7009 section 2.1: revoking a refresh token also ends the grant's access tokens.
         revoke_family(session=server.session, family_id=self.row.family_id, now=server.now)
 
@@ -105,7 +103,7 @@ class RefreshTokenRecord:
 TokenRecord = AccessTokenRecord | RefreshTokenRecord
 
 
-def find_token(server: "ShortlistAuthorizationServer", value: str) -> TokenRecord | None:
+def find_token(server: ServerContext, value: str) -> TokenRecord | None:
     """The built-in server's token with this value (hints are not needed: the forms differ)."""
     if value.count(".") == 2:
         try:
@@ -128,7 +126,7 @@ def find_token(server: "ShortlistAuthorizationServer", value: str) -> TokenRecor
     )
 
 
-def _user_active(server: "ShortlistAuthorizationServer", subject: str) -> bool:
+def _user_active(server: ServerContext, subject: str) -> bool:
     try:
         user = server.session.get(User, uuid.UUID(subject))
     except ValueError:
@@ -136,7 +134,7 @@ def _user_active(server: "ShortlistAuthorizationServer", subject: str) -> bool:
     return user is not None and user.is_active
 
 
-def check_token_params(request: "FormRequest") -> None:
+def check_token_params(request: FormRequest) -> None:
     """A token to act on, and a hint (if any) naming a kind of token this server issues: else
     ``invalid_request``, or ``unsupported_token_type`` (400, as RFC 7009 section 2.2.1 says)."""
     if "token" not in request.form:
@@ -148,24 +146,24 @@ def check_token_params(request: "FormRequest") -> None:
 
 class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-    server: "ShortlistAuthorizationServer"
+    server: ServerContext
 
-    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+    def check_params(self, request: FormRequest, client: ClientAdapter) -> None:  # noqa: ARG002
         check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
         return find_token(self.server, token_string)
 
-    def revoke_token(self, token: TokenRecord, request: "FormRequest") -> None:  # noqa: ARG002
+    def revoke_token(self, token: TokenRecord, request: FormRequest) -> None:  # noqa: ARG002
         token.revoke(self.server)
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
     # Introspection needs a client that can authenticate: public clients cannot.
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-    server: "ShortlistAuthorizationServer"
+    server: ServerContext
 
-    def check_params(self, request: "FormRequest", client: "ClientAdapter") -> None:  # noqa: ARG002
+    def check_params(self, request: FormRequest, client: ClientAdapter) -> None:  # noqa: ARG002
         check_token_params(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:  # noqa: ARG002
@@ -174,8 +172,8 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
     def check_permission(
         self,
         token: TokenRecord,
-        client: "ClientAdapter",
-        request: "FormRequest",  # noqa: ARG002
+        client: ClientAdapter,
+        request: FormRequest,  # noqa: ARG002
     ) -> bool:
         return token.check_client(client)
 

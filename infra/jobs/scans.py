@@ -1,11 +1,7 @@
-"""Background malware scans of uploaded documents: one small interface, two implementations
-chosen by the database URL (as the blob store is by the storage URL).
-
-- SQLite (the embedded default): ``api.scan_worker.ScanWorker``, a loop inside the one server
-  process that scans the ``pending_scan`` rows.
-- PostgreSQL: ``api.scan_jobs.ProcrastinateScans``, a ``scan_document`` job per upload on the
-  procrastinate queue in the same database, run by a worker inside each API process or by
-  ``shortlist worker``; each document is scanned by one worker, with retries and backoff.
+"""What the two ways of scanning documents in the background share: the interface the app
+holds (``DocumentScans``) and the steps both take (load the pending documents, scan one and
+record its verdict). The implementations: ``infra.jobs.sqlite`` and ``infra.jobs.postgres``;
+``infra.jobs.make_document_scans`` chooses.
 """
 
 import uuid
@@ -18,8 +14,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from api.db import open_session, session_scope
-from api.settings import Settings
+from infra.db import open_session, session_scope
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan, pending_scans, record_scan
 from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
@@ -74,41 +69,3 @@ async def scan_and_record(
     if result.verdict is ScanVerdict.INFECTED:
         log.warning("scans.infected", document_id=str(item.document_id), signature=result.signature)
     return result
-
-
-def make_document_scans(
-    settings: Settings,
-    *,
-    engine: Engine,
-    store: BlobStore,
-    scanner: Scanner,
-    clock: Callable[[], datetime],
-) -> DocumentScans | None:
-    """The scans for this database; ``None`` when there is nothing to wait for (no scanner:
-    documents are clean at once)."""
-    if not scanner.deferred:
-        return None
-    if engine.dialect.name == "postgresql":
-        # Imported here: the embedded default never loads procrastinate.
-        from api.scan_jobs import ProcrastinateScans
-
-        return ProcrastinateScans(
-            database_url=settings.database_url,
-            engine=engine,
-            store=store,
-            scanner=scanner,
-            clock=clock,
-            in_process=settings.jobs_in_process,
-            concurrency=settings.scan_concurrency,
-            keep_hours=settings.scan_jobs_keep_hours,
-        )
-    from api.scan_worker import ScanWorker
-
-    return ScanWorker(
-        engine=engine,
-        store=store,
-        scanner=scanner,
-        clock=clock,
-        interval=settings.scan_interval_seconds,
-        concurrency=settings.scan_concurrency,
-    )

@@ -1,5 +1,6 @@
 """The authorization endpoint's login page: server-rendered, every value escaped, the form bound
-to a signed double-submit CSRF cookie, and no script at all."""
+to a signed double-submit CSRF cookie, and no script at all. Here the page, its security headers
+and the CSRF token; the HTTP edge (``api.routes.oauth``) sends them with the cookie."""
 
 import hashlib
 import hmac
@@ -9,9 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import urlsplit
 
-from fastapi.responses import HTMLResponse
-
-from api.settings import Settings
+from infra.settings import Settings
 from models.identity import Scope
 
 AUTHORIZE_PARAMS = (
@@ -80,7 +79,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _security_headers(form_target: str | None) -> dict[str, str]:
+def security_headers(form_target: str | None) -> dict[str, str]:
+    """The headers of a login or error page: nothing cached, framed or run."""
     # The form posts to us; after a successful sign-in we redirect to the client, which
     # browsers also check against form-action, so its origin is allowed too.
     form_action = "'self'"
@@ -101,15 +101,14 @@ def _security_headers(form_target: str | None) -> dict[str, str]:
 
 def login_page(
     *,
-    settings: Settings,
     params: Mapping[str, str],
     client_name: str,
     scopes: Sequence[str],
     csrf_token: str,
     email: str = "",
     error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
+) -> str:
+    """The login page's HTML: the client asking, the scopes it asks for, and the form."""
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{escape(params[name])}">'
         for name in AUTHORIZE_PARAMS
@@ -135,24 +134,10 @@ def login_page(
         '<button type="submit" name="action" value="deny" formnovalidate>Cancel</button>'
         "</form>"
     )
-    response = HTMLResponse(
-        _page("Sign in", body),
-        status_code=status_code,
-        headers=_security_headers(params.get("redirect_uri")),
-    )
-    response.set_cookie(
-        csrf_cookie_name(settings),
-        csrf_token,
-        max_age=CSRF_MAX_AGE,
-        path="/",
-        secure=settings.issuer.startswith("https://"),
-        httponly=True,
-        samesite="strict",
-    )
-    return response
+    return _page("Sign in", body)
 
 
-def error_page(*, error: str, description: str, status_code: int = 400) -> HTMLResponse:
+def error_page(*, error: str, description: str) -> str:
     """Shown when the request cannot be sent back to the client: its redirect URI is missing,
     unknown or not registered (redirecting there would make us an open redirector)."""
     body = (
@@ -160,6 +145,4 @@ def error_page(*, error: str, description: str, status_code: int = 400) -> HTMLR
         f"<p><code>{escape(error)}</code>: {escape(description)}</p>"
         "<p>Go back to the application you came from and start again.</p>"
     )
-    return HTMLResponse(
-        _page("Error", body), status_code=status_code, headers=_security_headers(None)
-    )
+    return _page("Error", body)

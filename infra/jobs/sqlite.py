@@ -1,5 +1,5 @@
 """The background malware scan of uploaded documents on SQLite (the embedded default), run
-inside the server process (``api.scans``; on PostgreSQL scans are procrastinate jobs instead).
+inside the server process (``infra.jobs``; on PostgreSQL scans are procrastinate jobs instead).
 
 With a scanner configured, uploads are recorded ``pending_scan``; this worker scans them from
 the blob store and records ``clean`` or ``infected`` (``submissions.documents.record_scan``).
@@ -24,7 +24,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from api.scans import load_pending, scan_and_record
+from infra.jobs.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan
 from submissions.scanning import Scanner, ScanVerdict

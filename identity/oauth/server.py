@@ -1,133 +1,53 @@
-"""authlib's ``AuthorizationServer`` behind a small FastAPI adapter.
+"""authlib's ``AuthorizationServer``, framework-free.
 
-authlib ships no FastAPI integration. The adapter is three pieces: ``FormRequest`` (an
-``OAuth2Request`` built from what Starlette parsed), ``ClientAdapter`` (our ``OAuthClient`` row
-seen through authlib's ``ClientMixin``), and ``ShortlistAuthorizationServer``, which implements
-``query_client``, ``save_token`` and ``handle_response`` and issues RFC 9068 access tokens. A
-server is built per request around that request's session; the route commits once.
+authlib ships no FastAPI integration, and needs none here: ``ShortlistAuthorizationServer``
+takes a ``FormRequest`` (``identity.oauth.adapters``) built by the HTTP edge, implements
+``query_client``, ``save_token`` and ``handle_response``, issues RFC 9068 access tokens, and
+answers with an ``OAuthResponse`` that the edge (``api.routes.oauth``) sends as it is. A server
+is built per request around that request's session; the route commits once.
 """
 
 import uuid
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
-    ClientMixin,
     InvalidClientError,
-    InvalidRequestError,
     OAuth2Error,
-    OAuth2Request,
     UnsupportedResponseTypeError,
 )
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from api.auth import TokenVerifier
-from api.oauth import store
-from api.oauth.errors import check_basic_credentials, check_parameters, safe_description
-from api.oauth.keys import BuiltinKeys
-from api.oauth.tokens import issue_access_token
-from api.settings import Settings
-from models.identity import ALL_SCOPES, OAuthClient, User
-from submissions.accounts import get_active_client, secret_matches
-
-CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-"""Both are accepted from every confidential client, whatever it registered."""
-PUBLIC_AUTH_METHOD = "none"
-
-
-class FormRequest(OAuth2Request):  # type: ignore[misc]
-    """An authlib request from parameters Starlette already parsed: the query of a GET, or the
-    form body of a POST (never both, so a query string cannot smuggle in token parameters)."""
-
-    def __init__(
-        self,
-        *,
-        method: str,
-        uri: str,
-        headers: Mapping[str, str],
-        params: Sequence[tuple[str, str]],
-    ) -> None:
-        super().__init__(method, uri, headers=headers)
-        # Before anything quotes them: no client, code, token or user holds anything else.
-        check_parameters(params)
-        counts = Counter(name for name, _ in params)
-        repeated = sorted(name for name, count in counts.items() if count > 1)
-        data = dict(params)
-        self.payload = BasicOAuth2Payload(data)
-        self._form = data
-        if repeated:
-            # RFC 6749 section 3.1 and 3.2: parameters MUST NOT be included more than once.
-            names = safe_description(", ".join(repeated))
-            raise InvalidRequestError(f"repeated parameter: {names}")
-        check_basic_credentials(headers.get("authorization", ""))
-        basic = headers.get("authorization", "").lower().startswith("basic ")
-        if basic and "client_secret" in data:
-            # RFC 6749 section 2.3: a client uses one authentication method per request.
-            raise InvalidRequestError("use HTTP Basic or client_secret, not both")
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self._form if self.method == "GET" else {}
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self._form
+from identity.accounts import get_active_client
+from identity.oauth import store
+from identity.oauth.adapters import ClientAdapter, FormRequest
+from identity.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
+from identity.oauth.errors import safe_description
+from identity.oauth.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+    S256CodeChallenge,
+)
+from identity.oauth.keys import BuiltinKeys
+from identity.oauth.tokens import issue_access_token
+from identity.tokens import TokenVerifier
+from infra.settings import Settings
+from models.identity import ALL_SCOPES, User
 
 
-class ClientAdapter(ClientMixin):  # type: ignore[misc]
-    """An ``OAuthClient`` row as authlib sees it. Redirect URIs match exactly; scopes asked
-    for must be a subset of the client's (none asked: all of them)."""
+@dataclass(frozen=True)
+class OAuthResponse:
+    """An answer of the server, for the HTTP edge to send as it is: JSON when ``body`` is a
+    dict, else the body's bytes (a redirect's is empty)."""
 
-    def __init__(self, row: OAuthClient) -> None:
-        self.row = row
-
-    @property
-    def client_id(self) -> str:
-        return self.row.client_id
-
-    @property
-    def is_public(self) -> bool:
-        return self.row.secret_hash is None
-
-    def get_client_id(self) -> str:
-        return self.row.client_id
-
-    def get_default_redirect_uri(self) -> str | None:
-        # The redirect_uri parameter is required: nothing is ever inferred.
-        return None
-
-    def get_allowed_scope(self, scope: str | None) -> str | None:
-        allowed = set(self.row.scopes)
-        if not scope:
-            return " ".join(sorted(allowed))
-        requested = set(scope.split())
-        if not requested <= allowed:
-            return None
-        return " ".join(sorted(requested))
-
-    def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri in self.row.redirect_uris
-
-    def check_client_secret(self, client_secret: str) -> bool:
-        return secret_matches(self.row.secret_hash, client_secret)
-
-    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:  # noqa: ARG002
-        if self.is_public:
-            return method == PUBLIC_AUTH_METHOD
-        return method in CONFIDENTIAL_AUTH_METHODS
-
-    def check_response_type(self, response_type: str) -> bool:
-        return response_type == "code" and "authorization_code" in self.row.grant_types
-
-    def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in self.row.grant_types
+    status_code: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,15 +82,6 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """When the person behind the tokens being issued signed in (set by the grants: the
         code's sign-in, or the refreshed family's); ``None`` for client credentials."""
         self.register_token_generator("default", self._generate_token)
-
-        from api.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-        from api.oauth.grants import (
-            AuthorizationCodeGrant,
-            ClientCredentialsGrant,
-            RefreshTokenGrant,
-            S256CodeChallenge,
-        )
-
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
         self.register_grant(RefreshTokenGrant)
@@ -212,7 +123,7 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def handle_response(
         self, status: int, body: Any, headers: Sequence[tuple[str, str]]
-    ) -> Response:
+    ) -> OAuthResponse:
         out = dict(headers)
         if status in (301, 302, 303) and "Location" in out:
             # RFC 9207: the authorization response names its issuer (mix-up defence).
@@ -223,12 +134,11 @@ class ShortlistAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             out.pop("Content-Type", None)
             if isinstance(body.get("error_description"), str):
                 body = {**body, "error_description": safe_description(body["error_description"])}
-            return JSONResponse(body, status_code=status, headers=out)
-        return Response(body or b"", status_code=status, headers=out)
+        return OAuthResponse(status, body, out)
 
-    def error_response(self, error: OAuth2Error) -> Response:
+    def error_response(self, error: OAuth2Error) -> OAuthResponse:
         """RFC 6749 error JSON, or a redirect to the client when its redirect URI is known."""
-        response: Response = self.handle_error_response(None, error)
+        response: OAuthResponse = self.handle_error_response(None, error)
         return response
 
     def save_token(self, token: dict[str, Any], request: FormRequest) -> None:

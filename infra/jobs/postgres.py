@@ -1,4 +1,4 @@
-"""Document scans on PostgreSQL: procrastinate jobs in the same database (``api.scans``).
+"""Document scans on PostgreSQL: procrastinate jobs in the same database (``infra.jobs``).
 
 - ``scan_document(document_id)``: scans one document and records its verdict. Deferred by the
   upload route once its transaction has committed, with a queueing lock per document (never two
@@ -32,8 +32,8 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from sqlalchemy.engine import Engine
 
-from api.db import open_session
-from api.scans import load_pending, scan_and_record
+from infra.db import open_session
+from infra.jobs.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan, pending_scan
 from submissions.scanning import Scanner, ScanVerdict
@@ -97,7 +97,7 @@ class ProcrastinateScans:
         prune = self.app.task(name=PRUNE_TASK, queue=SCAN_QUEUE)(self._prune_scan_jobs)
         self.prune_scan_jobs = self.app.periodic(cron="17 * * * *")(prune)
 
-    # -- the two interface methods (api.scans.DocumentScans) ---------------------------------
+    # -- the two interface methods (infra.jobs.scans.DocumentScans) -------------------------
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

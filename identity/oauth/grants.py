@@ -4,7 +4,7 @@ grant, no implicit grant.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749 import (
     InvalidGrantError,
@@ -15,12 +15,10 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
 
-from api.oauth import store
+from identity.accounts import revoke_family
+from identity.oauth import store
+from identity.oauth.adapters import ClientAdapter, FormRequest, ServerContext
 from models.identity import AuthorizationCode, RefreshToken, User
-from submissions.accounts import revoke_family
-
-if TYPE_CHECKING:
-    from api.oauth.server import ClientAdapter, FormRequest, ShortlistAuthorizationServer
 
 CONFIDENTIAL = ["client_secret_basic", "client_secret_post"]
 ANY_CLIENT = [*CONFIDENTIAL, "none"]
@@ -53,7 +51,7 @@ class RefreshRecord:
 
     row: RefreshToken
 
-    def check_client(self, client: "ClientAdapter") -> bool:
+    def check_client(self, client: ClientAdapter) -> bool:
         return self.row.client_id == client.client_id
 
     def get_scope(self) -> str:
@@ -63,8 +61,8 @@ class RefreshRecord:
 class _Grant:
     """Typed access to the per-request server (authlib's attributes are untyped)."""
 
-    server: "ShortlistAuthorizationServer"
-    request: "FormRequest"
+    server: ServerContext
+    request: FormRequest
 
     def _active_user(self, user_id: Any) -> User | None:
         user = self.server.session.get(User, user_id)
@@ -117,7 +115,7 @@ class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ig
     TOKEN_ENDPOINT_AUTH_METHODS = ANY_CLIENT
 
     @staticmethod
-    def validate_authorization_redirect_uri(request: "FormRequest", client: "ClientAdapter") -> str:
+    def validate_authorization_redirect_uri(request: FormRequest, client: ClientAdapter) -> str:
         """authlib's check, without quoting the URI in the error (which may hold characters an
         error description may not): required, and registered exactly."""
         redirect_uri: str | None = request.payload.redirect_uri
@@ -127,7 +125,7 @@ class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ig
             raise InvalidRequestError("the redirect_uri is not registered for this client")
         return redirect_uri
 
-    def save_authorization_code(self, code: str, request: "FormRequest") -> None:
+    def save_authorization_code(self, code: str, request: FormRequest) -> None:
         data = request.payload.data
         store.save_authorization_code(
             session=self.server.session,
@@ -141,7 +139,7 @@ class AuthorizationCodeGrant(_Grant, grants.AuthorizationCodeGrant):  # type: ig
             now=self.server.now,
         )
 
-    def query_authorization_code(self, code: str, client: "ClientAdapter") -> CodeRecord | None:
+    def query_authorization_code(self, code: str, client: ClientAdapter) -> CodeRecord | None:
         session, now = self.server.session, self.server.now
         row = store.find_authorization_code(session=session, code=code)
         if row is None or row.client_id != client.client_id:

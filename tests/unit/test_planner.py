@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
-from reviewers import assignment
-from reviewers.assignment import (
+from reviewers import planner
+from reviewers.planner import (
     AssignmentInfeasible,
     AssignmentMethod,
     AssignmentPlan,
@@ -154,17 +154,17 @@ def column_generation_only(*, from_scratch: bool = False) -> Iterator[None]:
     ``from_scratch`` also empties its first candidate graph, so that completing an infeasible
     candidate graph by augmenting paths is exercised too."""
 
-    def nothing(problem: assignment._Problem, *_: object) -> list[set[int]]:
+    def nothing(problem: planner._Problem, *_: object) -> list[set[int]]:
         return [set() for _ in problem.app_ids]
 
-    def no_pairs(problem: assignment._Problem, *_: object) -> tuple[list[set[int]], bool]:
+    def no_pairs(problem: planner._Problem, *_: object) -> tuple[list[set[int]], bool]:
         return nothing(problem), False
 
-    with mock.patch.object(assignment, "_pair", no_pairs):
+    with mock.patch.object(planner, "_pair", no_pairs):
         if not from_scratch:
             yield
             return
-        with mock.patch.object(assignment, "_initial_candidates", nothing):
+        with mock.patch.object(planner, "_initial_candidates", nothing):
             yield
 
 

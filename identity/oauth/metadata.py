@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from api.oauth.keys import SIGNING_ALG
-from api.settings import Settings
+from identity.oauth.keys import SIGNING_ALG
+from infra.settings import Settings
 from models.identity import ALL_SCOPES
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewers.conflicts import (
+from reviewers.conflict_detection import (
     WEBMAIL_DOMAINS,
     ApplicationFacts,
     Conflict,

@@ -1,9 +1,4 @@
-"""Blob storage adapters behind ``submissions.blobs.BlobStore``: a local directory (the embedded
-default) and S3-compatible object storage, both read, listed and deleted through obstore.
-
-Memory stays bounded whatever the file size: incoming chunks are coalesced into blocks of
-``block_size``; S3 writes go through obstore's multipart upload (parts of ``part_size``, at most
-``max_concurrency`` in flight); local writes keep one block in flight to the disk.
+"""Blobs as files in a local directory: the embedded default.
 
 Local writes do not use obstore's ``LocalStore.put``: it never fsyncs, and durability is the point.
 A local write streams into ``_staging/<token>`` (directly to the disk where the file system allows
@@ -18,207 +13,20 @@ import errno
 import fcntl
 import functools
 import hashlib
-import ipaddress
 import mmap
 import os
-import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlparse
 
 import anyio
-import obstore
-from fastapi import Depends, Request
-from fastapi.responses import StreamingResponse
-from obstore.exceptions import GenericError
-from obstore.store import LocalStore, S3Store
+from obstore.store import LocalStore
 
-from api.settings import Settings
-from submissions.blobs import (
-    BlobInfo,
-    BlobNotFound,
-    BlobStore,
-    ContentTooLarge,
-    StorageFull,
-    StoredBlob,
-    check_key,
-    check_prefix,
-    new_blob_key,
-    parse_byte_range,
-)
-from submissions.content import content_disposition
-
-if TYPE_CHECKING:
-    from obstore import GetOptions, GetResult
-    from obstore.store import ClientConfig, S3Config
-
-MiB = 1024 * 1024
-
-
-class _Meter:
-    """Counts a stream in batches of about ``block_size`` bytes, refusing it past ``max_bytes``."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-
-    async def batches(
-        self, chunks: AsyncIterable[bytes], block_size: int
-    ) -> AsyncGenerator[list[bytes], None]:
-        pending: list[bytes] = []
-        pending_size = 0
-        async for chunk in chunks:
-            if not chunk:
-                continue
-            self.size += len(chunk)
-            if self.size > self.max_bytes:
-                raise ContentTooLarge(f"the content is larger than {self.max_bytes} bytes")
-            pending.append(chunk)
-            pending_size += len(chunk)
-            if pending_size >= block_size:
-                yield pending
-                pending, pending_size = [], 0
-        if pending:
-            yield pending
-
-    async def blocks(
-        self, chunks: AsyncIterable[bytes], block_size: int, digest: "hashlib._Hash"
-    ) -> AsyncGenerator[bytes, None]:
-        """The stream hashed into ``digest`` and coalesced into blocks."""
-        async for batch in self.batches(chunks, block_size):
-            for chunk in batch:
-                digest.update(chunk)
-            yield batch[0] if len(batch) == 1 else b"".join(batch)
-
-
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield
+from infra.storage.base import Meter, MiB, ObjectBlobStore
+from submissions.blobs import BlobNotFound, StorageFull, StoredBlob, check_key, new_blob_key
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for block in rest:
-        yield block
-
-
-class ObjectBlobStore:
-    """A ``BlobStore`` on any obstore backend; writes are obstore (multipart) uploads."""
-
-    def __init__(
-        self,
-        store: LocalStore | S3Store,
-        *,
-        block_size: int = 1 * MiB,
-        part_size: int = 5 * MiB,
-        max_concurrency: int = 1,
-        read_chunk_size: int = 256 * 1024,
-    ) -> None:
-        self._store = store
-        self.block_size = block_size
-        self.part_size = part_size
-        self.max_concurrency = max_concurrency
-        self.read_chunk_size = read_chunk_size
-
-    async def write(
-        self, chunks: AsyncIterable[bytes], *, max_bytes: int, prefix: str = "blobs"
-    ) -> StoredBlob:
-        key = new_blob_key(prefix)
-        meter = _Meter(max_bytes)
-        digest = hashlib.sha256()
-        blocks = meter.blocks(chunks, self.block_size, digest)
-        try:
-            try:
-                first = await anext(blocks, b"")
-                if len(first) < self.block_size:
-                    # The whole stream fitted in one block: one plain PUT, no multipart upload.
-                    await obstore.put_async(self._store, key, first, use_multipart=False)
-                else:
-                    # On any failure (the stream's own included) obstore aborts the multipart
-                    # upload, so no part of it becomes visible.
-                    await obstore.put_async(
-                        self._store,
-                        key,
-                        _prepend(first, blocks),
-                        use_multipart=True,
-                        chunk_size=self.part_size,
-                        max_concurrency=self.max_concurrency,
-                    )
-            finally:
-                await blocks.aclose()
-        except BaseException:
-            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await obstore.delete_async(self._store, key)
-            raise
-        return StoredBlob(key=key, size=meter.size, sha256=digest.hexdigest())
-
-    async def read(
-        self, key: str, *, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
-        check_key(key)
-        if start < 0 or (end is not None and end < start):
-            raise ValueError(f"invalid byte range [{start}, {end})")
-        if end == start:
-            return _nothing()
-        return await self._get(key, start, end)
-
-    async def _get(self, key: str, start: int, end: int | None) -> AsyncIterator[bytes]:
-        options: GetOptions = {}
-        if end is not None:
-            options["range"] = (start, end)
-        elif start:
-            options["range"] = {"offset": start}
-        result = await self._get_result(key, options)
-        return result.stream(min_chunk_size=self.read_chunk_size)
-
-    async def _get_result(self, key: str, options: "GetOptions") -> "GetResult":
-        try:
-            return await obstore.get_async(self._store, key, options=options)
-        except FileNotFoundError as exc:
-            raise BlobNotFound(f"no stored content under {key}") from exc
-
-    async def size(self, key: str) -> int:
-        check_key(key)
-        try:
-            meta = await obstore.head_async(self._store, key)
-        except FileNotFoundError as exc:
-            raise BlobNotFound(f"no stored content under {key}") from exc
-        return meta["size"]
-
-    async def delete(self, key: str) -> None:
-        check_key(key)
-        with contextlib.suppress(FileNotFoundError):
-            await obstore.delete_async(self._store, key)
-
-    async def list_keys(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
-        if prefix:
-            check_prefix(prefix)
-        async for batch in obstore.list(self._store, prefix or None, chunk_size=1000):
-            for meta in batch:
-                yield BlobInfo(
-                    key=meta["path"], size=meta["size"], modified_at=meta["last_modified"]
-                )
-
-    async def ping(self) -> None:
-        probe = f"_ping/{uuid.uuid4().hex}"
-        await obstore.put_async(self._store, probe, b"", use_multipart=False)
-        await obstore.delete_async(self._store, probe)
-
-    async def now(self) -> datetime:
-        probe = f"_clock/{uuid.uuid4().hex}"
-        await obstore.put_async(self._store, probe, b"", use_multipart=False)
-        try:
-            meta = await obstore.head_async(self._store, probe)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                await obstore.delete_async(self._store, probe)
-        return meta["last_modified"]
 
 
 class _StagedFile:
@@ -510,7 +318,7 @@ class LocalBlobStore(ObjectBlobStore):
                 direct_block=self.direct_block,
             ),
         )
-        meter = _Meter(max_bytes)
+        meter = Meter(max_bytes)
         batches = meter.batches(chunks, self.block_size)
         in_flight: list[concurrent.futures.Future[None]] = []
         try:
@@ -543,137 +351,3 @@ class LocalBlobStore(ObjectBlobStore):
         finally:
             await batches.aclose()
         return StoredBlob(key=key, size=staged.size, sha256=staged.digest.hexdigest())
-
-
-class S3BlobStore(ObjectBlobStore):
-    """Blobs as objects in an S3-compatible bucket (AWS S3, MinIO, Ceph, rclone, ...).
-
-    Objects become visible only when their PUT or multipart upload completes, and S3 stores them
-    durably before it acknowledges; a failed multipart upload is aborted. Parts are 5 MiB (the
-    smallest S3 accepts), one in flight: about 10 MiB of memory per upload.
-    """
-
-    async def _get(self, key: str, start: int, end: int | None) -> AsyncIterator[bytes]:
-        try:
-            return await super()._get(key, start, end)
-        except GenericError as exc:
-            if "non-partial response" not in str(exc):
-                raise
-        # Some S3 implementations (rclone's, among them) answer a ranged GET with the whole
-        # object and 200: read the whole object and cut the range out of it while streaming.
-        result = await self._get_result(key, {})
-        return _slice(result.stream(min_chunk_size=self.read_chunk_size), start, end)
-
-    async def ping(self) -> None:
-        # A LIST proves the endpoint, the credentials and the bucket without writing anything.
-        async for _batch in obstore.list(self._store, "_ping", chunk_size=1):
-            break
-
-
-async def _slice(chunks: AsyncIterator[bytes], start: int, end: int | None) -> AsyncIterator[bytes]:
-    position = 0
-    async for chunk in chunks:
-        chunk_end = position + len(chunk)
-        if chunk_end > start:
-            piece = chunk[max(start - position, 0) : None if end is None else end - position]
-            if piece:
-                yield piece
-        position = chunk_end
-        if end is not None and position >= end:
-            break
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def make_s3_store(settings: Settings, bucket: str, prefix: str | None) -> S3Store:
-    config: S3Config = {"region": settings.s3_region}
-    client_options: ClientConfig = {
-        "connect_timeout": "10s",
-        # A download streams through one response for as long as the client takes to read it.
-        "timeout": "1h",
-    }
-    if settings.s3_endpoint_url:
-        endpoint = urlparse(settings.s3_endpoint_url)
-        if endpoint.scheme not in {"http", "https"} or not endpoint.hostname:
-            raise ValueError(f"invalid S3 endpoint URL: {settings.s3_endpoint_url!r}")
-        if endpoint.scheme == "http":
-            if not (settings.s3_allow_http or _is_loopback(endpoint.hostname)):
-                raise ValueError(
-                    "plain-HTTP S3 endpoints are only allowed on loopback "
-                    "(set SHORTLIST_S3_ALLOW_HTTP=true to override)"
-                )
-            client_options["allow_http"] = True
-        config["endpoint"] = settings.s3_endpoint_url.rstrip("/")
-        config["virtual_hosted_style_request"] = False
-    if settings.s3_access_key_id:
-        config["access_key_id"] = settings.s3_access_key_id
-    if settings.s3_secret_access_key is not None:
-        config["secret_access_key"] = settings.s3_secret_access_key.get_secret_value()
-    return S3Store(bucket, prefix=prefix, config=config, client_options=client_options)
-
-
-def make_blob_store(settings: Settings) -> BlobStore:
-    """The blob store ``SHORTLIST_STORAGE_URL`` names: ``file://...`` or ``s3://bucket/prefix``."""
-    url = settings.storage_url
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        # file:///abs/path and file://./relative/path are both accepted.
-        path = (parsed.netloc + parsed.path) if parsed.netloc else parsed.path
-        if not path:
-            raise ValueError(f"storage URL names no directory: {url!r}")
-        return LocalBlobStore(Path(path), direct_io=settings.storage_direct_io)
-    if parsed.scheme == "s3":
-        if not parsed.netloc:
-            raise ValueError(f"storage URL names no bucket: {url!r}")
-        prefix = parsed.path.strip("/") or None
-        return S3BlobStore(make_s3_store(settings, parsed.netloc, prefix))
-    raise ValueError(f"unsupported storage URL scheme: {parsed.scheme!r}")
-
-
-async def blob_response(
-    *,
-    store: BlobStore,
-    key: str,
-    size: int,
-    content_type: str,
-    filename: str,
-    sha256: str,
-    range_header: str | None = None,
-    if_range: str | None = None,
-) -> StreamingResponse:
-    """A stored document as a download: always an attachment under its sanitized name, with its
-    stored type (never sniffed by the browser) and one byte range when asked (206; 416 when the
-    range lies outside it). The SHA-256 is a strong ETag, so ``If-Range`` resumes safely."""
-    etag = f'"{sha256}"'
-    wanted = range_header if if_range is None or if_range.strip() == etag else None
-    byte_range = parse_byte_range(wanted, size)
-    start, end = (byte_range.start, byte_range.end) if byte_range else (0, size)
-    headers = {
-        "Content-Type": content_type,
-        "Content-Disposition": content_disposition(filename),
-        "Content-Length": str(end - start),
-        "X-Content-Type-Options": "nosniff",
-        # Opened directly anyway, the document runs no script and loads nothing.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Accept-Ranges": "bytes",
-        "ETag": etag,
-    }
-    if byte_range is not None:
-        headers["Content-Range"] = byte_range.content_range(size)
-    chunks = await store.read(key, start=start, end=end)
-    return StreamingResponse(chunks, status_code=206 if byte_range else 200, headers=headers)
-
-
-async def get_blob_store(request: Request) -> BlobStore:
-    store: BlobStore = request.app.state.blob_store
-    return store
-
-
-BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]

@@ -6,11 +6,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from api.settings import Settings, get_settings
+from infra.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from sqlmodel import Session
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -33,7 +31,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    from api.migrate import upgrade
+    from infra.migrate import upgrade
 
     upgrade(settings.database_url)
     print(json.dumps({"migrated": True, "database": _redact(settings.database_url)}))
@@ -47,13 +45,13 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
 
     import structlog
 
-    from api.db import make_engine
-    from api.deps import system_clock
-    from api.logging import configure_logging
-    from api.scan_jobs import ProcrastinateScans
-    from api.scans import make_document_scans
-    from api.storage import make_blob_store
-    from submissions.scanning import make_scanner
+    from infra.clock import system_clock
+    from infra.db import make_engine
+    from infra.jobs import make_document_scans
+    from infra.jobs.postgres import ProcrastinateScans
+    from infra.logging import configure_logging
+    from infra.scanner import make_scanner
+    from infra.storage import make_blob_store
 
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     log = structlog.get_logger("shortlist.worker")
@@ -95,7 +93,7 @@ def _redact(url: str) -> str:
 
 
 def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
-    from api.db import make_engine, session_scope
+    from infra.db import make_engine, session_scope
     from submissions.audit import verify
 
     engine = make_engine(settings.database_url, pool_size=1)
@@ -109,9 +107,9 @@ def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
-    from api.db import make_engine, session_scope
-    from api.deps import system_clock
-    from submissions.accounts import create_admin
+    from identity.accounts import create_admin
+    from infra.clock import system_clock
+    from infra.db import make_engine, session_scope
 
     engine = make_engine(settings.database_url, pool_size=1)
     try:
@@ -131,10 +129,10 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """First run: when no admin exists, create one and print its credentials once. Also
     registers the API docs' Swagger UI client (public, PKCE) for this public URL."""
-    from api.db import make_engine, session_scope
-    from api.deps import system_clock
-    from api.oauth.keys import ensure_signing_key
-    from submissions.accounts import any_admin_exists, create_admin
+    from identity.accounts import any_admin_exists, create_admin
+    from identity.oauth.keys import ensure_signing_key
+    from infra.clock import system_clock
+    from infra.db import make_engine, session_scope
 
     engine = make_engine(settings.database_url, pool_size=1)
     created = None
@@ -172,8 +170,8 @@ def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ensure_swagger_client(session: "Session", settings: Settings) -> str | None:
     """The public client that Swagger UI uses, redirecting only to this instance's docs."""
-    from api.deps import system_clock
-    from submissions.accounts import ensure_public_client, find_admin
+    from identity.accounts import ensure_public_client, find_admin
+    from infra.clock import system_clock
 
     owner = find_admin(session=session)
     if owner is None or not (settings.serves_docs and settings.builtin_issuer):
@@ -193,10 +191,10 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
     """Read a password (prompted twice on a terminal, else the first line of stdin) and set it."""
     import getpass
 
-    from api.db import make_engine, session_scope
-    from api.deps import system_clock
+    from identity.accounts import set_password
+    from infra.clock import system_clock
+    from infra.db import make_engine, session_scope
     from models.errors import DomainError
-    from submissions.accounts import set_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("New password: ")
@@ -222,9 +220,9 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
-    from api.db import make_engine, session_scope
-    from api.deps import system_clock
-    from api.oauth.keys import rotate_keys
+    from identity.oauth.keys import rotate_keys
+    from infra.clock import system_clock
+    from infra.db import make_engine, session_scope
 
     engine = make_engine(settings.database_url, pool_size=1)
     try:
@@ -240,10 +238,10 @@ def _rotate_keys(_args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
-    from api.db import make_engine, session_scope
-    from api.demo import run_demo
-    from api.deps import system_clock
-    from submissions.accounts import create_admin
+    from cli.demo import run_demo
+    from identity.accounts import create_admin
+    from infra.clock import system_clock
+    from infra.db import make_engine, session_scope
 
     client_id = os.environ.get("SHORTLIST_DEMO_CLIENT_ID")
     client_secret = os.environ.get("SHORTLIST_DEMO_CLIENT_SECRET")
@@ -266,7 +264,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
-    from api.db import make_engine, session_scope
+    from infra.db import make_engine, session_scope
     from reviewers.closing import verify_result
 
     engine = make_engine(settings.database_url, pool_size=1)
@@ -279,64 +277,12 @@ def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if outcome["ok"] else 1
 
 
-def sweep_storage(settings: Settings, *, grace: "timedelta", dry_run: bool = False) -> list[str]:
-    """Delete the blobs no document refers to (a deleted document's, an upload's whose row never
-    committed, a crashed write's leftovers), sparing those younger than ``grace``; return their
-    keys (with ``dry_run``: the keys it would delete)."""
-    import asyncio
-    import time
-    from collections.abc import Collection
-
-    import anyio.to_thread
-
-    from api.db import make_engine, open_session
-    from api.storage import make_blob_store
-    from submissions.blobs import sweep_orphans
-    from submissions.documents import referenced_storage_keys
-
-    engine = make_engine(settings.database_url, pool_size=1)
-    store = make_blob_store(settings)
-
-    def referenced_now(keys: Collection[str]) -> set[str]:
-        session = open_session(engine)
-        try:
-            return referenced_storage_keys(session=session, keys=keys)
-        finally:
-            session.close()
-
-    async def referenced(keys: Collection[str]) -> set[str]:
-        return await anyio.to_thread.run_sync(referenced_now, list(keys))
-
-    orphans: list[str] = []
-
-    async def keep_all(keys: Collection[str]) -> Collection[str]:
-        kept = await referenced(keys)
-        orphans.extend(key for key in keys if key not in kept)
-        return keys
-
-    async def sweep() -> list[str]:
-        deleted = await sweep_orphans(
-            store=store,
-            referenced=keep_all if dry_run else referenced,
-            # Blob ages by the clock that stamped them (the file system's, the S3 server's):
-            # by this host's, were it ahead, uploads still in flight would look old enough.
-            now=await store.now(),
-            grace=grace,
-        )
-        return orphans if dry_run else deleted
-
-    try:
-        return asyncio.run(sweep())
-    finally:
-        engine.dispose()
-        # obstore can crash the interpreter at exit right after an async call returns.
-        time.sleep(0.05)
-
-
 def _storage_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
     seconds = settings.storage_sweep_grace_seconds if args.grace is None else args.grace
+    from infra.storage.sweep import sweep_storage
+
     keys = sweep_storage(settings, grace=timedelta(seconds=seconds), dry_run=args.dry_run)
     print(
         json.dumps(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from joserfc import jwt
 
-from api.oauth.keys import SIGNING_ALG, BuiltinKeys
+from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
 
 
 @dataclass(frozen=True)

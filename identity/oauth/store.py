@@ -1,5 +1,5 @@
 """What the built-in authorization server keeps: authorization codes and refresh-token families
-(revoking them, and access tokens, is the accounts' business: ``submissions.accounts``, which
+(revoking them, and access tokens, is the accounts' business: ``identity.accounts``, which
 deleting a client and deactivating a user share). Secrets are stored as SHA-256 digests only.
 Functions flush, never commit.
 
