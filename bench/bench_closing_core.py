@@ -1,4 +1,4 @@
-"""Benchmark: the shortlisting core (``reviewers.scoring.compute_shortlist``) at closing size.
+"""Benchmark: the shortlisting core (``reviewers.decision.compute_shortlist``) at closing size.
 
 One seeded round: 10,000 applications x 4 reviews x 6 weighted criteria (scores 0-10 in half
 points), 2,500 reviewers with 16 reviews each, one pass/fail gate failed by about 5% of reviews,
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from reviewers.scoring import (
+from reviewers.decision import (
     Aggregate,
     Calibration,
     Candidate,

@@ -21,17 +21,16 @@ from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
 from models.base import UTCDateTime
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Conflict, Forbidden, NotFound, Unprocessable
 from models.identity import Actor, OrganizationMember, Role
 from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
 from models.rounds import Round, RoundStatus
 from reviewers.conflicts import conflicted_assignments, end_conflicted_assignments
-from reviewers.pool import load_round
-from reviewers.reviews import exact
-from reviewers.scoring import (
+from reviewers.decision import (
     Candidate,
     Criterion,
     ReviewInput,
+    ScoringInputError,
     ShortlistInputs,
     ShortlistRules,
     canonical_inputs,
@@ -40,6 +39,8 @@ from reviewers.scoring import (
     plain_decimal,
     result_to_dict,
 )
+from reviewers.pool import load_round
+from reviewers.reviews import exact
 from submissions.canonical import canonical_json, rfc3339
 from submissions.exports import csv_line
 from submissions.organizations import ensure_admin
@@ -281,14 +282,29 @@ class _Numbers:
 
 
 def compute_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    return _compute(inputs_from_canonical(data=inputs))
+    with _refused_as_problem():
+        parsed = inputs_from_canonical(data=inputs)
+    return _compute(parsed)
 
 
 def _compute(parsed: ShortlistInputs) -> dict[str, Any]:
-    result = compute_shortlist(
-        rules=parsed.rules, candidates=parsed.candidates, reviews=parsed.reviews
-    )
+    with _refused_as_problem():
+        result = compute_shortlist(
+            rules=parsed.rules, candidates=parsed.candidates, reviews=parsed.reviews
+        )
     return result_to_dict(result=result)
+
+
+@contextmanager
+def _refused_as_problem() -> Iterator[None]:
+    """The decision core's refusal as the domain's 422 problem, same type, title and errors
+    (the core is pure: it imports nothing of the house, ``models.errors`` included)."""
+    try:
+        yield
+    except ScoringInputError as refused:
+        raise Unprocessable(
+            refused.detail, type=refused.type, title=refused.title, errors=refused.errors
+        ) from refused
 
 
 def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:

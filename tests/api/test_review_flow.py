@@ -523,8 +523,8 @@ def _reference_inputs(session: Session, round_: RoundModel) -> dict[str, Any]:
     from models.applications import Application, ApplicationStatus
     from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus
     from reviewers.closing import rules_of
+    from reviewers.decision import Candidate, ReviewInput, canonical_inputs
     from reviewers.reviews import exact
-    from reviewers.scoring import Candidate, ReviewInput, canonical_inputs
 
     candidates = [
         Candidate(application_id=id_, submitted_at=submitted_at or updated_at)
@@ -570,8 +570,8 @@ def test_gathered_inputs_match_the_orm_reading(competition: Round, client: TestC
     shortlist is computed from are those of the ORM reading and of a round trip through the
     canonical inputs."""
     from reviewers.closing import _gather
+    from reviewers.decision import inputs_from_canonical
     from reviewers.pool import load_round
-    from reviewers.scoring import inputs_from_canonical
     from submissions.canonical import canonical_json
 
     c = competition

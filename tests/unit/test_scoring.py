@@ -18,8 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewers import scoring
-from reviewers.scoring import (
+from reviewers.decision import (
     Aggregate,
     Calibration,
     Candidate,
@@ -31,12 +30,13 @@ from reviewers.scoring import (
     ShortlistResult,
     ShortlistRow,
     ShortlistRules,
-    _FixedPointFactor,
     canonical_inputs,
     compute_shortlist,
     inputs_from_canonical,
     result_to_dict,
 )
+from reviewers.decision import stability as scoring
+from reviewers.decision.calibration import _FixedPointFactor
 from submissions.canonical import canonical_json
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
