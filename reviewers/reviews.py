@@ -75,6 +75,8 @@ def _problems(
         criterion = criteria.get(key)
         if criterion is None:
             problems.append({"loc": ["body", "scores", key], "msg": "no such criterion"})
+        elif not exact(value).is_finite():  # a NaN compares with nothing: refuse it first
+            problems.append({"loc": ["body", "scores", key], "msg": "must be a finite number"})
         elif not exact(criterion.min) <= exact(value) <= exact(criterion.max):
             problems.append(
                 {
