@@ -277,6 +277,7 @@ def delete_assignment(
     review = session.exec(select(Review).where(Review.assignment_id == row.id)).first()
     if review is not None:
         session.delete(review)
+        session.flush()  # first: it refers to the assignment, and no relationship orders the two
     session.delete(row)
     session.flush()
     audit.append(
