@@ -19,6 +19,7 @@ from models.reviewers import Assignment, AssignmentStatus, DeclaredConflictRow, 
 from models.rounds import Round, RoundStatus
 from reviewers.closing import (
     close_round,
+    compute_from_inputs,
     preview,
     publish_round,
     results,
@@ -26,6 +27,7 @@ from reviewers.closing import (
     sha256_of,
     verify_result,
 )
+from reviewers.decision import ScoringInputError
 from submissions.audit import verify
 from submissions.canonical import canonical_json
 from tests.domain.evaluation import (
@@ -547,3 +549,23 @@ def test_only_submitted_assignments_count_in_the_inputs(session: Session) -> Non
     stored = session.get(RoundResult, round_.id)
     assert stored is not None
     assert [r["reviewer_id"] for r in stored.inputs["reviews"]] == [str(reviewers[0].id)]
+
+
+def test_inputs_the_core_refuses_are_a_422_problem_of_the_domain(session: Session) -> None:
+    """The decision core is pure and raises its own error; closing gives it as the domain's
+    422 problem with the same type and locations."""
+    round_, admin, _, _ = reviewed_round(session, [[(7, 7, "pass")]])
+    close(session, round_, admin)
+    stored = session.get(RoundResult, round_.id)
+    assert stored is not None
+    with pytest.raises(DomainError) as refused:
+        compute_from_inputs({**stored.inputs, "scoring": "shortlist-scoring/0"})
+    assert refusal(refused.value) == (422, "invalid-scoring-input")
+    assert isinstance(refused.value.__cause__, ScoringInputError)
+    broken = {**stored.inputs, "rules": {**stored.inputs["rules"], "size": -1}}
+    with pytest.raises(DomainError) as refused:
+        compute_from_inputs(broken)
+    assert refusal(refused.value) == (422, "invalid-scoring-input")
+    assert refused.value.errors == [
+        {"loc": ["shortlist", "size"], "msg": "size is null or an integer >= 0"}
+    ]
