@@ -33,7 +33,7 @@ from reviewers.conflicts import (
 )
 from reviewers.matching import expertise_affinity
 from reviewers.planner import ReviewerCapacity, plan_assignments
-from reviewers.pool import load_round, panel
+from reviewers.pool import active_loads, load_round, panel
 from submissions import audit
 from submissions.applications import present_applications
 from submissions.canonical import canonical_json
@@ -213,16 +213,8 @@ def create_assignment(
     )
     if conflict is not None:
         raise Conflict(f"conflict of interest: {conflict.reason}", type="conflicted")
-    load = len(
-        session.exec(
-            select(Assignment.id).where(
-                Assignment.round_id == round_id,
-                Assignment.reviewer_id == data.reviewer_id,
-                Assignment.status == AssignmentStatus.active,
-            )
-        ).all()
-    )
-    if load >= member.max_assignments:
+    loads = active_loads(session=session, round_ids=[round_id], reviewer_ids=[data.reviewer_id])
+    if loads.get((round_id, data.reviewer_id), 0) >= member.max_assignments:
         raise Conflict(
             f"the reviewer is at capacity ({member.max_assignments})", type="reviewer-at-capacity"
         )
@@ -308,14 +300,23 @@ def assignment_for_reviewer(
     return row
 
 
+def own_assignment(
+    *, session: Session, actor: Actor, assignment_id: uuid.UUID, doing: str
+) -> Assignment:
+    """The caller's own assignment, for what only its reviewer does (``doing``): anyone else's
+    is 404, as in ``assignment_for_reviewer``, and an admin's reach stops at 403."""
+    row = assignment_for_reviewer(session=session, actor=actor, assignment_id=assignment_id)
+    if row.reviewer_id != actor.user_id:
+        raise Forbidden(f"only the assigned reviewer {doing}", type="not-assigned-reviewer")
+    return row
+
+
 def recuse(
     *, session: Session, actor: Actor, assignment_id: uuid.UUID, reason: str, now: datetime
 ) -> Assignment:
     """The assigned reviewer declares a conflict: the assignment ends and the conflict is kept,
     so no plan assigns the pair again."""
-    row = assignment_for_reviewer(session=session, actor=actor, assignment_id=assignment_id)
-    if row.reviewer_id != actor.user_id:
-        raise Forbidden("only the assigned reviewer recuses", type="not-assigned-reviewer")
+    row = own_assignment(session=session, actor=actor, assignment_id=assignment_id, doing="recuses")
     round_ = load_round(session=session, round_id=row.round_id, lock=True)
     _require_status(round_, *ASSIGNABLE_ROUND_STATUSES, action="recusal")
     if row.status != AssignmentStatus.active:

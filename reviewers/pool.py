@@ -1,6 +1,7 @@
 """The reviewer pool: round panels and reviewer profiles."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -76,6 +77,25 @@ def add_reviewer(
     return _present(session, [row])[0]
 
 
+def active_loads(
+    *, session: Session, round_ids: Collection[uuid.UUID], reviewer_ids: Collection[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """A reviewer's load in a round: its active assignments there, by (round id, reviewer id);
+    pairs without any are absent."""
+    return {
+        (round_id, reviewer_id): int(count)
+        for round_id, reviewer_id, count in session.execute(
+            sa.select(col(Assignment.round_id), col(Assignment.reviewer_id), sa.func.count())
+            .where(
+                col(Assignment.round_id).in_(list(round_ids)),
+                col(Assignment.reviewer_id).in_(list(reviewer_ids)),
+                col(Assignment.status) == AssignmentStatus.active,
+            )
+            .group_by(col(Assignment.round_id), col(Assignment.reviewer_id))
+        ).all()
+    }
+
+
 def _present(session: Session, rows: list[RoundReviewer]) -> list[RoundReviewerPublic]:
     if not rows:
         return []
@@ -83,18 +103,11 @@ def _present(session: Session, rows: list[RoundReviewer]) -> list[RoundReviewerP
         u.id: u
         for u in session.exec(select(User).where(col(User.id).in_([r.user_id for r in rows])))
     }
-    round_ids = {r.round_id for r in rows}
-    loads: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-    for round_id, reviewer_id, count in session.execute(
-        sa.select(col(Assignment.round_id), col(Assignment.reviewer_id), sa.func.count())
-        .where(
-            col(Assignment.round_id).in_(round_ids),
-            col(Assignment.reviewer_id).in_([r.user_id for r in rows]),
-            col(Assignment.status) == AssignmentStatus.active,
-        )
-        .group_by(col(Assignment.round_id), col(Assignment.reviewer_id))
-    ).all():
-        loads[(round_id, reviewer_id)] = int(count)
+    loads = active_loads(
+        session=session,
+        round_ids={r.round_id for r in rows},
+        reviewer_ids={r.user_id for r in rows},
+    )
     return [
         RoundReviewerPublic(
             id=r.id,

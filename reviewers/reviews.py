@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models.concurrency import Precondition
-from models.errors import Conflict, Forbidden, NotFound, PreconditionRequired, Unprocessable
+from models.errors import Conflict, NotFound, PreconditionRequired, Unprocessable
 from models.identity import Actor
 from models.reviewers import (
     Assignment,
@@ -19,7 +19,7 @@ from models.reviewers import (
     ReviewStatus,
 )
 from models.rounds import Criterion, Round, RoundStatus
-from reviewers.assignments import assignment_for_reviewer
+from reviewers.assignments import assignment_for_reviewer, own_assignment
 from submissions import audit
 from submissions.rounds import lock_round
 
@@ -54,15 +54,6 @@ def _writable_round(session: Session, assignment: Assignment, now: datetime) -> 
     if assignment.status != AssignmentStatus.active:
         raise Conflict(f"the assignment has ended ({assignment.status})", type="assignment-ended")
     return round_
-
-
-def _own_assignment(session: Session, actor: Actor, assignment_id: uuid.UUID) -> Assignment:
-    assignment = assignment_for_reviewer(session=session, actor=actor, assignment_id=assignment_id)
-    if assignment.reviewer_id != actor.user_id:
-        raise Forbidden(
-            "only the assigned reviewer writes this review", type="not-assigned-reviewer"
-        )
-    return assignment
 
 
 def _problems(
@@ -105,7 +96,9 @@ def put_review(
     now: datetime,
 ) -> tuple[Review, bool]:
     """Create or replace the review draft; returns (review, created). Replacing needs If-Match."""
-    assignment = _own_assignment(session, actor, assignment_id)
+    assignment = own_assignment(
+        session=session, actor=actor, assignment_id=assignment_id, doing="writes this review"
+    )
     round_ = _writable_round(session, assignment, now)
     review = session.exec(
         select(Review).where(Review.assignment_id == assignment.id).with_for_update()
@@ -169,7 +162,9 @@ def submit_review(
 ) -> Review:
     """Submit the draft: every criterion scored in range and every gate decided, else 422
     listing each problem."""
-    assignment = _own_assignment(session, actor, assignment_id)
+    assignment = own_assignment(
+        session=session, actor=actor, assignment_id=assignment_id, doing="writes this review"
+    )
     round_ = _writable_round(session, assignment, now)
     review = session.exec(
         select(Review).where(Review.assignment_id == assignment.id).with_for_update()
