@@ -21,22 +21,19 @@ or FastAPI's own telemetry observes the request (``SHORTLIST_OTEL``).
 import inspect
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import UnionType
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from fastapi import FastAPI
-from fastapi._compat import ModelField
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.dependencies.models import Dependant, _get_oauth_scopes
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import SecurityScopes
 from fastapi.utils import is_body_allowed_for_status_code
-from pydantic import BaseModel, TypeAdapter
-from starlette._exception_handler import _lookup_exception_handler
-from starlette._utils import get_route_path
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,8 +61,8 @@ class _Plan:
     """What serving one lean route takes, worked out once."""
 
     route: APIRoute
-    path_fields: list[tuple[str, ModelField]]
-    response_field: ModelField
+    path_fields: list[tuple[str, str, TypeAdapter[Any]]]
+    response: TypeAdapter[Any]
     path_regex: re.Pattern[str]
     convertors: dict[str, Any]
     security: Dependant
@@ -78,11 +75,11 @@ class _Plan:
     async def serve(self, scope: Scope, receive: Receive, params: dict[str, Any]) -> Response:
         route = self.route
         values: dict[str, Any] = {}
-        for name, field in self.path_fields:
-            value, errors = field.validate(params.get(name), values, loc=("path", name))
-            if errors:
-                raise NotLean("a path parameter does not validate")
-            values[field.name] = value
+        try:
+            for alias, name, adapter in self.path_fields:
+                values[name] = adapter.validate_python(params.get(alias), from_attributes=True)
+        except ValidationError:
+            raise NotLean("a path parameter does not validate") from None
         request = Request({**scope, "path_params": params, "route": route}, receive)
         call: Any = self.security.call
         values[self.actor_name] = await call(request, self.security_scopes)
@@ -97,17 +94,16 @@ class _Plan:
         if self.response_name:
             values[self.response_name] = sub_response
         raw = await route.endpoint(**values)
-        answer, invalid = self.response_field.validate(raw, {}, loc=("response",))
-        if invalid:
-            raise NotLean("the response does not validate")
+        try:
+            answer = self.response.validate_python(raw, from_attributes=True)
+        except ValidationError:
+            raise NotLean("the response does not validate") from None
         status = sub_response.status_code or route.status_code or 200
         if not is_body_allowed_for_status_code(status):
             raise NotLean("a status without a body")  # FastAPI's own rules for it
         # A union's serializer finds the member an answer is, then serializes it as that
         # member's own does: for an answer that is exactly one of them, straight to it.
-        dump: Callable[..., bytes] = self.member_dumps.get(
-            type(answer), self.response_field.serialize_json
-        )
+        dump: Callable[..., bytes] = self.member_dumps.get(type(answer), self.response.dump_json)
         content = dump(
             answer,
             include=route.response_model_include,
@@ -157,30 +153,68 @@ def _plan(context: Any, route: APIRoute) -> _Plan:
         raise NotLean(f"{where}: the one dependency must be the actor scheme")
     if not inspect.iscoroutinefunction(route.endpoint):
         raise NotLean(f"{where}: the endpoint must be async (it runs on the event loop)")
-    path_fields = [(field.alias, field) for field in dependant.path_params]
-    if {alias for alias, _ in path_fields} != set(context.param_convertors):
+    # Each value validated and each answer validated and serialized as FastAPI's own fields do
+    # (a pydantic ``TypeAdapter`` of the declared type, ``from_attributes``).
+    path_fields = [
+        (field.alias, field.name, _adapter(field.field_info.annotation, field.field_info.metadata))
+        for field in dependant.path_params
+    ]
+    if {alias for alias, _, _ in path_fields} != set(context.param_convertors):
         raise NotLean(f"{where}: each path parameter is one plain value")
     return _Plan(
         route=route,
         path_fields=path_fields,
-        response_field=route.response_field,
+        response=_adapter(route.response_model, []),
         path_regex=context.path_regex,
         convertors=context.param_convertors,
         security=security,
-        security_scopes=SecurityScopes(_get_oauth_scopes(dependant=security)),
+        security_scopes=SecurityScopes(_oauth_scopes(security)),
         actor_name=security.name,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
-        member_dumps=_member_dumps(route.response_field),
+        member_dumps=_member_dumps(route.response_model),
     )
 
 
-def _member_dumps(field: ModelField) -> dict[type, Callable[..., bytes]]:
+def _adapter(annotation: Any, metadata: list[Any]) -> TypeAdapter[Any]:
+    form: Any = Annotated[(annotation, *metadata)] if metadata else annotation
+    return TypeAdapter(form)
+
+
+def _oauth_scopes(security: Dependant) -> list[str]:
+    """The scopes the security dependency is called with, as FastAPI gathers them: those of
+    the routes and routers above it, then its own, each once, in order."""
+    scopes = list(security.parent_oauth_scopes or [])
+    scopes += [s for s in dict.fromkeys(security.own_oauth_scopes or []) if s not in scopes]
+    return scopes
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: the request's path less the app's ``root_path`` (as
+    Starlette's router takes it)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
+
+
+def _lookup_handler(handlers: Mapping[Any, Any], exc: Exception) -> Any:
+    """The handler registered for the nearest of ``exc``'s classes, as Starlette looks it up."""
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def _member_dumps(annotation: Any) -> dict[type, Callable[..., bytes]]:
     """For a response model that is a union of pydantic models (``A | B``), each member's own
-    JSON serializer (taking ``serialize_json``'s options), by class; empty for anything else:
-    the route's field then serializes."""
-    members = get_args(field.field_info.annotation)
-    if get_origin(field.field_info.annotation) not in (Union, UnionType) or not all(
+    JSON serializer (taking ``dump_json``'s options), by class; empty for anything else: the
+    route's response type then serializes."""
+    members = get_args(annotation)
+    if get_origin(annotation) not in (Union, UnionType) or not all(
         isinstance(member, type) and issubclass(member, BaseModel) for member in members
     ):
         return {}
@@ -230,7 +264,7 @@ class LeanRoutes:
         plans = self.plans
         if plans is None:
             plans = self.plans = lean_plans(fastapi)
-        path = get_route_path(scope)
+        path = _route_path(scope)
         response: Response | None = None
         for plan in plans:
             match = plan.path_regex.match(path)
@@ -271,7 +305,7 @@ class LeanRoutes:
         if isinstance(exc, StarletteHTTPException):
             handler = handlers.get(exc.status_code)
         if handler is None:
-            handler = _lookup_exception_handler(handlers, exc)
+            handler = _lookup_handler(handlers, exc)
         if handler is None or not inspect.iscoroutinefunction(handler):
             return None
         response: Response = await handler(Request(scope, receive), exc)

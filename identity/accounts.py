@@ -31,8 +31,8 @@ from models.identity import (
 )
 from models.pagination import Page, PageRequest
 from submissions import audit
+from submissions.application_views import Fetch
 from submissions.pagination import paginate
-from submissions.prepared import Fetch, Prepared
 
 _password_hasher = PasswordHasher()  # argon2id: memory-hard
 
@@ -118,7 +118,7 @@ def create_user(
 _USER = User.__table__  # type: ignore[attr-defined]
 _MEMBER = OrganizationMember.__table__  # type: ignore[attr-defined]
 _ORGANIZATION = Organization.__table__  # type: ignore[attr-defined]
-_ME = Prepared(
+_ME = (
     sa.select(
         _USER.c.email,
         _USER.c.name,

@@ -22,21 +22,18 @@ from identity.tokens import AuthError, VerifiedToken
 from infra.db import open_session
 from models.errors import NotFound
 from models.identity import Actor, OAuthClient, RevokedToken, Role, User
-from submissions.prepared import Prepared
 
 _USER = User.__table__.c  # type: ignore[attr-defined]
 _REVOKED = RevokedToken.__table__.c  # type: ignore[attr-defined]
 _CLIENT = OAuthClient.__table__.c  # type: ignore[attr-defined]
-TOKEN_USER = Prepared(
-    sa.select(
-        _USER.roles,
-        _USER.is_active,
-        sa.exists().where(_REVOKED.jti == sa.bindparam("jti")).label("revoked"),
-        sa.exists()
-        .where(_CLIENT.client_id == sa.bindparam("client_id"), _CLIENT.revoked_at.is_not(None))
-        .label("client_revoked"),
-    ).where(_USER.id == sa.bindparam("user_id"))
-)
+TOKEN_USER = sa.select(
+    _USER.roles,
+    _USER.is_active,
+    sa.exists().where(_REVOKED.jti == sa.bindparam("jti")).label("revoked"),
+    sa.exists()
+    .where(_CLIENT.client_id == sa.bindparam("client_id"), _CLIENT.revoked_at.is_not(None))
+    .label("client_revoked"),
+).where(_USER.id == sa.bindparam("user_id"))
 """The built-in token's user, whether the token is revoked and whether its client was deleted
 (which ends every token it holds, client credentials' ones included), in one statement."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
-from submissions.prepared import Prepared
+from infra.prepared import prepared
 
 T = TypeVar("T")
 
@@ -139,18 +139,20 @@ class LoopReader:
         if pool is not None:
             await pool.close()
 
-    async def fetch(self, prepared: Prepared, **params: Any) -> list[Any]:
-        """``prepared``'s rows: on PostgreSQL through the asynchronous pool when it is open on
-        this loop (the loop serves other requests while the database answers), else as ``read``
-        does. A dead connection is replaced and the read tried once more."""
+    async def fetch(self, statement: sa.Select[Any], **params: Any) -> list[Any]:
+        """The rows of ``statement`` (a hot read: a module's constant select, run prepared):
+        on PostgreSQL through the asynchronous pool when it is open on this loop (the loop
+        serves other requests while the database answers), else as ``read`` does. A dead
+        connection is replaced and the read tried once more."""
+        hot = prepared(statement)
         pool = self._pool
         if pool is None or asyncio.get_running_loop() is not self._pool_loop:
-            return self.read(lambda connection: prepared.all(connection, **params))
+            return self.read(lambda connection: hot.all(connection, **params))
         dialect = self.engine.dialect
         for attempt in (1, 2):
             async with pool.connection() as connection:
                 try:
-                    return await prepared.fetch(connection, dialect, **params)
+                    return await hot.fetch(connection, dialect, **params)
                 except sa.exc.DBAPIError as exc:
                     if not exc.connection_invalidated or attempt == 2:
                         raise

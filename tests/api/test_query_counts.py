@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from infra.prepared import Prepared
 from models.identity import Organization, Role, User
 from models.reviewers import Assignment
 from models.rounds import Round
-from submissions.prepared import Prepared
 from tests.factories import (
     NOW,
     make_admin,

@@ -8,11 +8,16 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from identity.accounts import _ME
+from identity.accounts import _ME as _ME_SELECT
 from infra.db import LoopReader
+from infra.prepared import prepared
 from models.identity import Role
-from submissions.applications import ONE_APPLICATION
+from submissions.application_views import ONE_APPLICATION as _ONE_APPLICATION_SELECT
 from tests.factories import make_application, make_organization, make_round, make_user
+
+# The hot reads are declared as plain selects; the reader runs each as its ``prepared(...)``.
+ONE_APPLICATION = prepared(_ONE_APPLICATION_SELECT)
+_ME = prepared(_ME_SELECT)
 
 
 def test_prepared_rows_equal_sqlalchemy_rows(session: Session) -> None:
@@ -62,8 +67,8 @@ def test_sqlite_conversions_are_interned_and_bounded(monkeypatch: pytest.MonkeyP
 
     from sqlalchemy.dialects import sqlite
 
+    from infra import prepared
     from models.base import UTCDateTime
-    from submissions import prepared
 
     dialect = sqlite.dialect()
     as_uuid = prepared._result_processor(sa.Column("u", sa.Uuid()), dialect)
@@ -105,8 +110,8 @@ def test_reader_survives_its_postgresql_backend_being_terminated(
 def test_sqlite_fast_conversions_agree_with_sqlalchemys() -> None:
     from sqlalchemy.dialects import sqlite
 
+    from infra.prepared import _result_processor
     from models.base import UTCDateTime
-    from submissions.prepared import _result_processor
 
     dialect = sqlite.dialect()
     as_uuid = _result_processor(sa.Column("u", sa.Uuid()), dialect)
@@ -152,7 +157,7 @@ def test_async_reads_equal_sync_reads_and_survive_a_terminated_backend(
         await reader.open()
         try:
             assert reader._pool is not None
-            got = await reader.fetch(ONE_APPLICATION, **params)
+            got = await reader.fetch(ONE_APPLICATION.statement, **params)
             assert got == expected
             assert [[type(v) for v in row] for row in got] == [
                 [type(v) for v in row] for row in expected
@@ -165,7 +170,7 @@ def test_async_reads_equal_sync_reads_and_survive_a_terminated_backend(
                 terminated = other.execute(sa.text(f"SELECT pg_terminate_backend({int(row[0])})"))
                 assert terminated.scalar()
             # The pooled connection is dead: the read notices, and runs again on a new one.
-            assert await reader.fetch(ONE_APPLICATION, **params) == expected
+            assert await reader.fetch(ONE_APPLICATION.statement, **params) == expected
         finally:
             await reader.close()
 

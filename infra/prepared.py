@@ -1,5 +1,9 @@
 """Hot reads without the per-statement cost of SQLAlchemy's execution machinery.
 
+The domain and identity declare their hot reads as plain selects; ``prepared(select)`` is the
+one way in (the event-loop reader, ``infra.db.LoopReader.fetch``, takes a select and runs it
+through here). Measured in docs/speed.md.
+
 A ``Prepared`` select is compiled once per dialect; each run passes its parameters through the
 column types' own bind processors, executes on the DBAPI cursor of the given connection (so in
 its transaction, if any) and passes each value through the types' own result processors: the
@@ -9,9 +13,9 @@ Only for a few statements on the hottest paths; everything else uses sessions as
 
 import uuid
 from collections import namedtuple
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Concatenate
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -221,9 +225,17 @@ class Prepared:
         return compiled.convert(rows)
 
 
-Fetch = Callable[Concatenate[Prepared, ...], Awaitable[list[Any]]]
-"""Runs a prepared select with its parameters and gives its rows, asynchronously (the API's
-event-loop reader): what the domain's hot reads take, to stay free of the API's classes."""
+_PREPARED: dict[int, tuple[sa.Select[Any], Prepared]] = {}
+
+
+def prepared(statement: sa.Select[Any]) -> Prepared:
+    """The ``Prepared`` of a select, made at its first run and kept (with the select, so that
+    its id stays its own): for the few hot reads, which are module constants, not for selects
+    built per call."""
+    found = _PREPARED.get(id(statement))
+    if found is None or found[0] is not statement:
+        found = _PREPARED[id(statement)] = (statement, Prepared(statement))
+    return found[1]
 
 
 def _failed(
