@@ -18,7 +18,8 @@ class DocumentStatus(StrEnum):
 
 class Document(SQLModel, table=True):
     """One stored version of one document kind of an application. The current document of a
-    kind is its highest version not deleted (``submissions.applications.current_documents``)."""
+    kind is its highest version not deleted
+    (``submissions.application_views.current_documents``)."""
 
     __tablename__ = "document"
     __table_args__ = (

@@ -36,7 +36,7 @@ from reviewers.matching import expertise_affinity
 from reviewers.planner import ReviewerCapacity, plan_assignments
 from reviewers.pool import load_round, panel
 from submissions import audit
-from submissions.applications import present_applications
+from submissions.application_views import present_applications
 from submissions.canonical import canonical_json
 from submissions.organizations import ensure_admin
 from submissions.pagination import paginate

@@ -23,12 +23,14 @@ from models.applications import (
 )
 from models.identity import Actor
 from models.pagination import Page
-from submissions.applications import (
-    confirm_member,
-    decline_member,
+from submissions.application_views import (
     list_applications,
     load_application,
     present_application,
+)
+from submissions.applications import (
+    confirm_member,
+    decline_member,
     reopen_application,
     submit_application,
     update_application,

@@ -11,7 +11,8 @@ from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.security import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from models.applications import ApplicationCreate, ApplicationView
 from models.rounds import RoundPublic, RoundUpdate
-from submissions.applications import create_application, present_application
+from submissions.application_views import present_application
+from submissions.applications import create_application
 from submissions.rounds import get_round, open_round, round_public, start_review, update_round
 
 router = APIRouter(prefix="/api/v1/rounds", tags=["programs and rounds"], responses=AUTH_RESPONSES)

@@ -30,14 +30,16 @@ from models.identity import MemberRole, Organization, Role, User
 from models.pagination import PageRequest
 from models.reviewers import Assignment, AssignmentStatus
 from models.rounds import Program, Round, RoundStatus
-from submissions.applications import (
-    confirm_member,
-    create_application,
+from submissions.application_views import (
     current_documents,
     describe_application,
     list_applications,
-    lock_editable_application,
     participations,
+)
+from submissions.applications import (
+    confirm_member,
+    create_application,
+    lock_editable_application,
     reopen_application,
     submit_application,
     update_application,

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from identity.accounts import _ME
 from infra.db import LoopReader
 from models.identity import Role
-from submissions.applications import ONE_APPLICATION
+from submissions.application_views import ONE_APPLICATION
 from tests.factories import make_application, make_organization, make_round, make_user
 
 
