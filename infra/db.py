@@ -191,15 +191,16 @@ class LoopReader:
 
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
+    """A unit of work in a session of its own (CLI, jobs, the database work of a streaming
+    request, which runs outside the request's session): commit on success, roll back on error."""
     session = open_session(engine, write=write)
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     finally:
+        # Closing rolls back whatever was not committed, and leaves the objects loaded as they
+        # are (an explicit rollback would expire them): an exception may carry one out, as an
+        # idempotent replay carries its stored record.
         session.close()
 
 

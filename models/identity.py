@@ -4,11 +4,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from pydantic import EmailStr, field_validator
+from pydantic import ConfigDict, EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import InputModel, json_column, new_id, utc_column
@@ -312,3 +312,51 @@ class OAuthIntrospection(SQLModel):
     iat: int | None = None
     nbf: int | None = None
     jti: str | None = None
+
+
+class OAuthRevoked(SQLModel):
+    """RFC 7009 section 2.2: an empty object, whether or not the token was known."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
+class AuthorizationServerMetadata(SQLModel):
+    """RFC 8414 section 2, also served as ``openid-configuration`` for discovery tools."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    revocation_endpoint: str
+    introspection_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[str]
+    response_modes_supported: list[str]
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    revocation_endpoint_auth_methods_supported: list[str]
+    introspection_endpoint_auth_methods_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    authorization_response_iss_parameter_supported: bool
+    access_token_signing_alg_values_supported: list[str]
+    subject_types_supported: list[str]
+    service_documentation: str | None = Field(
+        default=None, description="Present while the interactive docs are served"
+    )
+
+
+class JsonWebKey(SQLModel):
+    """A public RSA signing key (RFC 7517, RFC 7518 section 6.3.1)."""
+
+    n: str
+    e: str
+    kid: str
+    use: Literal["sig"]
+    alg: str
+    kty: Literal["RSA"]
+
+
+class JsonWebKeySet(SQLModel):
+    """RFC 7517 section 5."""
+
+    keys: list[JsonWebKey]

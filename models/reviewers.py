@@ -214,9 +214,23 @@ class PlannedAssignment(SQLModel):
     affinity: float
 
 
+class AutoAssignStats(SQLModel):
+    """What the planner worked with and what its plan comes to."""
+
+    applications: int
+    reviewers: int
+    new_assignments: int
+    kept_assignments: int
+    total_affinity: float
+    min_load: int
+    max_load: int
+    solve_seconds: float
+    conflicts: int
+
+
 class AutoAssignResult(SQLModel):
     assignments: list[PlannedAssignment]
-    stats: dict[str, Any]
+    stats: AutoAssignStats
     applied: bool
 
 

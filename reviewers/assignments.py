@@ -17,6 +17,7 @@ from models.reviewers import (
     AssignmentPublic,
     AssignmentStatus,
     AutoAssignResult,
+    AutoAssignStats,
     DeclaredConflictRow,
     MyAssignmentPublic,
     PlannedAssignment,
@@ -131,17 +132,17 @@ def auto_assign(
         )
         for p in plan.assignments
     ]
-    stats = {
-        "applications": plan.stats.applications,
-        "reviewers": plan.stats.reviewers,
-        "new_assignments": plan.stats.new_assignments,
-        "kept_assignments": len(existing),
-        "total_affinity": plan.stats.total_affinity,
-        "min_load": plan.stats.min_load,
-        "max_load": plan.stats.max_load,
-        "solve_seconds": round(plan.stats.solve_seconds, 4),
-        "conflicts": len(conflicts),
-    }
+    stats = AutoAssignStats(
+        applications=plan.stats.applications,
+        reviewers=plan.stats.reviewers,
+        new_assignments=plan.stats.new_assignments,
+        kept_assignments=len(existing),
+        total_affinity=plan.stats.total_affinity,
+        min_load=plan.stats.min_load,
+        max_load=plan.stats.max_load,
+        solve_seconds=round(plan.stats.solve_seconds, 4),
+        conflicts=len(conflicts),
+    )
     if dry_run or not planned:
         return AutoAssignResult(assignments=planned, stats=stats, applied=not dry_run)
     rows = [

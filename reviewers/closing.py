@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -23,6 +23,15 @@ from models.applications import Application, ApplicationOrganization, Applicatio
 from models.base import UTCDateTime
 from models.errors import Conflict, Forbidden, NotFound, Unprocessable
 from models.identity import Actor, OrganizationMember, Role
+from models.results import (
+    RankingAdminBase,
+    RankingRowAdmin,
+    RankingRowApplicant,
+    RankingRowBase,
+    ResultsAdmin,
+    ResultsApplicant,
+    ShortlistPreview,
+)
 from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
 from models.rounds import Round, RoundStatus
 from reviewers.conflicts import conflicted_assignments, end_conflicted_assignments
@@ -307,7 +316,7 @@ def _refused_as_problem() -> Iterator[None]:
         ) from refused
 
 
-def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:
+def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> ShortlistPreview:
     """What closing now would decide, stored nowhere (admin; round in review): the reviews of
     assignments conflicted now are left out, as closing would end them."""
     ensure_admin(actor)
@@ -326,6 +335,7 @@ def preview(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str,
     with collector_paused():
         inputs, parsed = _gather(session, round_, conflicted)
         return _admin_view(
+            ShortlistPreview,
             closed_at=None,
             inputs_sha256=sha256_of(inputs),
             result=_compute(parsed),
@@ -468,39 +478,53 @@ def publish_round(*, session: Session, actor: Actor, round_id: uuid.UUID, now: d
     )
 
 
+Row = TypeVar("Row", bound=RankingRowBase)
+View = TypeVar("View", bound=RankingAdminBase)
+
+
 def _number(value: str | None) -> float | None:
     return None if value is None else float(Decimal(value))
 
 
-def _row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "application_id": row["application_id"],
-        "rank": row["rank"],
-        "total": _number(row["total"]),
-        "total_exact": row["total"],
-        "criteria": {k: _number(v) for k, v in row["criteria"].items()},
-        "n_reviews": row["n_reviews"],
-        "gates_passed": row["gates_passed"],
-        "shortlisted": row["shortlisted"],
-        "reason": row["reason"],
-        "margin": _number(row["margin"]),
-        "stable": row["stable"],
-    }
+def _row(model: type[Row], row: dict[str, Any], **only_for: Any) -> Row:
+    """A stored result row as ``model``: the fields every reader sees, and ``only_for`` that
+    reader's own."""
+    return model(
+        application_id=row["application_id"],
+        rank=row["rank"],
+        total=_number(row["total"]),
+        total_exact=row["total"],
+        criteria={k: float(Decimal(v)) for k, v in row["criteria"].items()},
+        n_reviews=row["n_reviews"],
+        gates_passed=row["gates_passed"],
+        shortlisted=row["shortlisted"],
+        reason=row["reason"],
+        **only_for,
+    )
+
+
+def _admin_row(row: dict[str, Any]) -> RankingRowAdmin:
+    return _row(RankingRowAdmin, row, margin=_number(row["margin"]), stable=row["stable"])
 
 
 def _admin_view(
-    *, closed_at: datetime | None, inputs_sha256: str, result: dict[str, Any], missing: int = 0
-) -> dict[str, Any]:
-    return {
-        "closed_at": closed_at,
-        "inputs_sha256": inputs_sha256,
-        "result_sha256": sha256_of(result),
-        "cutoff_total": _number(result["cutoff_total"]),
-        "n_shortlisted": result["n_shortlisted"],
-        "n_stable": result["n_stable"],
-        "missing_reviews": missing,
-        "ranking": [_row(r) for r in result["rows"]],
-    }
+    model: type[View],
+    *,
+    closed_at: datetime | None,
+    inputs_sha256: str,
+    result: dict[str, Any],
+    missing: int = 0,
+) -> View:
+    return model(
+        closed_at=closed_at,
+        inputs_sha256=inputs_sha256,
+        result_sha256=sha256_of(result),
+        cutoff_total=_number(result["cutoff_total"]),
+        n_shortlisted=result["n_shortlisted"],
+        n_stable=result["n_stable"],
+        missing_reviews=missing,
+        ranking=[_admin_row(r) for r in result["rows"]],
+    )
 
 
 def _stored(session: Session, round_: Round) -> RoundResult:
@@ -510,18 +534,24 @@ def _stored(session: Session, round_: Round) -> RoundResult:
     return stored
 
 
-def results(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str, Any]:
+def results(
+    *, session: Session, actor: Actor, round_id: uuid.UUID
+) -> ResultsAdmin | ResultsApplicant:
     """Admins: the whole ranking. Applicants, once published: their own applications' rows
     with the reviewers' comments to them (no identities, no confidential comments)."""
     round_ = load_round(session=session, round_id=round_id)
     if actor.is_admin:
         stored = _stored(session, round_)
         return _admin_view(
-            closed_at=stored.closed_at, inputs_sha256=stored.inputs_sha256, result=stored.result
+            ResultsAdmin,
+            closed_at=stored.closed_at,
+            inputs_sha256=stored.inputs_sha256,
+            result=stored.result,
         )
     if not actor.has_role(Role.applicant):
         raise Forbidden("results are for admins and applicants", type="forbidden-role")
-    if round_.status != RoundStatus.published:
+    published_at = round_.published_at
+    if round_.status != RoundStatus.published or published_at is None:
         raise Forbidden("the results are not published yet", type="not-published")
     stored = _stored(session, round_)
     own = set(
@@ -554,12 +584,14 @@ def results(*, session: Session, actor: Actor, round_id: uuid.UUID) -> dict[str,
     for row in stored.result["rows"]:
         application_id = uuid.UUID(row["application_id"])
         if application_id in own:
-            public_row = _row(row)
-            public_row.pop("stable")
-            public_row.pop("margin")
-            public_row["comments_to_applicant"] = comments.get(application_id, [])
-            rows.append(public_row)
-    return {"closed_at": stored.closed_at, "published_at": round_.published_at, "ranking": rows}
+            rows.append(
+                _row(
+                    RankingRowApplicant,
+                    row,
+                    comments_to_applicant=comments.get(application_id, []),
+                )
+            )
+    return ResultsApplicant(closed_at=stored.closed_at, published_at=published_at, ranking=rows)
 
 
 CSV_COLUMNS = (

@@ -21,12 +21,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.applications import Application
 from models.documents import Document, DocumentPublic, DocumentStatus
 from models.errors import Conflict, DomainError, NotFound, Unprocessable
 from models.identity import Actor
 from models.pagination import Page, PageRequest
-from models.rounds import Round
 from submissions import audit
 from submissions.applications import lock_editable_application
 from submissions.blobs import ContentTooLarge
@@ -132,31 +130,6 @@ def _limit_reached(quota: DocumentQuota) -> DocumentLimitReached:
 # --- the rules of changing documents -----------------------------------------------------------
 
 
-def _load_for_change(
-    session: Session,
-    actor: Actor,
-    application_id: uuid.UUID,
-    now: datetime,
-    *,
-    lock: bool,
-    missing: str = "no such application",
-) -> tuple[Application, Round]:
-    """The application whose documents the caller changes, and its round, through the one gate
-    of the lead organization's changes (``lock_editable_application``): 404 unless the caller
-    may see the application, 403 unless a member of the lead organization, 409
-    ``round-closed`` once the round has closed, 409 unless a draft in a round accepting
-    submissions. With ``lock``, the application row is locked and the round held against
-    transitions until the transaction ends."""
-    return lock_editable_application(
-        session=session,
-        actor=actor,
-        application_id=application_id,
-        now=now,
-        lock=lock,
-        missing=missing,
-    )
-
-
 def _usage(session: Session, application_id: uuid.UUID) -> Usage:
     count, size = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Document.size), 0)).where(
@@ -177,7 +150,9 @@ def upload_policy(
     """May the caller upload to this application now, and what may each kind be: the round's
     ``required_documents`` (types and ``max_bytes``), capped by what is left of the quota.
     Read-only; ``record_document`` checks it all again once the file is stored."""
-    application, round = _load_for_change(session, actor, application_id, now, lock=False)
+    application, round = lock_editable_application(
+        session=session, actor=actor, application_id=application_id, now=now, lock=False
+    )
     usage = _usage(session, application.id)
     if usage.count >= quota.max_count:
         raise _limit_reached(quota)
@@ -212,7 +187,9 @@ def record_document(
 ) -> Document:
     """Write the row of a stored, checked upload as the next version of its kind, after checking
     again (under the application's row lock) what may have changed while it streamed."""
-    application, round = _load_for_change(session, actor, application_id, now, lock=True)
+    application, round = lock_editable_application(
+        session=session, actor=actor, application_id=application_id, now=now
+    )
     if kind not in {item.kind for item in round.config().required_documents}:
         raise UnknownDocumentKind(f"this round asks for no document of kind {kind!r}")
     usage = _usage(session, application.id)
@@ -286,8 +263,12 @@ def delete_document(
     found = session.get(Document, document_id)
     if found is None or found.deleted_at is not None:
         raise NotFound("no such document")
-    _load_for_change(
-        session, actor, found.application_id, now, lock=True, missing="no such document"
+    lock_editable_application(
+        session=session,
+        actor=actor,
+        application_id=found.application_id,
+        now=now,
+        missing="no such document",
     )
     document = _lock_document(session, document_id)
     if document is None:  # deleted while we waited for the lock

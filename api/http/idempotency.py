@@ -12,8 +12,9 @@ first) marks the key in flight; on SQLite every write request already holds the 
 lock, so requests with one key simply run one after the other. Only successful responses are
 stored: a refused request may be retried with the same key.
 
-Use: declare ``idempotency: IdempotencyDep`` after the route's actor, and call
-``idempotency.save(body)`` right before ``session.commit()``.
+Use: declare ``idempotency: IdempotencyDep`` after the route's actor, and end the route with
+``commit_answer(session, response, body, idempotency=idempotency)`` (``api/http/answer.py``),
+which keeps the body with its headers right before the commit.
 """
 
 import hashlib

@@ -3,12 +3,13 @@ withdraw."""
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from api.deps import NowDep, SessionDep
+from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
 from api.http.pagination import PageDep
@@ -36,6 +37,7 @@ from submissions.applications import (
     update_application,
     withdraw_application,
 )
+from submissions.visibility import view_etag
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -65,11 +67,7 @@ def _commit_and_present(
     idempotency: Idempotency | None = None,
 ) -> ApplicationView:
     out = present_application(session=session, actor=actor, application=application, now=now)
-    set_application_etag(response, out)
-    if idempotency is not None:
-        idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(session, response, out, tag=view_etag(out), idempotency=idempotency)
 
 
 @router.get("", response_model=Page[ApplicationView])
@@ -194,74 +192,61 @@ def post_decline(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    "/{application_id}/submit",
-    response_model=ApplicationView,
-    responses={**ACTION, 422: {"description": "Missing pieces, each listed in `errors`"}},
+class _StatusChange(Protocol):
+    def __call__(
+        self, *, session: Session, actor: Actor, application_id: uuid.UUID, now: datetime
+    ) -> Application: ...
+
+
+def _status_route(
+    action: str,
+    change: _StatusChange,
+    summary: str,
+    responses: dict[int | str, dict[str, Any]] = ACTION,
+) -> None:
+    """``POST /{application_id}/{action}``: one change of the application's status, answered
+    with the application as the caller sees it (submit, reopen and withdraw are alike)."""
+
+    def post_status_change(
+        application_id: uuid.UUID,
+        actor: ApplicationsWrite,
+        session: SessionDep,
+        now: NowDep,
+        idempotency: IdempotencyDep,
+        response: Response,
+    ) -> ApplicationView:
+        application = change(session=session, actor=actor, application_id=application_id, now=now)
+        return _commit_and_present(
+            session=session,
+            actor=actor,
+            application=application,
+            now=now,
+            response=response,
+            idempotency=idempotency,
+        )
+
+    router.post(
+        f"/{{application_id}}/{action}",
+        response_model=ApplicationView,
+        responses=responses,
+        name=f"post_{action}",
+        description=summary,
+    )(post_status_change)
+
+
+_status_route(
+    "submit",
+    submit_application,
+    "Submit before the deadline plus grace; the answer carries the receipt.",
+    {**ACTION, 422: {"description": "Missing pieces, each listed in `errors`"}},
 )
-def post_submit(
-    application_id: uuid.UUID,
-    actor: ApplicationsWrite,
-    session: SessionDep,
-    now: NowDep,
-    idempotency: IdempotencyDep,
-    response: Response,
-) -> ApplicationView:
-    """Submit before the deadline plus grace; the answer carries the receipt."""
-    application = submit_application(
-        session=session, actor=actor, application_id=application_id, now=now
-    )
-    return _commit_and_present(
-        session=session,
-        actor=actor,
-        application=application,
-        now=now,
-        response=response,
-        idempotency=idempotency,
-    )
-
-
-@router.post("/{application_id}/reopen", response_model=ApplicationView, responses=ACTION)
-def post_reopen(
-    application_id: uuid.UUID,
-    actor: ApplicationsWrite,
-    session: SessionDep,
-    now: NowDep,
-    idempotency: IdempotencyDep,
-    response: Response,
-) -> ApplicationView:
-    """Back to draft before the deadline plus grace; the receipt is void."""
-    application = reopen_application(
-        session=session, actor=actor, application_id=application_id, now=now
-    )
-    return _commit_and_present(
-        session=session,
-        actor=actor,
-        application=application,
-        now=now,
-        response=response,
-        idempotency=idempotency,
-    )
-
-
-@router.post("/{application_id}/withdraw", response_model=ApplicationView, responses=ACTION)
-def post_withdraw(
-    application_id: uuid.UUID,
-    actor: ApplicationsWrite,
-    session: SessionDep,
-    now: NowDep,
-    idempotency: IdempotencyDep,
-    response: Response,
-) -> ApplicationView:
-    """Withdraw the application; its organizations may bid again in the round."""
-    application = withdraw_application(
-        session=session, actor=actor, application_id=application_id, now=now
-    )
-    return _commit_and_present(
-        session=session,
-        actor=actor,
-        application=application,
-        now=now,
-        response=response,
-        idempotency=idempotency,
-    )
+_status_route(
+    "reopen",
+    reopen_application,
+    "Back to draft before the deadline plus grace; the receipt is void.",
+)
+_status_route(
+    "withdraw",
+    withdraw_application,
+    "Withdraw the application; its organizations may bid again in the round.",
+)

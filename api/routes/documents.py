@@ -2,22 +2,20 @@
 
 Upload and download stream for as long as the client takes, so those routes are ``async`` and
 keep no database connection while the bytes flow: their database work runs in the threadpool in
-short transactions of its own (``_in_transaction``), and the request's session, in which the
+short units of work of their own (``session_scope``), and the request's session, in which the
 token was checked, is closed first (on SQLite a write request's session holds the write lock).
 """
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import anyio
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +25,7 @@ from api.http.idempotency import IDEMPOTENCY_RESPONSES, idempotency
 from api.http.multipart import MultipartLimits, MultipartReader, read_upload_form
 from api.http.pagination import PageDep
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
-from infra.db import open_session
+from infra.db import session_scope
 from models.documents import Document, DocumentPublic, DocumentStatus
 from models.identity import Actor
 from models.pagination import Page
@@ -46,7 +44,6 @@ from submissions.documents import (
 )
 from submissions.scanning import Scanner
 
-T = TypeVar("T")
 log = structlog.get_logger("shortlist.documents")
 
 router = APIRouter(prefix="/api/v1", tags=["documents"], responses=AUTH_RESPONSES)
@@ -90,17 +87,6 @@ UPLOAD_BODY: dict[str, Any] = {
     },
 }
 BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
-
-
-def _in_transaction(engine: Engine, write: bool, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in a session of its own, then commit (runs in a worker thread)."""
-    session = open_session(engine, write=write)
-    try:
-        result = work(session)
-        session.commit()
-        return result
-    finally:
-        session.close()
 
 
 def _fingerprint(request: Request, kind: str, upload: CheckedUpload, declared: str | None) -> str:
@@ -159,13 +145,10 @@ async def post_document(
         # The token was checked in the request's session; on SQLite it holds the write lock from
         # then on. Let it go first: the upload may take minutes.
         session.close()
-        return _in_transaction(
-            engine,
-            False,
-            lambda s: upload_policy(
+        with session_scope(engine, write=False) as s:
+            return upload_policy(
                 session=s, actor=actor, application_id=application_id, quota=quota, now=now
-            ),
-        )
+            )
 
     policy = await run_in_threadpool(policy_for_upload)
     reader = MultipartReader.from_request(
@@ -192,7 +175,11 @@ async def post_document(
     scanner: Scanner = request.app.state.scanner
     fingerprint = _fingerprint(request, kind, upload, form.file.content_type)
 
-    def record(s: Session) -> DocumentPublic:
+    def record() -> DocumentPublic:
+        with session_scope(engine) as s:
+            return recorded(s)
+
+    def recorded(s: Session) -> DocumentPublic:
         replay = idempotency(request, response, s, now, fingerprint, idempotency_key)
         document = record_document(
             session=s,
@@ -210,7 +197,7 @@ async def post_document(
         return out
 
     try:
-        out = await run_in_threadpool(_in_transaction, engine, True, record)
+        out = await run_in_threadpool(record)
     except BaseException:
         # The blob is durable but no row refers to it: remove it now (the sweep would later).
         with anyio.CancelScope(shield=True):

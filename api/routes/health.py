@@ -1,10 +1,11 @@
 """Liveness and readiness, without auth."""
 
-from typing import Any
+from typing import Literal
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import SQLModel
 
 from api.errors import problem
 from infra.db import ping
@@ -12,21 +13,36 @@ from infra.db import ping
 router = APIRouter(tags=["health"])
 STORAGE_PING_TIMEOUT = 5.0  # seconds
 
+Check = Literal["ok", "unreachable"]
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
+
+class Health(SQLModel):
+    """The process answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(SQLModel):
+    """Every dependency the app was configured with answered (by name: database, storage)."""
+
+    status: Literal["ok"] = "ok"
+    checks: dict[str, Check]
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
     """The process is up."""
-    return {"status": "ok"}
+    return Health()
 
 
 @router.get(
     "/readyz",
     responses={503: {"description": "A dependency is unreachable"}},
-    response_model=None,
+    response_model=Readiness,
 )
-async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+async def readyz(request: Request) -> Readiness | JSONResponse:
     """The database and the blob storage are reachable."""
-    checks: dict[str, str] = {}
+    checks: dict[str, Check] = {}
     try:
         await anyio.to_thread.run_sync(ping, request.app.state.engine)
         checks["database"] = "ok"
@@ -47,4 +63,4 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
             type="not-ready",
             extra={"checks": checks},
         )
-    return {"status": "ok", "checks": checks}
+    return Readiness(checks=checks)

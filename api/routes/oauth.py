@@ -33,7 +33,14 @@ from identity.oauth.server import OAuthResponse, ShortlistAuthorizationServer
 from infra.logging import log
 from infra.ratelimit import enforce
 from infra.settings import Settings
-from models.identity import OAuthErrorResponse, OAuthIntrospection, OAuthTokenResponse
+from models.identity import (
+    AuthorizationServerMetadata,
+    JsonWebKeySet,
+    OAuthErrorResponse,
+    OAuthIntrospection,
+    OAuthRevoked,
+    OAuthTokenResponse,
+)
 
 router = APIRouter(tags=["oauth"])
 
@@ -238,29 +245,31 @@ _HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
 def _metadata(request: Request) -> JSONResponse:
+    metadata = authorization_server_metadata(request.app.state.settings)
     return JSONResponse(
-        authorization_server_metadata(request.app.state.settings),
+        metadata.model_dump(mode="json", exclude_none=True),
         headers={"Cache-Control": "public, max-age=300"},
     )
 
 
-@router.get("/.well-known/oauth-authorization-server", response_model=dict[str, Any])
+@router.get("/.well-known/oauth-authorization-server", response_model=AuthorizationServerMetadata)
 def oauth_metadata(request: Request) -> JSONResponse:
     """Authorization server metadata (RFC 8414)."""
     return _metadata(request)
 
 
-@router.get("/.well-known/openid-configuration", response_model=dict[str, Any])
+@router.get("/.well-known/openid-configuration", response_model=AuthorizationServerMetadata)
 def openid_configuration(request: Request) -> JSONResponse:
     """The same metadata at the OpenID Connect discovery location."""
     return _metadata(request)
 
 
-@router.get("/oauth/jwks", response_model=dict[str, Any])
+@router.get("/oauth/jwks", response_model=JsonWebKeySet)
 def jwks(request: Request) -> JSONResponse:
     """The public keys that sign access tokens (retired keys stay until their tokens expire)."""
     return JSONResponse(
-        request.app.state.keys.snapshot().jwks, headers={"Cache-Control": "public, max-age=60"}
+        request.app.state.keys.snapshot().jwks.model_dump(mode="json"),
+        headers={"Cache-Control": "public, max-age=60"},
     )
 
 
@@ -292,7 +301,7 @@ def token(request: Request, params: FormParams, server: ServerDep) -> Response:
 
 @router.post(
     "/oauth/revoke",
-    response_model=dict[str, Any],
+    response_model=OAuthRevoked,
     responses=OAUTH_ERRORS,
     openapi_extra=_form_body(_TOKEN_PARAMS, ["token"]),
 )

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from api.deps import NowDep, SessionDep
+from api.http.answer import commit_answer
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
@@ -49,11 +50,13 @@ def post_organization(
 ) -> OrganizationPublic:
     """Register an organization; the caller becomes its owner."""
     organization = create_organization(session=session, actor=actor, data=body, now=now)
-    out = present_organizations(session=session, organizations=[organization])[0]
-    response.headers["Location"] = f"{router.prefix}/{organization.id}"
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session,
+        response,
+        present_organizations(session=session, organizations=[organization])[0],
+        location=f"{router.prefix}/{organization.id}",
+        idempotency=idempotency,
+    )
 
 
 @router.get("", response_model=Page[OrganizationPublic])
@@ -85,6 +88,7 @@ def post_member(
     session: SessionDep,
     now: NowDep,
     idempotency: IdempotencyDep,
+    response: Response,
 ) -> OrganizationMemberPublic:
     """Add a user as owner or member (owners only); assignments it conflicts end."""
     member = add_member(
@@ -95,10 +99,12 @@ def post_member(
         now=now,
         conflicts_changed=end_conflicted_assignments,
     )
-    out = OrganizationMemberPublic.model_validate(member)
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session,
+        response,
+        OrganizationMemberPublic.model_validate(member),
+        idempotency=idempotency,
+    )
 
 
 @router.post(

@@ -6,10 +6,11 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from api.deps import NowDep, SessionDep
-from api.http.etag import set_etag
+from api.http.answer import commit_answer
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
 from api.security import AUTH_RESPONSES, RoundsAdmin
+from models.concurrency import etag
 from models.pagination import Page
 from models.rounds import ProgramCreate, ProgramPublic, RoundCreate, RoundPublic
 from submissions.rounds import (
@@ -43,11 +44,13 @@ def post_program(
 ) -> ProgramPublic:
     """Create a program (admin)."""
     program = create_program(session=session, actor=actor, data=body, now=now)
-    out = ProgramPublic.model_validate(program)
-    response.headers["Location"] = f"{router.prefix}/{program.id}"
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session,
+        response,
+        ProgramPublic.model_validate(program),
+        location=f"{router.prefix}/{program.id}",
+        idempotency=idempotency,
+    )
 
 
 @router.get("", response_model=Page[ProgramPublic])
@@ -83,12 +86,14 @@ def post_round(
 ) -> RoundPublic:
     """Create a round in `draft` with its full configuration (admin)."""
     round = create_round(session=session, actor=actor, program_id=program_id, data=body, now=now)
-    out = round_public(round)
-    set_etag(response, round.version)
-    response.headers["Location"] = f"/api/v1/rounds/{round.id}"
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session,
+        response,
+        round_public(round),
+        tag=etag(round.version),
+        location=f"/api/v1/rounds/{round.id}",
+        idempotency=idempotency,
+    )
 
 
 @router.get("/{program_id}/rounds", response_model=Page[RoundPublic], responses=NOT_FOUND)

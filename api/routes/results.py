@@ -1,7 +1,6 @@
 """Closing, publishing and the results of a round."""
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
@@ -9,6 +8,7 @@ from fastapi.responses import Response
 from api.deps import NowDep, SessionDep
 from api.security import AUTH_RESPONSES, ApplicationsRead, RoundsAdmin
 from models.base import InputModel
+from models.results import ResultsAdmin, ResultsApplicant, ShortlistPreview
 from models.rounds import RoundPublic
 from reviewers.closing import close_round, preview, publish_round, results, results_csv
 from submissions.rounds import round_public
@@ -63,15 +63,17 @@ def post_publish(
 
 @router.get(
     "/{round_id}/shortlist/preview",
+    response_model=ShortlistPreview,
     responses={404: {"description": "No such round"}, 409: {"description": "Not in review"}},
 )
-def get_preview(round_id: uuid.UUID, actor: RoundsAdmin, session: SessionDep) -> dict[str, Any]:
+def get_preview(round_id: uuid.UUID, actor: RoundsAdmin, session: SessionDep) -> ShortlistPreview:
     """What closing now would decide; nothing is stored (admin)."""
     return preview(session=session, actor=actor, round_id=round_id)
 
 
 @router.get(
     "/{round_id}/results",
+    response_model=ResultsAdmin | ResultsApplicant,
     responses={
         403: {"description": "Not published yet (not-published), or reviewers"},
         404: {"description": "No such round"},
@@ -80,7 +82,7 @@ def get_preview(round_id: uuid.UUID, actor: RoundsAdmin, session: SessionDep) ->
 )
 def get_results(
     round_id: uuid.UUID, actor: ApplicationsRead, session: SessionDep
-) -> dict[str, Any]:
+) -> ResultsAdmin | ResultsApplicant:
     """Admins: the whole ranking. Applicants, once published: their own rows and feedback."""
     return results(session=session, actor=actor, round_id=round_id)
 

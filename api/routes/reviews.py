@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from api.deps import NowDep, SessionDep
+from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, parse_if_match, set_etag
 from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite
-from models.concurrency import Precondition
+from models.concurrency import Precondition, etag
 from models.reviewers import ReviewIn, ReviewPublic
 from reviewers.reviews import get_review, public, put_review, submit_review
 
@@ -32,7 +33,7 @@ def _precondition(value: str | None) -> Precondition | None:
 @router.put(
     "/{assignment_id}/review",
     response_model=ReviewPublic,
-    responses={**RESPONSES, 201: {"description": "Review created"}},
+    responses={**RESPONSES, 201: {"model": ReviewPublic, "description": "Review created"}},
 )
 def put_assignment_review(
     assignment_id: uuid.UUID,
@@ -52,10 +53,8 @@ def put_assignment_review(
         precondition=_precondition(if_match),
         now=now,
     )
-    session.commit()
     response.status_code = 201 if created else 200
-    set_etag(response, review.version)
-    return public(review)
+    return commit_answer(session, response, public(review), tag=etag(review.version))
 
 
 @router.get(
@@ -93,6 +92,4 @@ def post_review_submit(
         precondition=_precondition(if_match),
         now=now,
     )
-    session.commit()
-    set_etag(response, review.version)
-    return public(review)
+    return commit_answer(session, response, public(review), tag=etag(review.version))

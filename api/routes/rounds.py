@@ -6,14 +6,17 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from api.deps import NowDep, SessionDep
-from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag, set_etag
+from api.http.answer import commit_answer
+from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_etag
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.security import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from models.applications import ApplicationCreate, ApplicationView
+from models.concurrency import etag
 from models.rounds import RoundPublic, RoundUpdate
 from submissions.application_views import present_application
 from submissions.applications import create_application
 from submissions.rounds import get_round, open_round, round_public, start_review, update_round
+from submissions.visibility import view_etag
 
 router = APIRouter(prefix="/api/v1/rounds", tags=["programs and rounds"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
@@ -57,9 +60,7 @@ def patch_round(
         precondition=precondition,
         now=now,
     )
-    session.commit()
-    set_etag(response, round.version)
-    return round_public(round)
+    return commit_answer(session, response, round_public(round), tag=etag(round.version))
 
 
 @router.post("/{round_id}/open", response_model=RoundPublic, responses=TRANSITION)
@@ -73,11 +74,9 @@ def post_open(
 ) -> RoundPublic:
     """`draft -> open`: the round accepts applications from `opens_at` (admin)."""
     round = open_round(session=session, actor=actor, round_id=round_id, now=now)
-    out = round_public(round)
-    set_etag(response, round.version)
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session, response, round_public(round), tag=etag(round.version), idempotency=idempotency
+    )
 
 
 @router.post("/{round_id}/start-review", response_model=RoundPublic, responses=TRANSITION)
@@ -91,11 +90,9 @@ def post_start_review(
 ) -> RoundPublic:
     """`open -> review`, once the submission deadline plus grace has passed (admin)."""
     round = start_review(session=session, actor=actor, round_id=round_id, now=now)
-    out = round_public(round)
-    set_etag(response, round.version)
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session, response, round_public(round), tag=etag(round.version), idempotency=idempotency
+    )
 
 
 @router.post(
@@ -124,8 +121,11 @@ def post_application(
         session=session, actor=actor, round_id=round_id, data=body, now=now
     )
     out = present_application(session=session, actor=actor, application=application, now=now)
-    set_application_etag(response, out)
-    response.headers["Location"] = f"/api/v1/applications/{application.id}"
-    idempotency.save(out)
-    session.commit()
-    return out
+    return commit_answer(
+        session,
+        response,
+        out,
+        tag=view_etag(out),
+        location=f"/api/v1/applications/{application.id}",
+        idempotency=idempotency,
+    )

@@ -14,7 +14,7 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
-from models.identity import SigningKey
+from models.identity import JsonWebKey, JsonWebKeySet, SigningKey
 
 SIGNING_ALG = "RS256"
 
@@ -68,7 +68,7 @@ def published_keys(*, session: Session, now: datetime, token_ttl: int) -> list[S
 class KeySnapshot:
     signing: RSAKey
     public: dict[str, RSAKey]
-    jwks: dict[str, Any]
+    jwks: JsonWebKeySet
     loaded_at: float
 
 
@@ -104,7 +104,7 @@ class BuiltinKeys:
         return KeySnapshot(
             signing=RSAKey.import_key(signing.private_jwk),
             public=public,
-            jwks={"keys": [r.public_jwk for r in rows]},
+            jwks=JsonWebKeySet(keys=[JsonWebKey.model_validate(r.public_jwk) for r in rows]),
             loaded_at=time.monotonic(),
         )
 
