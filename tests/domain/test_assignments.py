@@ -245,8 +245,8 @@ def test_automatic_assignment_fills_every_bid_without_conflicts_or_overload(
     assert Counter(a for a, _ in pairs) == {b.id: 2 for b in bids}  # reviewers_per_application
     assert max(Counter(r for _, r in pairs).values()) <= 2
     assert (bids[0].id, reviewers[0].id) not in pairs
-    assert result.stats["conflicts"] == 1
-    assert result.stats["new_assignments"] == 6
+    assert result.stats.conflicts == 1
+    assert result.stats.new_assignments == 6
     event = session.exec(
         select(AuditEvent).where(
             AuditEvent.object_id == str(round_.id),
@@ -281,7 +281,7 @@ def test_automatic_assignment_keeps_existing_ones_and_only_fills_gaps(session: S
         session=session, actor=actor_of(admin), round_id=round_.id, dry_run=False, now=REVIEWING
     )
     session.commit()
-    assert result.stats["kept_assignments"] == 1
+    assert result.stats.kept_assignments == 1
     assert len(result.assignments) == 3
     pairs = active(session, round_)
     assert (kept.application_id, kept.reviewer_id) in pairs

@@ -340,7 +340,9 @@ def test_a_review_whose_assignment_is_conflicted_at_close_is_left_out(session: S
     )
     session.commit()
     # Without that review bid 0 ranks first; with it, (2*5 + 7) / 3 = 5.67 < 6.
-    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id)
+    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id).model_dump(
+        mode="json"
+    )
     assert [r["application_id"] for r in previewed["ranking"]] == [str(bids[0].id), str(bids[1].id)]
     assert [r["n_reviews"] for r in previewed["ranking"]] == [1, 2]
     close(session, round_, admin)
@@ -455,7 +457,9 @@ def test_the_preview_is_what_closing_decides_and_stores_nothing(session: Session
     round_, admin, bids, _ = reviewed_round(
         session, [[(4, 4, "pass")], [(8, 8, "pass")], [(6, 6, "pass")]]
     )
-    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id)
+    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id).model_dump(
+        mode="json"
+    )
     assert previewed["closed_at"] is None
     assert previewed["missing_reviews"] == 0
     assert session.get(RoundResult, round_.id) is None
@@ -475,7 +479,9 @@ def test_the_preview_is_what_closing_decides_and_stores_nothing(session: Session
 def test_the_preview_counts_missing_reviews_and_is_for_admins_in_review(session: Session) -> None:
     round_, admin, bids, reviewers = reviewed_round(session, [[(7, 7, "pass")], [(6, 6, "pass")]])
     assign(session, round_, admin, bids[1], panel_of(session, round_, admin, 1)[0])
-    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id)
+    previewed = preview(session=session, actor=actor_of(admin), round_id=round_.id).model_dump(
+        mode="json"
+    )
     assert previewed["missing_reviews"] == 1
     with pytest.raises(DomainError) as refused:
         preview(session=session, actor=actor_of(reviewers[0]), round_id=round_.id)
@@ -502,14 +508,18 @@ def test_applicants_see_their_own_rows_only_once_published(session: Session) -> 
     )
     session.commit()
     assert published.status == RoundStatus.published
-    own = results(session=session, actor=actor_of(owner), round_id=round_.id)
+    own = results(session=session, actor=actor_of(owner), round_id=round_.id).model_dump(
+        mode="json"
+    )
     assert [r["application_id"] for r in own["ranking"]] == [str(bids[1].id)]
     (row,) = own["ranking"]
     assert "stable" not in row
     assert "margin" not in row
     assert row["comments_to_applicant"] == ["to Bid 1"]
     assert row["shortlisted"] is True  # size 2: both are in
-    whole = results(session=session, actor=actor_of(admin), round_id=round_.id)
+    whole = results(session=session, actor=actor_of(admin), round_id=round_.id).model_dump(
+        mode="json"
+    )
     assert [r["application_id"] for r in whole["ranking"]] == [str(bids[0].id), str(bids[1].id)]
     assert whole["result_sha256"] == sha256_of(
         session.get(RoundResult, round_.id).result  # type: ignore[union-attr]
