@@ -433,7 +433,6 @@ async def test_a_thousand_tiny_parts_are_refused_fast(app: FastAPI, world: World
     content_type, body = body_of(
         Field("kind", b"proposal"), *(Field(f"f{i}", b"x") for i in range(1000))
     )
-    started = time.monotonic()
     answer = await post_streaming(
         app,
         documents_path(world),
@@ -445,7 +444,7 @@ async def test_a_thousand_tiny_parts_are_refused_fast(app: FastAPI, world: World
         (400, "too-many-parts"),
         (422, "validation-error"),
     }
-    assert time.monotonic() - started < 2
+    # Refused early, told by the bytes read, not by a clock: most of the body is never read.
     assert answer.received < len(body) // 4
     assert_nothing_stored(app, world)
 

@@ -8,7 +8,6 @@ a client that goes away) call the ASGI app directly with a body that arrives chu
 import hashlib
 import io
 import json
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -387,11 +386,10 @@ async def test_a_thousand_tiny_parts_are_refused_fast(
     upload_app: FastAPI, store: LocalBlobStore
 ) -> None:
     content_type, body = body_of(*(Field(f"f{i}", b"x") for i in range(1000)))
-    started = time.monotonic()
     answer = await post_streaming(upload_app, rechunk(body, 4 * KiB), content_type=content_type)
     assert answer.status == 400
     assert answer.body["type"] == "too-many-parts"
-    assert time.monotonic() - started < 2
+    # Refused early, told by the bytes read, not by a clock: most of the body is never read.
     assert answer.received < len(body) // 10
     assert stored_files(store) == []
 

@@ -3,8 +3,9 @@ walk would miss, the window boundaries of the scan, and its limits (a file beyon
 as too complex to check, quickly, and never let through)."""
 
 import io
-import time
+import re
 import zlib
+from collections.abc import Iterator
 
 import pytest
 from pypdf import PdfWriter
@@ -92,16 +93,44 @@ def test_too_many_tokens_are_refused_as_too_complex(monkeypatch: pytest.MonkeyPa
         check(build(objects() | {4: b"[" + numbers + b"]"}))
 
 
-def test_headers_nested_in_strings_cost_a_bounded_time() -> None:
+class _Counted:
+    """One of the scanner's patterns, counting the matches it hands out (each is a step of the
+    scanner's work: a token, or a parenthesis or escape inside a string)."""
+
+    def __init__(self, pattern: re.Pattern[bytes], work: list[int]) -> None:
+        self.pattern, self.work = pattern, work
+
+    def match(self, buffer: bytes, position: int) -> re.Match[bytes] | None:
+        self.work[0] += 1
+        return self.pattern.match(buffer, position)
+
+    def finditer(self, buffer: bytes, position: int) -> Iterator[re.Match[bytes]]:
+        for found in self.pattern.finditer(buffer, position):
+            self.work[0] += 1
+            yield found
+
+
+def test_headers_nested_in_strings_cost_a_bounded_work(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each "1 0 obj" inside the string is a place a repairing reader could start an object:
-    # parsed from each, the string would cost quadratic time; the byte and token budgets stop it.
+    # parsed from each, the string would cost quadratic work (60,000 restarts, each over the
+    # string's 120,000 parentheses); the token budget, spent across every restart rather than
+    # per parse, stops it. The work is counted, not timed, under a smaller budget that keeps
+    # the test quick. A string is counted once as tokens but may be gone over twice (once more
+    # when a window of the file ends inside it): the steps in all stay within twice the budget,
+    # plus one string's stops (quadratic work would be thousands of times the budget).
+    budget = 200_000
+    monkeypatch.setattr(active_content, "MAX_TOKENS", budget)
+    work = [0]
+    monkeypatch.setattr(active_content, "_TOKEN", _Counted(active_content._TOKEN, work))
+    monkeypatch.setattr(
+        active_content, "_STRING_STOPS", _Counted(active_content._STRING_STOPS, work)
+    )
     depth = 60_000
     nested = b"(1 0 obj " * depth + b")" * depth
     data = build(objects() | {4: nested})
-    started = time.perf_counter()
     with pytest.raises(BrokenFile, match="too large or complex"):
         check(data)
-    assert time.perf_counter() - started < 30
+    assert budget < work[0] <= 2 * budget + 2 * (2 * depth + 100)
 
 
 def test_deep_nesting_is_parsed_without_recursion() -> None:
