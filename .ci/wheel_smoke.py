@@ -8,12 +8,14 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from base64 import b64encode
 from pathlib import Path
 
@@ -23,10 +25,14 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def run(*args: str) -> str:
+def run(
+    *args: str, stdin: str | None = None, expect: int = 0, env: dict[str, str] | None = None
+) -> str:
     print("+ " + " ".join(args), flush=True)
-    done = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode != 0:
+    done = subprocess.run(  # noqa: S603
+        args, input=stdin, capture_output=True, text=True, check=False, env=env
+    )
+    if done.returncode != expect:
         fail(f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
@@ -75,7 +81,16 @@ def main() -> None:
     block = out[out.index("{") : out.rindex("}") + 1]
     admin = json.loads(block)
     print(f"bootstrap: admin client {admin['client_id']}")
-    run(shortlist, "audit", "verify")
+    # Every other command, from the wheel.
+    run(shortlist, "create-admin", "second-admin@example.org")
+    run(shortlist, "set-password", "admin@example.org", stdin="a long enough passphrase 1\n")
+    run(shortlist, "rotate-keys")
+    run(shortlist, "storage", "sweep", "--dry-run")
+    worker = subprocess.run([shortlist, "worker"], capture_output=True, text=True, check=False)  # noqa: S603
+    if worker.returncode != 2 or "needs PostgreSQL" not in worker.stderr:
+        fail(f"shortlist worker on SQLite: {worker.returncode} {worker.stderr}")
+    for command in ("serve", "migrate", "worker", "bootstrap", "demo", "audit"):
+        run(shortlist, command, "--help")
 
     server = subprocess.Popen(  # noqa: S603 - our own command
         [shortlist, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
@@ -118,7 +133,25 @@ def main() -> None:
         status, _ = request(f"{base}/api/v1/me")
         if status != 401:
             fail(f"GET /api/v1/me without a token answered {status}, not 401")
-        print(f"wheel-check: served on {base}: /healthz, /readyz, a token, /api/v1/me: ok")
+        demo_env = dict(
+            os.environ,
+            SHORTLIST_DEMO_CLIENT_ID=admin["client_id"],
+            SHORTLIST_DEMO_CLIENT_SECRET=admin["client_secret"],
+        )
+        run(shortlist, "demo", "--url", base, env=demo_env)
+        run(shortlist, "audit", "verify")
+        with sqlite3.connect(work / "var" / "shortlist.db") as db:
+            closed = [row[0] for row in db.execute("SELECT round_id FROM round_result")]
+        if len(closed) != 2:
+            fail(f"the demo should have closed 2 rounds, not {len(closed)}")
+        for round_id in closed:
+            # Stored as 32 hex digits; the command takes the usual form.
+            outcome = json.loads(run(shortlist, "verify-result", str(uuid.UUID(round_id))))
+            if outcome["ok"] is not True:
+                fail(f"verify-result {round_id}: {outcome}")
+        print(
+            f"wheel-check: served on {base}: /healthz, /readyz, a token, /api/v1/me, the demo: ok"
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
