@@ -40,8 +40,10 @@ wheel-check: $(STAMP)
 
 # The production shape on loopback, no containers: PostgreSQL, S3 (rclone), clamd, Redis, 2 API
 # processes and 1 job worker; then the demo and the deadline storm against it.
+# STACK_ARGS="--applicants 50 --size-mb 2" for a lighter storm.
+STACK_ARGS ?=
 stack: $(STAMP)
-	$(BIN)/python -m bench.stack
+	$(BIN)/python -m bench.stack $(STACK_ARGS)
 
 run: $(STAMP)
 	@mkdir -p var

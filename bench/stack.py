@@ -384,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="shortlist-stack-") as scratch, ExitStack() as stack:
         try:
             failures = play(args, Path(scratch), stack)
-        except StackError as exc:
-            failures = [str(exc)]
+        except (StackError, httpx.HTTPError, sa.exc.SQLAlchemyError, OSError) as exc:
+            failures = [f"{type(exc).__name__}: {exc}"]
         say("stopping everything")
     for failure in failures:
         print(f"stack: FAILED: {failure}", file=sys.stderr)
