@@ -7,18 +7,43 @@ STAMP := $(VENV)/.installed
 export SHORTLIST_DATABASE_URL ?= sqlite:///./var/shortlist.db
 export SHORTLIST_STORAGE_URL ?= file://./var/blobs
 PYTEST_ARGS ?=
+# uv (from PyPI, into .venv) installs the environment from uv.lock; `make lock` regenerates it.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
 
-.PHONY: run test test-pg test-faketime lint format bench demo install clean
+.PHONY: run test test-pg test-faketime lint format bench demo install lock audit wheel-check stack clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e . --group dev
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# Exactly the locked versions (--locked: fails when uv.lock is stale against pyproject.toml);
+# --inexact keeps uv itself, which the lock does not list.
+$(STAMP): $(BIN)/python pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --python $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: | $(UV)
+	$(UV) lock
+
+# Known advisories against every locked package (PyPI's advisory data, read by pip-audit).
+audit: $(STAMP)
+	bash .ci/audit
+
+# The wheel installed in a fresh environment outside the tree: migrate, serve, call the API.
+wheel-check: $(STAMP)
+	bash .ci/wheel-check
+
+# The production shape on loopback, no containers: PostgreSQL, S3 (rclone), clamd, Redis, 2 API
+# processes and 1 job worker; then the demo and the deadline storm against it.
+# STACK_ARGS="--applicants 50 --size-mb 2" for a lighter storm.
+STACK_ARGS ?=
+stack: $(STAMP)
+	$(BIN)/python -m bench.stack $(STACK_ARGS)
 
 run: $(STAMP)
 	@mkdir -p var

@@ -179,8 +179,31 @@ async def _stream(body: list[bytes | int], block: bytes) -> AsyncIterator[bytes]
 # --- the storm ----------------------------------------------------------------------------------
 
 
+async def _scanned(
+    client: httpx.AsyncClient, applicant: Applicant, document: dict[str, Any]
+) -> str:
+    """With a malware scanner the upload starts ``pending_scan``: wait (up to 5 minutes) for the
+    job workers to scan it; its status then."""
+    status = str(document["status"])
+    deadline = time.monotonic() + 300
+    while status == "pending_scan" and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        response = await client.get(
+            f"/api/v1/documents/{document['id']}", headers=applicant.headers
+        )
+        if response.status_code == 200:
+            status = str(response.json()["status"])
+    return status
+
+
 async def _applicant(
-    client: httpx.AsyncClient, applicant: Applicant, size: int, start: asyncio.Event, delay: float
+    client: httpx.AsyncClient,
+    applicant: Applicant,
+    size: int,
+    start: asyncio.Event,
+    delay: float,
+    *,
+    wait_scanned: bool = False,
 ) -> Outcome:
     outcome = Outcome()
     block = os.urandom(BLOCK)  # makes this applicant's file its own
@@ -205,6 +228,11 @@ async def _applicant(
             outcome.errors.append(f"upload {uploaded.status_code}: {uploaded.text[:200]}")
             return outcome
         outcome.document_id = uploaded.json()["id"]
+        if wait_scanned:
+            status = await _scanned(client, applicant, uploaded.json())
+            if status != "clean":
+                outcome.errors.append(f"scan of {outcome.document_id}: {status}")
+                return outcome
         t1 = time.perf_counter()
         submitted = await client.post(f"{base}/submit", headers=applicant.headers)
         outcome.submit_seconds = time.perf_counter() - t1
@@ -221,8 +249,11 @@ async def _probe(client: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
     samples: list[float] = []
     while not stop.is_set():
         t0 = time.perf_counter()
-        response = await client.get("/healthz")
-        response.raise_for_status()
+        try:
+            response = await client.get("/healthz")
+            response.raise_for_status()
+        except httpx.HTTPError:
+            pass  # counted at the time it took to fail: a server too loaded to answer
         samples.append(time.perf_counter() - t0)
         await asyncio.sleep(0.1)
     return samples
@@ -255,8 +286,16 @@ async def _verify(client: httpx.AsyncClient, applicant: Applicant, outcome: Outc
 
 
 async def storm(
-    base_url: str, applicants: list[Applicant], size: int, spread: float
+    base_url: str,
+    applicants: list[Applicant],
+    size: int,
+    spread: float,
+    *,
+    wait_scanned: bool = False,
 ) -> tuple[list[Outcome], float, list[float], list[str]]:
+    """The storm against ``base_url``; ``wait_scanned``: a malware scanner is configured, so
+    each applicant waits for its upload's scan before submitting (not counted in either
+    latency)."""
     limits = httpx.Limits(max_connections=len(applicants) + 10, max_keepalive_connections=50)
     timeout = httpx.Timeout(120.0, connect=30.0)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
@@ -264,7 +303,9 @@ async def storm(
         # Arrivals evenly spread over the first ``spread`` seconds (0: all at once).
         delays = [spread * i / len(applicants) for i in range(len(applicants))]
         tasks = [
-            asyncio.create_task(_applicant(client, a, size, start, delay))
+            asyncio.create_task(
+                _applicant(client, a, size, start, delay, wait_scanned=wait_scanned)
+            )
             for a, delay in zip(applicants, delays, strict=True)
         ]
         await asyncio.sleep(0.5)  # every applicant has made its file and waits

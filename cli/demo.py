@@ -89,6 +89,20 @@ class Api:
             )
         return response.json() if response.content else None
 
+    def wait_scanned(self, document: dict[str, Any], timeout: float = 120.0) -> None:
+        """A server with a malware scanner answers an upload ``pending_scan`` and scans it in the
+        background; it can be submitted once clean."""
+        deadline = time.monotonic() + timeout
+        while document["status"] == "pending_scan":
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"document {document['id']} still pending a scan after {timeout} s"
+                )
+            time.sleep(0.25)
+            document = self.call("GET", f"/api/v1/documents/{document['id']}")
+        if document["status"] != "clean":
+            raise SystemExit(f"document {document['id']} is {document['status']}")
+
     def serves(self, path: str) -> bool:
         """Whether the server has this route, by its OpenAPI document; a server that does not
         publish one (production, unless enabled) is taken to have them all."""
@@ -248,13 +262,14 @@ def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
         for m in member_ids:
             api.call("POST", f"/api/v1/applications/{application['id']}/members/{m}/confirm")
         if uses_documents:
-            api.call(
+            document = api.call(
                 "POST",
                 f"/api/v1/applications/{application['id']}/documents",
                 201,
                 data={"kind": "proposal"},
                 files={"file": ("proposal.pdf", _pdf(name), "application/pdf")},
             )
+            api.wait_scanned(document)
         submitted = api.call("POST", f"/api/v1/applications/{application['id']}/submit")
         return 201, submitted
 

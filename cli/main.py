@@ -26,6 +26,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         access_log=False,
         log_level=settings.log_level.lower(),
+        # uvicorn kills a worker that has not answered its supervisor's ping within this many
+        # seconds, and starts another. Its default, 5 s, is shorter than a worker's start (its
+        # imports) on a loaded machine: each replacement was killed in turn, and none served.
+        timeout_worker_healthcheck=args.worker_timeout,
     )
     return 0
 
@@ -312,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--worker-timeout",
+        type=int,
+        default=60,
+        help="seconds a worker process may take to start or answer its supervisor before it "
+        "is replaced (with --workers > 1; default 60)",
+    )
     serve.set_defaults(handler=_serve)
 
     migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")

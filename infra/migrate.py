@@ -1,17 +1,21 @@
-"""Run Alembic programmatically: the CLI, ``make run`` and the tests make the schema so."""
+"""Run Alembic programmatically: the CLI, ``make run`` and the tests make the schema so.
 
-from pathlib import Path
-
-from alembic.config import Config
+The migrations are the package resource ``infra:migrations`` (inside the installed package, wheel
+or editable), so no ``alembic.ini`` and no source tree are needed; ``alembic.ini`` at the root
+points at the same place for developers running ``alembic revision --autogenerate``."""
 
 from alembic import command
+from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+SCRIPT_LOCATION = "infra:migrations"
+FILE_TEMPLATE = "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s"
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
     return config

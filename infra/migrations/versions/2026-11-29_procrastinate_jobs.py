@@ -12,9 +12,8 @@ Create Date: 2026-11-29 08:30:00.000000
 
 from collections.abc import Sequence
 
-from procrastinate.schema import SchemaManager
-
 from alembic import op
+from procrastinate.schema import SchemaManager
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"

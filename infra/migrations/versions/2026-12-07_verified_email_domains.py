@@ -19,9 +19,9 @@ Create Date: 2026-12-07 09:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-from alembic import op
 from submissions.domains import verified_by_owners
 
 revision: str = "0008"

@@ -2,8 +2,9 @@
 
 from logging.config import fileConfig
 
-import models
 from alembic import context
+
+import models
 from infra.db import make_engine
 from infra.settings import Settings
 

@@ -12,9 +12,9 @@ Create Date: 2026-12-07 09:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-from alembic import op
 
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"

