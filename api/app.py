@@ -13,7 +13,7 @@ from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
 from api.middleware import EdgeMiddleware
-from api.openapi import install_openapi
+from api.openapi import api_version, install_openapi, operation_id
 from api.routes import (
     applications,
     assignments,
@@ -78,12 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs = settings.serves_docs
     app = FastAPI(
         title="Shortlist",
-        version="1.0.0",
+        version=api_version(),
         summary="Submission and review portal for staged funding competitions",
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
         telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
