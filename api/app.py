@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
@@ -80,8 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Shortlist",
         version=api_version(),
         summary="Submission and review portal for staged funding competitions",
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # /docs and /redoc: api/docs.py serves them with local assets (FastAPI's load a CDN's).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
         generate_unique_id_function=operation_id,
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_idempotency(app)
     install_openapi(app)
+    if docs:
+        install_docs(app)
     app.include_router(health.router)
     # FastAPI tries the routes one by one, router by router, at a cost per route tried: the
     # reads that reviewers and applicants hammer come first.
