@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -38,16 +38,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | ReviewPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ReviewPublic | None:
     if response.status_code == 200:
         response_200 = ReviewPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 201:
-        response_201 = cast(Any, None)
+        response_201 = ReviewPublic.from_dict(response.json())
+
         return response_201
 
     if response.status_code == 401:
@@ -108,7 +107,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem | ReviewPublic]:
+) -> Response[Problem | ReviewPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,7 +122,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ReviewIn,
     if_match: None | str | Unset = UNSET,
-) -> Response[Any | Problem | ReviewPublic]:
+) -> Response[Problem | ReviewPublic]:
     """Write review
 
      Write the review draft (the assigned reviewer); replacing one needs If-Match.
@@ -138,7 +137,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem | ReviewPublic]
+        Response[Problem | ReviewPublic]
     """
 
     kwargs = _get_kwargs(
@@ -160,7 +159,7 @@ def sync(
     client: AuthenticatedClient,
     body: ReviewIn,
     if_match: None | str | Unset = UNSET,
-) -> Any | Problem | ReviewPublic | None:
+) -> Problem | ReviewPublic | None:
     """Write review
 
      Write the review draft (the assigned reviewer); replacing one needs If-Match.
@@ -175,7 +174,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem | ReviewPublic
+        Problem | ReviewPublic
     """
 
     return sync_detailed(
@@ -192,7 +191,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ReviewIn,
     if_match: None | str | Unset = UNSET,
-) -> Response[Any | Problem | ReviewPublic]:
+) -> Response[Problem | ReviewPublic]:
     """Write review
 
      Write the review draft (the assigned reviewer); replacing one needs If-Match.
@@ -207,7 +206,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem | ReviewPublic]
+        Response[Problem | ReviewPublic]
     """
 
     kwargs = _get_kwargs(
@@ -227,7 +226,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ReviewIn,
     if_match: None | str | Unset = UNSET,
-) -> Any | Problem | ReviewPublic | None:
+) -> Problem | ReviewPublic | None:
     """Write review
 
      Write the review draft (the assigned reviewer); replacing one needs If-Match.
@@ -242,7 +241,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem | ReviewPublic
+        Problem | ReviewPublic
     """
 
     return (
