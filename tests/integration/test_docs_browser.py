@@ -2,6 +2,7 @@
 ``chromium``, installed by ``.ci/setup``) may resolve no host but 127.0.0.1, so Swagger UI and
 ReDoc must come from this server, not from a CDN."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,7 +25,13 @@ def chromium() -> str:
 
 def rendered(url: str, profile: Path) -> str:
     """The page's DOM after it rendered (scripts run, the OpenAPI document fetched), with every
-    host but 127.0.0.1 unresolvable."""
+    host but 127.0.0.1 unresolvable. The browser runs on the real clock (nothing here depends on
+    the time, and libfaketime, under make test-faketime, is no part of what is tested)."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
     result = subprocess.run(
         [
             chromium(),
@@ -43,6 +50,7 @@ def rendered(url: str, profile: Path) -> str:
         text=True,
         timeout=120,
         check=False,
+        env=environment,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
