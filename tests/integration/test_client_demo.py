@@ -69,7 +69,9 @@ def demo_environment(client_path: Path, tmp_path: Path) -> dict[str, str]:
     """The demo's environment: the installed client first on the path, and a local database
     that cannot be written (a folder that does not exist)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SHORTLIST_")}
-    environment["PYTHONPATH"] = os.pathsep.join([str(client_path), str(ROOT)])
+    # Ahead of what the path had (make test-faketime's sitecustomize, say).
+    inherited = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    environment["PYTHONPATH"] = os.pathsep.join([str(client_path), str(ROOT), *inherited])
     environment["SHORTLIST_DATABASE_URL"] = f"sqlite:///{tmp_path}/absent/local.db"
     environment["SHORTLIST_STORAGE_URL"] = f"file://{tmp_path}/absent/blobs"
     return environment
