@@ -8,12 +8,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
 from api.middleware import EdgeMiddleware
-from api.openapi import install_openapi
+from api.openapi import api_version, install_openapi, operation_id
 from api.routes import (
     applications,
     assignments,
@@ -78,12 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs = settings.serves_docs
     app = FastAPI(
         title="Shortlist",
-        version="1.0.0",
+        version=api_version(),
         summary="Submission and review portal for staged funding competitions",
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # /docs and /redoc: api/docs.py serves them with local assets (FastAPI's load a CDN's).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
         telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
@@ -115,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_idempotency(app)
     install_openapi(app)
+    if docs:
+        install_docs(app)
     app.include_router(health.router)
     # FastAPI tries the routes one by one, router by router, at a cost per route tried: the
     # reads that reviewers and applicants hammer come first.

@@ -1,10 +1,14 @@
-"""The OpenAPI document: every error is declared as RFC 9457 problem details, and every creating
-``POST`` links to the operations on what it created."""
+"""The OpenAPI document: short operation ids and one-line summaries (what client generators name
+their methods after), every error declared as RFC 9457 problem details, and every creating
+``POST`` linked to the operations on what it created."""
 
+import re
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from api.errors import PROBLEM_JSON
 
@@ -54,6 +58,102 @@ _WRITE = {"post", "put", "patch", "delete"}
 API_PREFIX = "/api/v1"
 
 
+# Operation ids by endpoint name, where the name itself (in lowerCamelCase) would not say what the
+# operation does; every other endpoint's id is its name in lowerCamelCase. Client generators name
+# their methods after these, so they stay stable once released.
+OPERATION_IDS = {
+    "healthz": "getLiveness",
+    "readyz": "getReadiness",
+    # applications
+    "get_applications": "listApplications",
+    "patch_application": "updateApplication",
+    "post_confirm": "confirmMember",
+    "post_decline": "declineMember",
+    "post_submit": "submitApplication",
+    "post_reopen": "reopenApplication",
+    "post_withdraw": "withdrawApplication",
+    "post_application": "createApplication",
+    # identity and OAuth
+    "read_me": "getMe",
+    "oauth_metadata": "getOauthMetadata",
+    "openid_configuration": "getOpenidConfiguration",
+    "jwks": "getJwks",
+    "token": "issueToken",
+    "revoke": "revokeToken",
+    "introspect": "introspectToken",
+    "authorize_submit": "submitLogin",
+    "post_user": "createUser",
+    "post_user_deactivate": "deactivateUser",
+    "post_oauth_client": "createOauthClient",
+    "get_oauth_clients": "listOauthClients",
+    # organizations
+    "post_organization": "createOrganization",
+    "get_organizations": "listOrganizations",
+    "post_member": "addOrganizationMember",
+    "post_email_domain_verification": "verifyEmailDomain",
+    # programs and rounds
+    "post_program": "createProgram",
+    "get_programs": "listPrograms",
+    "get_one_program": "getProgram",
+    "post_round": "createRound",
+    "get_rounds": "listRounds",
+    "get_one_round": "getRound",
+    "patch_round": "updateRound",
+    "post_open": "openRound",
+    "post_start_review": "startReview",
+    # documents
+    "post_document": "uploadDocument",
+    "get_application_documents": "listDocuments",
+    "delete_document_version": "deleteDocument",
+    "get_document_content": "downloadDocument",
+    # reviewers, assignments and reviews
+    "post_round_reviewer": "addRoundReviewer",
+    "get_round_reviewers": "listRoundReviewers",
+    "put_reviewer_profile": "replaceReviewerProfile",
+    "get_round_conflicts": "listConflicts",
+    "post_round_conflict": "declareConflict",
+    "post_auto_assignments": "autoAssign",
+    "get_round_assignments": "listRoundAssignments",
+    "post_round_assignment": "createAssignment",
+    "delete_round_assignment": "deleteAssignment",
+    "post_recusal": "recuse",
+    "get_my_assignments": "listMyAssignments",
+    "put_assignment_review": "writeReview",
+    "get_assignment_review": "getReview",
+    "post_review_submit": "submitReview",
+    # results and audit
+    "post_close": "closeRound",
+    "post_publish": "publishResults",
+    "get_preview": "previewShortlist",
+    "get_audit_events": "listAuditEvents",
+    "get_audit_verification": "verifyAuditChain",
+}
+# Words a summary spells its own way (the summary is the operation id in words).
+_SPELLING = {"oauth": "OAuth", "openid": "OpenID", "jwks": "JWKS", "csv": "CSV", "me": "me"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """FastAPI's ``generate_unique_id_function``: the operation id of a route, from its
+    endpoint's name (``get_results`` -> ``getResults``) unless ``OPERATION_IDS`` names it."""
+    if route.name in OPERATION_IDS:
+        return OPERATION_IDS[route.name]
+    head, *rest = route.name.strip("_").split("_")
+    return head.lower() + "".join(word.capitalize() for word in rest)
+
+
+def summary_of(operation_id: str) -> str:
+    """The one-line summary of an operation: its id in words (``listMyAssignments`` ->
+    ``List my assignments``)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", operation_id)]
+    words = [_SPELLING.get(w, w) for w in words]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
+def api_version() -> str:
+    """The installed package's version, which ``info.version`` announces."""
+    return version("shortlist")
+
+
 def _problem_response(code: str) -> dict[str, Any]:
     return {
         "description": _DESCRIPTIONS.get(code, "Error"),
@@ -81,6 +181,7 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             if method not in _WRITE | {"get", "head", "options"}:
                 continue
+            operation["summary"] = summary_of(operation["operationId"])
             responses: dict[str, Any] = operation.setdefault("responses", {})
             if path.startswith("/oauth/"):
                 # OAuth endpoints answer RFC 6749 errors, declared by their routes.

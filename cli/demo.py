@@ -11,10 +11,66 @@ server); everything else is HTTP.
 import io
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from shortlist_client import AuthenticatedClient, Client
+from shortlist_client.api.applications import confirm_member, submit_application
+from shortlist_client.api.assignments import auto_assign, list_my_assignments
+from shortlist_client.api.audit import verify_audit_chain
+from shortlist_client.api.documents import get_document, upload_document
+from shortlist_client.api.identity import create_oauth_client, create_user
+from shortlist_client.api.oauth import issue_token
+from shortlist_client.api.organizations import create_organization
+from shortlist_client.api.programs_and_rounds import (
+    create_application,
+    create_program,
+    create_round,
+    open_round,
+    start_review,
+)
+from shortlist_client.api.results import close_round, get_results, publish_results
+from shortlist_client.api.reviewers import add_round_reviewer, declare_conflict, list_conflicts
+from shortlist_client.api.reviews import submit_review, write_review
+from shortlist_client.models import (
+    ApplicationCreate,
+    ApplicationPublic,
+    AuditVerification,
+    AutoAssignRequest,
+    AutoAssignResult,
+    CloseRequest,
+    ConflictCreate,
+    DeclaredConflictPublic,
+    DocumentPublic,
+    DocumentStatus,
+    GetResultsResponseGetresults,
+    IssueTokenBody,
+    IssueTokenBodyGrantType,
+    OAuthClientCreate,
+    OAuthClientCreated,
+    OAuthTokenResponse,
+    OrganizationCreate,
+    OrganizationPublic,
+    PageConflictPublic,
+    PageMyAssignmentPublic,
+    Problem,
+    ProgramCreate,
+    ProgramPublic,
+    ReviewIn,
+    ReviewPublic,
+    RoundCreate,
+    RoundPublic,
+    RoundReviewerCreate,
+    RoundReviewerPublic,
+    UploadDocumentBody,
+    UserCreate,
+    UserPublic,
+)
+from shortlist_client.types import File, Response
+
+T = TypeVar("T")
 
 # (lead company, its email domain, member organizations, scores (technology, data, impact),
 # the "independent development" gate as reviewers judge it)
@@ -65,61 +121,69 @@ def _slug(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
-class Api:
-    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-        self.token = self._token(client_id, client_secret)
-
-    def _token(self, client_id: str, client_secret: str) -> str:
-        response = self.http.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client_id, client_secret),
+def expect(response: Response[Any], status: int, kind: type[T]) -> T:
+    """The parsed answer of a call that had to answer ``status`` with a ``kind``; anything else
+    ends the demo with what the server said."""
+    if response.status_code != status or not isinstance(response.parsed, kind):
+        raise SystemExit(
+            f"expected {status} with a {kind.__name__}, got {response.status_code}: "
+            f"{response.content.decode(errors='replace')}"
         )
-        response.raise_for_status()
-        token: str = response.json()["access_token"]
-        return token
+    return response.parsed
 
-    def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        response = self.http.request(method, path, headers=headers, **kwargs)
-        if response.status_code != expect:
-            raise SystemExit(
-                f"{method} {path}: expected {expect}, got {response.status_code}: {response.text}"
+
+class Api:
+    """One caller of the API, through the typed client (``clients/python``): signed in with its
+    OAuth client's credentials."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
+        self.base_url = base_url
+        timeout = httpx.Timeout(30)
+        signing_in = Client(
+            base_url=base_url, timeout=timeout, httpx_args={"auth": (client_id, client_secret)}
+        )
+        grant = IssueTokenBody(grant_type=IssueTokenBodyGrantType.CLIENT_CREDENTIALS)
+        with signing_in:
+            token = expect(
+                issue_token.sync_detailed(client=signing_in, body=grant), 200, OAuthTokenResponse
             )
-        return response.json() if response.content else None
+        self.client = AuthenticatedClient(
+            base_url=base_url, token=token.access_token, timeout=timeout
+        )
 
-    def wait_scanned(self, document: dict[str, Any], timeout: float = 120.0) -> None:
+    def wait_scanned(self, document: DocumentPublic, timeout: float = 120.0) -> None:
         """A server with a malware scanner answers an upload ``pending_scan`` and scans it in the
         background; it can be submitted once clean."""
         deadline = time.monotonic() + timeout
-        while document["status"] == "pending_scan":
+        while document.status == DocumentStatus.PENDING_SCAN:
             if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"document {document['id']} still pending a scan after {timeout} s"
-                )
+                raise SystemExit(f"document {document.id} still pending a scan after {timeout} s")
             time.sleep(0.25)
-            document = self.call("GET", f"/api/v1/documents/{document['id']}")
-        if document["status"] != "clean":
-            raise SystemExit(f"document {document['id']} is {document['status']}")
+            document = expect(
+                get_document.sync_detailed(document.id, client=self.client), 200, DocumentPublic
+            )
+        if document.status != DocumentStatus.CLEAN:
+            raise SystemExit(f"document {document.id} is {document.status.value}")
 
     def serves(self, path: str) -> bool:
         """Whether the server has this route, by its OpenAPI document; a server that does not
         publish one (production, unless enabled) is taken to have them all."""
-        response = self.http.get("/openapi.json")
+        response = self.client.get_httpx_client().get("/openapi.json")
         if response.status_code == 404:
             return True
         response.raise_for_status()
         return path in response.json()["paths"]
 
-    def as_user(self, user_id: str, name: str, scopes: list[str]) -> "Api":
-        client = self.call(
-            "POST",
-            "/api/v1/oauth-clients",
-            201,
-            json={"name": f"demo: {name}", "scopes": scopes, "user_id": user_id},
+    def as_user(self, user_id: uuid.UUID, name: str, scopes: list[str]) -> "Api":
+        body = OAuthClientCreate.from_dict(
+            {"name": f"demo: {name}", "scopes": scopes, "user_id": str(user_id)}
         )
-        return Api(str(self.http.base_url), client["client_id"], client["client_secret"])
+        created = expect(
+            create_oauth_client.sync_detailed(client=self.client, body=body),
+            201,
+            OAuthClientCreated,
+        )
+        return Api(self.base_url, created.client_id, created.client_secret)
 
 
 def _pdf(title: str) -> bytes:
@@ -134,29 +198,35 @@ def _pdf(title: str) -> bytes:
     return buffer.getvalue()
 
 
-def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
+def run_demo(
+    *, base_url: str, admin_id: str, admin_secret: str, deadline_seconds: float = 20
+) -> int:
+    """Play both stages against the server at ``base_url`` as the admin whose OAuth client is
+    ``admin_id``; each round's submission deadline is ``deadline_seconds`` after it opens."""
     say = print
     admin = Api(base_url, admin_id, admin_secret)
     stamp = datetime.now(UTC).strftime("%H%M%S")
     say(f"Shortlist demo against {base_url}")
 
-    program = admin.call(
-        "POST",
-        "/api/v1/programs",
+    program = expect(
+        create_program.sync_detailed(
+            client=admin.client,
+            body=ProgramCreate(
+                name=f"Sovereign AI Foundation Model Program ({stamp})",
+                description="Selecting national AI foundation model developers",
+            ),
+        ),
         201,
-        json={
-            "name": f"Sovereign AI Foundation Model Program ({stamp})",
-            "description": "Selecting national AI foundation model developers",
-        },
+        ProgramPublic,
     )
     uses_documents = admin.serves("/api/v1/applications/{application_id}/documents")
 
-    def new_round(name: str, eligibility: dict[str, Any], size: int) -> dict[str, Any]:
+    def new_round(name: str, eligibility: dict[str, Any], size: int) -> RoundPublic:
         now = datetime.now(UTC)
         body = {
             "name": name,
             "opens_at": (now - timedelta(minutes=1)).isoformat(),
-            "submission_deadline": (now + timedelta(seconds=20)).isoformat(),
+            "submission_deadline": (now + timedelta(seconds=deadline_seconds)).isoformat(),
             "grace_seconds": 0,
             "review_deadline": (now + timedelta(days=14)).isoformat(),
             "criteria": CRITERIA,
@@ -183,201 +253,222 @@ def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
             "eligibility": eligibility,
             "blind": False,
         }
-        created = admin.call("POST", f"/api/v1/programs/{program['id']}/rounds", 201, json=body)
-        admin.call("POST", f"/api/v1/rounds/{created['id']}/open")
-        return dict(created)
+        created = expect(
+            create_round.sync_detailed(
+                program.id, client=admin.client, body=RoundCreate.from_dict(body)
+            ),
+            201,
+            RoundPublic,
+        )
+        expect(open_round.sync_detailed(created.id, client=admin.client), 200, RoundPublic)
+        return created
 
     applicant_scopes = ["applications:read", "applications:write"]
     reviewer_scopes = ["applications:read", "reviews:read", "reviews:write"]
 
     # People and organizations.
-    leads: list[tuple[str, Api, str, list[str]]] = []
+    leads: list[tuple[str, Api, uuid.UUID, list[uuid.UUID]]] = []
     for name, domain, members, _, _ in CONSORTIA:
-        user = admin.call(
-            "POST",
-            "/api/v1/users",
+        user = expect(
+            create_user.sync_detailed(
+                client=admin.client,
+                body=UserCreate.from_dict(
+                    {
+                        "email": f"ceo-{stamp}@{domain}",
+                        "name": f"CEO of {name}",
+                        "roles": ["applicant"],
+                    }
+                ),
+            ),
             201,
-            json={
-                "email": f"ceo-{stamp}@{domain}",
-                "name": f"CEO of {name}",
-                "roles": ["applicant"],
-            },
+            UserPublic,
         )
-        api = admin.as_user(user["id"], name, applicant_scopes)
-        lead = api.call(
-            "POST",
-            "/api/v1/organizations",
-            201,
-            json={
-                "name": name,
-                "registration_number": f"KR-{_slug(name)[:6]}",
-                "country": "KR",
-                "email_domains": [domain],
-            },
-        )
-        member_ids = []
-        for member in members:
-            org = api.call(
-                "POST",
-                "/api/v1/organizations",
-                201,
-                json={
-                    "name": member,
-                    "registration_number": f"KR-{_slug(member)[:6]}",
-                    "country": "KR",
-                    "email_domains": [],
-                },
-            )
-            member_ids.append(org["id"])
-        leads.append((name, api, lead["id"], member_ids))
+        api = admin.as_user(user.id, name, applicant_scopes)
 
-    reviewer_apis: list[tuple[str, str, Api]] = []
+        def organization(api: Api, name: str, domains: list[str]) -> uuid.UUID:
+            body = OrganizationCreate(
+                name=name,
+                registration_number=f"KR-{_slug(name)[:6]}",
+                country="KR",
+                email_domains=domains,
+            )
+            created = create_organization.sync_detailed(client=api.client, body=body)
+            return expect(created, 201, OrganizationPublic).id
+
+        lead_id = organization(api, name, [domain])
+        member_ids = [organization(api, member, []) for member in members]
+        leads.append((name, api, lead_id, member_ids))
+
+    reviewer_apis: list[tuple[uuid.UUID, str, Api]] = []
     for name, email in REVIEWERS:
         local, domain = email.split("@")
-        user = admin.call(
-            "POST",
-            "/api/v1/users",
-            201,
-            json={"email": f"{local}-{stamp}@{domain}", "name": name, "roles": ["reviewer"]},
+        body = UserCreate.from_dict(
+            {"email": f"{local}-{stamp}@{domain}", "name": name, "roles": ["reviewer"]}
         )
-        reviewer_apis.append((user["id"], name, admin.as_user(user["id"], name, reviewer_scopes)))
+        user = expect(create_user.sync_detailed(client=admin.client, body=body), 201, UserPublic)
+        reviewer_apis.append((user.id, name, admin.as_user(user.id, name, reviewer_scopes)))
 
-    def bid(round_id: str, who: tuple[str, Api, str, list[str]]) -> tuple[int, Any]:
+    def bid(
+        round_id: uuid.UUID, who: tuple[str, Api, uuid.UUID, list[uuid.UUID]]
+    ) -> ApplicationPublic | Problem:
+        """The consortium's application, submitted; or the problem that refused it."""
         name, api, lead_id, member_ids = who
-        body = {
-            "title": f"{name} national foundation model",
-            "summary": "A sovereign LLM",
-            "lead_organization_id": lead_id,
-            "members": [{"organization_id": m, "role": "partner"} for m in member_ids],
-            "keywords": ["llm", "korean"],
-        }
-        response = api.http.post(
-            f"/api/v1/rounds/{round_id}/applications",
-            json=body,
-            headers={"Authorization": f"Bearer {api.token}"},
+        body = ApplicationCreate.from_dict(
+            {
+                "title": f"{name} national foundation model",
+                "summary": "A sovereign LLM",
+                "lead_organization_id": str(lead_id),
+                "members": [{"organization_id": str(m), "role": "partner"} for m in member_ids],
+                "keywords": ["llm", "korean"],
+            }
         )
-        if response.status_code != 201:
-            return response.status_code, response.json()
-        application = response.json()
+        response = create_application.sync_detailed(
+            round_id, client=api.client, body=body, idempotency_key=str(uuid.uuid4())
+        )
+        if response.status_code != 201 and isinstance(response.parsed, Problem):
+            return response.parsed
+        application = expect(response, 201, ApplicationPublic)
         for m in member_ids:
-            api.call("POST", f"/api/v1/applications/{application['id']}/members/{m}/confirm")
+            confirmed = confirm_member.sync_detailed(application.id, m, client=api.client)
+            expect(confirmed, 200, ApplicationPublic)
         if uses_documents:
-            document = api.call(
-                "POST",
-                f"/api/v1/applications/{application['id']}/documents",
-                201,
-                data={"kind": "proposal"},
-                files={"file": ("proposal.pdf", _pdf(name), "application/pdf")},
+            upload = UploadDocumentBody(
+                kind="proposal",
+                file=File(
+                    payload=io.BytesIO(_pdf(name)),
+                    file_name="proposal.pdf",
+                    mime_type="application/pdf",
+                ),
             )
-            api.wait_scanned(document)
-        submitted = api.call("POST", f"/api/v1/applications/{application['id']}/submit")
-        return 201, submitted
+            uploaded = upload_document.sync_detailed(application.id, client=api.client, body=upload)
+            api.wait_scanned(expect(uploaded, 201, DocumentPublic))
+        submitted = submit_application.sync_detailed(application.id, client=api.client)
+        return expect(submitted, 200, ApplicationPublic)
 
     def review_round(
-        round_: dict[str, Any], scores: dict[str, tuple[tuple[int, int, int], str]], declare: bool
+        round_: RoundPublic,
+        scores: dict[uuid.UUID, tuple[tuple[int, int, int], str]],
+        declare: bool,
     ) -> dict[str, Any]:
-        rid = round_["id"]
-        wait = (
-            datetime.fromisoformat(round_["submission_deadline"]) - datetime.now(UTC)
-        ).total_seconds()
+        rid = round_.id
+        wait = (round_.submission_deadline - datetime.now(UTC)).total_seconds()
         if wait > 0:
             say(f"  waiting {wait:.0f} s for the submission deadline ...")
             time.sleep(wait + 1)
-        admin.call("POST", f"/api/v1/rounds/{rid}/start-review")
+        expect(start_review.sync_detailed(rid, client=admin.client), 200, RoundPublic)
         for user_id, _, _ in reviewer_apis:
-            admin.call(
-                "POST",
-                f"/api/v1/rounds/{rid}/reviewers",
-                201,
-                json={"user_id": user_id, "max_assignments": 4, "expertise": ["llm"]},
+            body = RoundReviewerCreate.from_dict(
+                {"user_id": str(user_id), "max_assignments": 4, "expertise": ["llm"]}
             )
+            added = add_round_reviewer.sync_detailed(rid, client=admin.client, body=body)
+            expect(added, 201, RoundReviewerPublic)
         if declare:
-            admin.call(
-                "POST",
-                f"/api/v1/rounds/{rid}/conflicts",
-                201,
-                json={
-                    "reviewer_id": reviewer_apis[5][0],
-                    "organization_id": leads[1][2],
+            conflict = ConflictCreate.from_dict(
+                {
+                    "reviewer_id": str(reviewer_apis[5][0]),
+                    "organization_id": str(leads[1][2]),
                     "reason": "advised Mirae Labs in 2025",
-                },
+                }
             )
-        conflicts = admin.call("GET", f"/api/v1/rounds/{rid}/conflicts")["items"]
+            declared = declare_conflict.sync_detailed(rid, client=admin.client, body=conflict)
+            expect(declared, 201, DeclaredConflictPublic)
+        conflicts = expect(
+            list_conflicts.sync_detailed(rid, client=admin.client, limit=100),
+            200,
+            PageConflictPublic,
+        ).items
         say(f"  conflicts: {len(conflicts)}")
         for c in conflicts:
-            say(f"    - {c['source']}: {c['reason']}")
-        plan = admin.call("POST", f"/api/v1/rounds/{rid}/assignments/auto", json={"dry_run": False})
+            say(f"    - {c.source}: {c.reason}")
+        plan = expect(
+            auto_assign.sync_detailed(
+                rid, client=admin.client, body=AutoAssignRequest(dry_run=False)
+            ),
+            200,
+            AutoAssignResult,
+        )
         say(
-            f"  assignments: {len(plan['assignments'])} (loads {plan['stats']['min_load']}"
-            f"..{plan['stats']['max_load']})"
+            f"  assignments: {len(plan.assignments)} (loads {plan.stats['min_load']}"
+            f"..{plan.stats['max_load']})"
         )
         for _, _, api in reviewer_apis:
-            mine = api.call("GET", "/api/v1/me/assignments", params={"round_id": rid})["items"]
+            mine = expect(
+                list_my_assignments.sync_detailed(client=api.client, round_id=rid, limit=100),
+                200,
+                PageMyAssignmentPublic,
+            ).items
             for assignment in mine:
-                (tech, data, impact), gate = scores[assignment["application_id"]]
-                api.call(
-                    "PUT",
-                    f"/api/v1/assignments/{assignment['id']}/review",
-                    201,
-                    json={
+                (tech, data, impact), gate = scores[assignment.application_id]
+                review = ReviewIn.from_dict(
+                    {
                         "scores": {"technology": tech, "data": data, "impact": impact},
                         "gates": {"independent": gate},
                         "comment_to_applicant": "Clear plan; strengthen the data section.",
                         "confidential_comment": "Budget looks optimistic.",
-                    },
+                    }
                 )
-                api.call("POST", f"/api/v1/assignments/{assignment['id']}/review/submit")
-        admin.call("POST", f"/api/v1/rounds/{rid}/close")
-        admin.call("POST", f"/api/v1/rounds/{rid}/publish")
-        return dict(admin.call("GET", f"/api/v1/rounds/{rid}/results"))
+                written = write_review.sync_detailed(assignment.id, client=api.client, body=review)
+                expect(written, 201, ReviewPublic)
+                submitted = submit_review.sync_detailed(assignment.id, client=api.client)
+                expect(submitted, 200, ReviewPublic)
+        closing = close_round.sync_detailed(rid, client=admin.client, body=CloseRequest())
+        expect(closing, 200, RoundPublic)
+        expect(publish_results.sync_detailed(rid, client=admin.client), 200, RoundPublic)
+        results = get_results.sync_detailed(rid, client=admin.client)
+        return expect(results, 200, GetResultsResponseGetresults).to_dict()
 
-    def table(results: dict[str, Any], titles: dict[str, str]) -> None:
+    def table(results: dict[str, Any], titles: dict[uuid.UUID, str]) -> None:
         say(f"  inputs sha256 {results['inputs_sha256']}")
         say(f"  {'rank':>4}  {'consortium':<20} {'total':>7}  {'outcome':<12} reason")
         for row in results["ranking"]:
             rank = row["rank"] if row["rank"] is not None else "-"
             total = f"{row['total']:.3f}" if row["total"] is not None else "-"
             outcome = "SHORTLISTED" if row["shortlisted"] else "not selected"
-            say(
-                f"  {rank!s:>4}  {titles[row['application_id']]:<20} {total:>7}  {outcome:<12} "
-                f"{row['reason']}"
-            )
+            title = titles[uuid.UUID(row["application_id"])]
+            say(f"  {rank!s:>4}  {title:<20} {total:>7}  {outcome:<12} {row['reason']}")
 
     # Stage 1.
     say("\nStage 1: open call, 6 consortia, 3 to be shortlisted")
     stage1 = new_round("Stage 1: open call", {}, 3)
-    titles: dict[str, str] = {}
-    scores: dict[str, tuple[tuple[int, int, int], str]] = {}
+    titles: dict[uuid.UUID, str] = {}
+    scores: dict[uuid.UUID, tuple[tuple[int, int, int], str]] = {}
     for who, (name, _, _, marks, gate) in zip(leads, CONSORTIA, strict=True):
-        _, application = bid(stage1["id"], who)
-        titles[application["id"]] = name
-        scores[application["id"]] = (marks, gate)
-        say(f"  {name}: submitted, receipt {application['receipt']['receipt_id']}")
+        application = bid(stage1.id, who)
+        if isinstance(application, Problem):
+            raise SystemExit(f"{name}: refused in stage 1 ({application.type_})")
+        titles[application.id] = name
+        scores[application.id] = (marks, gate)
+        receipt = application.receipt.receipt_id if application.receipt else None
+        say(f"  {name}: submitted, receipt {receipt}")
     results1 = review_round(stage1, scores, declare=True)
     table(results1, titles)
-    shortlisted = {titles[r["application_id"]] for r in results1["ranking"] if r["shortlisted"]}
+    shortlisted = {
+        titles[uuid.UUID(r["application_id"])] for r in results1["ranking"] if r["shortlisted"]
+    }
 
     # Stage 2: the eliminated may bid again; the shortlisted may not.
     say("\nStage 2: additional round for the eliminated (excludes Stage 1's shortlist)")
-    stage2 = new_round("Stage 2: additional call", {"exclude_shortlisted_from": [stage1["id"]]}, 1)
-    titles2: dict[str, str] = {}
-    scores2: dict[str, tuple[tuple[int, int, int], str]] = {}
+    stage2 = new_round(
+        "Stage 2: additional call", {"exclude_shortlisted_from": [str(stage1.id)]}, 1
+    )
+    titles2: dict[uuid.UUID, str] = {}
+    scores2: dict[uuid.UUID, tuple[tuple[int, int, int], str]] = {}
     for who, (name, _, _, marks, _) in zip(leads, CONSORTIA, strict=True):
-        status, application = bid(stage2["id"], who)
-        if status != 201:
-            say(f"  {name}: refused ({application['type']})")
+        application = bid(stage2.id, who)
+        if isinstance(application, Problem):
+            say(f"  {name}: refused ({application.type_})")
             assert name in shortlisted
             continue
-        titles2[application["id"]] = name
+        titles2[application.id] = name
         tech, data, impact = (min(10, m + 1) for m in marks)
-        scores2[application["id"]] = ((tech, data, impact), "pass")
+        scores2[application.id] = ((tech, data, impact), "pass")
         say(f"  {name}: submitted")
     results2 = review_round(stage2, scores2, declare=False)
     table(results2, titles2)
-    verify = (
-        admin.call("GET", "/api/v1/audit/verify") if admin.serves("/api/v1/audit/verify") else None
-    )
-    if verify is not None:
-        say(f"\nAudit chain: ok={verify['ok']} length={verify['length']}")
+    if admin.serves("/api/v1/audit/verify"):
+        verify = expect(
+            verify_audit_chain.sync_detailed(client=admin.client), 200, AuditVerification
+        )
+        say(f"\nAudit chain: ok={verify.ok} length={verify.length}")
     say(json.dumps({"stage1": sorted(shortlisted)}))
     return 0

@@ -243,26 +243,44 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
     from cli.demo import run_demo
+
+    client_id = args.client_id or os.environ.get("SHORTLIST_DEMO_CLIENT_ID")
+    client_secret = args.client_secret or os.environ.get("SHORTLIST_DEMO_CLIENT_SECRET")
+    if not (client_id and client_secret):
+        if args.url:
+            # Another server: its database is not this machine's to write an admin into.
+            print(
+                "shortlist demo --url needs the target's admin client: --client-id and "
+                "--client-secret (or SHORTLIST_DEMO_CLIENT_ID and SHORTLIST_DEMO_CLIENT_SECRET), "
+                "from `shortlist create-admin` run against that server's database",
+                file=sys.stderr,
+            )
+            return 2
+        client_id, client_secret = _local_demo_admin(settings)
+    return run_demo(
+        base_url=args.url or settings.public_url,
+        admin_id=client_id,
+        admin_secret=client_secret,
+        deadline_seconds=args.deadline_seconds,
+    )
+
+
+def _local_demo_admin(settings: Settings) -> tuple[str, str]:
+    """The demo's admin client against the local server, made as `shortlist create-admin`
+    would, in the database of these settings (the server's own)."""
     from identity.accounts import create_admin
     from infra.clock import system_clock
     from infra.db import make_engine, session_scope
 
-    client_id = os.environ.get("SHORTLIST_DEMO_CLIENT_ID")
-    client_secret = os.environ.get("SHORTLIST_DEMO_CLIENT_SECRET")
-    if not (client_id and client_secret):
-        # Bootstrap only: the demo's admin client, made as `shortlist create-admin` would.
-        engine = make_engine(settings.database_url, pool_size=1)
-        try:
-            with session_scope(engine) as session:
-                _, issued = create_admin(
-                    session=session, email="demo-admin@example.org", now=system_clock()
-                )
-                client_id, client_secret = issued.client.client_id, issued.secret
-        finally:
-            engine.dispose()
-    return run_demo(
-        base_url=args.url or settings.public_url, admin_id=client_id, admin_secret=client_secret
-    )
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(engine) as session:
+            _, issued = create_admin(
+                session=session, email="demo-admin@example.org", now=system_clock()
+            )
+            return issued.client.client_id, issued.secret
+    finally:
+        engine.dispose()
 
 
 def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
@@ -356,7 +374,26 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=_rotate_keys)
 
     demo = sub.add_parser("demo", help="play a two-stage competition against a running server")
-    demo.add_argument("--url", default=None, help="the server (default: SHORTLIST_PUBLIC_URL)")
+    demo.add_argument(
+        "--url",
+        default=None,
+        help="another server (default: SHORTLIST_PUBLIC_URL, whose database gets the demo's "
+        "admin); needs --client-id and --client-secret",
+    )
+    demo.add_argument(
+        "--client-id", default=None, help="an admin's OAuth client (or SHORTLIST_DEMO_CLIENT_ID)"
+    )
+    demo.add_argument(
+        "--client-secret",
+        default=None,
+        help="its secret (or SHORTLIST_DEMO_CLIENT_SECRET)",
+    )
+    demo.add_argument(
+        "--deadline-seconds",
+        type=float,
+        default=20,
+        help="each round's submission deadline, in seconds after it opens (default 20)",
+    )
     demo.set_defaults(handler=_demo)
 
     verify = sub.add_parser(

@@ -33,7 +33,7 @@ def _precondition(value: str | None) -> Precondition | None:
 @router.put(
     "/{assignment_id}/review",
     response_model=ReviewPublic,
-    responses={**RESPONSES, 201: {"model": ReviewPublic, "description": "Review created"}},
+    responses={**RESPONSES, 201: {"description": "Review created", "model": ReviewPublic}},
 )
 def put_assignment_review(
     assignment_id: uuid.UUID,

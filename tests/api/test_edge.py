@@ -1,5 +1,6 @@
 """Edge protections: security headers, body caps, rate limits."""
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,9 +24,18 @@ def test_security_headers_on_api_responses(client: TestClient) -> None:
 
 
 def test_docs_page_gets_a_csp_that_lets_it_render(client: TestClient) -> None:
+    """The docs load their assets from this server only (issue 17: offline docs); the CSP lets
+    them, and names no other origin. tests/integration/test_docs_browser.py renders them."""
     response = client.get("/docs")
     assert response.status_code == 200
-    assert "cdn.jsdelivr.net" in response.headers["content-security-policy"]
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in csp
+    assert "https:" not in csp
+    assets = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert len(assets) >= 3, assets
+    for asset in assets:
+        assert asset.startswith("/docs/assets/"), asset
+        assert client.get(asset).status_code == 200, asset
 
 
 def test_json_body_over_the_cap_is_413(app: FastAPI, client: TestClient) -> None:

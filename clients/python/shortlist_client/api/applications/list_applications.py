@@ -1,0 +1,255 @@
+from http import HTTPStatus
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.application_status import ApplicationStatus
+from ...models.page_union_application_public_application_sealed import PageUnionApplicationPublicApplicationSealed
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    round_id: None | Unset | UUID = UNSET,
+    status: ApplicationStatus | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_round_id: None | str | Unset
+    if isinstance(round_id, Unset):
+        json_round_id = UNSET
+    elif isinstance(round_id, UUID):
+        json_round_id = str(round_id)
+    else:
+        json_round_id = round_id
+    params["round_id"] = json_round_id
+
+    json_status: None | str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, ApplicationStatus):
+        json_status = status.value
+    else:
+        json_status = status
+    params["status"] = json_status
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/applications",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PageUnionApplicationPublicApplicationSealed | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageUnionApplicationPublicApplicationSealed.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PageUnionApplicationPublicApplicationSealed | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    round_id: None | Unset | UUID = UNSET,
+    status: ApplicationStatus | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageUnionApplicationPublicApplicationSealed | Problem]:
+    """List applications
+
+     Applications the caller may see: their organizations' (applicants) or all (admins).
+
+    Args:
+        round_id (None | Unset | UUID):
+        status (ApplicationStatus | None | Unset):
+        limit (int | Unset): Items per page (1 to 100) Default: 50.
+        cursor (None | str | Unset): The `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageUnionApplicationPublicApplicationSealed | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        round_id=round_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    round_id: None | Unset | UUID = UNSET,
+    status: ApplicationStatus | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageUnionApplicationPublicApplicationSealed | Problem | None:
+    """List applications
+
+     Applications the caller may see: their organizations' (applicants) or all (admins).
+
+    Args:
+        round_id (None | Unset | UUID):
+        status (ApplicationStatus | None | Unset):
+        limit (int | Unset): Items per page (1 to 100) Default: 50.
+        cursor (None | str | Unset): The `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageUnionApplicationPublicApplicationSealed | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        round_id=round_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    round_id: None | Unset | UUID = UNSET,
+    status: ApplicationStatus | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageUnionApplicationPublicApplicationSealed | Problem]:
+    """List applications
+
+     Applications the caller may see: their organizations' (applicants) or all (admins).
+
+    Args:
+        round_id (None | Unset | UUID):
+        status (ApplicationStatus | None | Unset):
+        limit (int | Unset): Items per page (1 to 100) Default: 50.
+        cursor (None | str | Unset): The `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageUnionApplicationPublicApplicationSealed | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        round_id=round_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    round_id: None | Unset | UUID = UNSET,
+    status: ApplicationStatus | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageUnionApplicationPublicApplicationSealed | Problem | None:
+    """List applications
+
+     Applications the caller may see: their organizations' (applicants) or all (admins).
+
+    Args:
+        round_id (None | Unset | UUID):
+        status (ApplicationStatus | None | Unset):
+        limit (int | Unset): Items per page (1 to 100) Default: 50.
+        cursor (None | str | Unset): The `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageUnionApplicationPublicApplicationSealed | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            round_id=round_id,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

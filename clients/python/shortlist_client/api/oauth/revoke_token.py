@@ -1,0 +1,192 @@
+from http import HTTPStatus
+from typing import Any, cast
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.o_auth_error_response import OAuthErrorResponse
+from ...models.problem import Problem
+from ...models.revoke_token_body import RevokeTokenBody
+from ...models.revoke_token_response_revoketoken import RevokeTokenResponseRevoketoken
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: RevokeTokenBody,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/oauth/revoke",
+    }
+
+    _kwargs["data"] = body.to_dict()
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+    if response.status_code == 200:
+        response_200 = RevokeTokenResponseRevoketoken.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = OAuthErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = OAuthErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 413:
+        response_413 = cast(Any, None)
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = cast(Any, None)
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RevokeTokenBody,
+) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+    """Revoke token
+
+     Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
+
+    Args:
+        body (RevokeTokenBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RevokeTokenBody,
+) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+    """Revoke token
+
+     Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
+
+    Args:
+        body (RevokeTokenBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RevokeTokenBody,
+) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+    """Revoke token
+
+     Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
+
+    Args:
+        body (RevokeTokenBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RevokeTokenBody,
+) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+    """Revoke token
+
+     Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
+
+    Args:
+        body (RevokeTokenBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

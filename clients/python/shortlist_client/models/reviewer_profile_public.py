@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="ReviewerProfilePublic")
+
+
+@_attrs_define
+class ReviewerProfilePublic:
+    """
+    Attributes:
+        user_id (UUID):
+        affiliations (list[UUID]):
+        email_domains (list[str]):
+        expertise (list[str]):
+        version (int):
+        updated_at (datetime.datetime):
+    """
+
+    user_id: UUID
+    affiliations: list[UUID]
+    email_domains: list[str]
+    expertise: list[str]
+    version: int
+    updated_at: datetime.datetime
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        user_id = str(self.user_id)
+
+        affiliations = []
+        for affiliations_item_data in self.affiliations:
+            affiliations_item = str(affiliations_item_data)
+            affiliations.append(affiliations_item)
+
+        email_domains = self.email_domains
+
+        expertise = self.expertise
+
+        version = self.version
+
+        updated_at = self.updated_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "user_id": user_id,
+                "affiliations": affiliations,
+                "email_domains": email_domains,
+                "expertise": expertise,
+                "version": version,
+                "updated_at": updated_at,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        user_id = UUID(d.pop("user_id"))
+
+        affiliations = []
+        _affiliations = d.pop("affiliations")
+        for affiliations_item_data in _affiliations:
+            affiliations_item = UUID(affiliations_item_data)
+
+            affiliations.append(affiliations_item)
+
+        email_domains = cast(list[str], d.pop("email_domains"))
+
+        expertise = cast(list[str], d.pop("expertise"))
+
+        version = d.pop("version")
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        reviewer_profile_public = cls(
+            user_id=user_id,
+            affiliations=affiliations,
+            email_domains=email_domains,
+            expertise=expertise,
+            version=version,
+            updated_at=updated_at,
+        )
+
+        reviewer_profile_public.additional_properties = d
+        return reviewer_profile_public
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
