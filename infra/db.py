@@ -139,6 +139,37 @@ class LoopReader:
         if pool is not None:
             await pool.close()
 
+    def drop_pool(self) -> None:
+        """Close the asynchronous pool, from any thread (the database is down): reads waiting
+        for one of its connections fail at once instead of after the pool's timeout, and its
+        reconnect backoff, which grows while the database stays down, is not waited out when
+        it returns (``renew_pool`` opens a fresh one)."""
+        pool, loop = self._pool, self._pool_loop
+        if pool is None or loop is None:
+            return
+        self._pool = None  # (the loop is kept: renew_pool opens the next pool on it)
+        asyncio.run_coroutine_threadsafe(pool.close(timeout=0), loop)
+
+    def renew_pool(self, timeout: float = 2.0) -> None:
+        """Open a fresh asynchronous pool on the app's loop, from another thread (the database
+        is back), if one was dropped."""
+        loop = self._pool_loop
+        if self._pool is not None or loop is None or loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self.open(), loop).result(timeout)
+
+    async def ping(self, timeout: float = 2.0) -> None:
+        """One ``SELECT 1`` through the asynchronous pool (when open on this loop), else on
+        the reader's engine."""
+        pool = self._pool
+        if pool is None or asyncio.get_running_loop() is not self._pool_loop:
+            if self.async_pool_size and self._pool_loop is not None:
+                raise ConnectionError("the reader pool is closed (the database was down)")
+            await asyncio.to_thread(ping, self.engine)
+            return
+        async with pool.connection(timeout=timeout) as connection:
+            await connection.execute("SELECT 1")
+
     async def fetch(self, prepared: Prepared, **params: Any) -> list[Any]:
         """``prepared``'s rows: on PostgreSQL through the asynchronous pool when it is open on
         this loop (the loop serves other requests while the database answers), else as ``read``
