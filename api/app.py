@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if tracer_provider is not None:
         trace_engine(engine, tracer_provider)
         trace_engine(reader.engine, tracer_provider)
+        reader.tracer = tracer_provider.get_tracer("shortlist.db")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

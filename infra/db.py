@@ -3,11 +3,12 @@
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -104,6 +105,9 @@ class LoopReader:
         else:
             self.engine = sa.create_engine(parsed, **common)
         self._connection: sa.Connection | None = None
+        self.tracer: Tracer | None = None
+        """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
+        past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
         self._lock = threading.Lock()
         self._pool: Any = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -177,6 +181,10 @@ class LoopReader:
         pool = self._pool
         if pool is None or asyncio.get_running_loop() is not self._pool_loop:
             return self.read(lambda connection: prepared.all(connection, **params))
+        with self._span():
+            return await self._fetch(pool, prepared, params)
+
+    async def _fetch(self, pool: Any, prepared: Prepared, params: dict[str, Any]) -> list[Any]:
         dialect = self.engine.dialect
         for attempt in (1, 2):
             async with pool.connection() as connection:
@@ -192,6 +200,19 @@ class LoopReader:
         and returning one cost more than the read); retried once on a fresh connection when
         the kept one turns out to be dead (a database restart). Should two threads ever read
         at once (event loops in several threads), the second takes a connection of its own."""
+        with self._span():
+            return self._read(work)
+
+    def _span(self) -> AbstractContextManager[Any]:
+        if self.tracer is None:
+            return nullcontext()
+        return self.tracer.start_as_current_span(
+            "db.read",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
+        )
+
+    def _read(self, work: Callable[[sa.Connection], T]) -> T:
         if not self._lock.acquire(blocking=False):
             with self.engine.connect() as connection:
                 return work(connection)
