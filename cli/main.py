@@ -79,9 +79,15 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     from infra.scanner import make_scanner
     from infra.storage import make_blob_store
 
+    from infra.telemetry import make_tracer_provider, trace_engine, use_globally
+
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     log = structlog.get_logger("shortlist.worker")
+    tracer_provider = make_tracer_provider(settings)  # the job, scanner and storage spans
+    use_globally(tracer_provider)
     engine = make_engine(settings.database_url, pool_size=settings.scan_concurrency)
+    if tracer_provider is not None:
+        trace_engine(engine, tracer_provider)
     try:
         if engine.dialect.name != "postgresql":
             print(
@@ -109,6 +115,8 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(work())
     finally:
         engine.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()
     return 0
 
 

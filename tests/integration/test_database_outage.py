@@ -105,7 +105,12 @@ def test_a_stopped_database_is_a_quick_503_and_its_return_a_quick_200(
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     cli = [sys.executable, "-m", "cli.main"]
-    subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    migrated = subprocess.run(
+        [*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    # alembic's lines come out through the same JSON renderer as the service's.
+    alembic_lines = [json.loads(line) for line in migrated.stderr.splitlines()]
+    assert {line["logger"] for line in alembic_lines} == {"alembic.runtime.migration"}
     admin = json.loads(
         subprocess.run(
             [*cli, "create-admin", "outage@example.org"],
@@ -218,7 +223,9 @@ def test_a_stopped_database_is_a_quick_503_and_its_return_a_quick_200(
     assert all(a.status == 503 for a in readiness if a.started >= down and a.ended < up)
     assert all(a.status == 200 for a in readiness if a.started >= up + WITHIN)
     # One line as it went, one as it came back, and no error line per request.
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    # Every line is JSON, uvicorn's too (and each made while serving a request carries its id).
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any(line.get("logger") == "uvicorn.error" for line in lines)
     events = [line.get("event") for line in lines]
     assert events.count("dependency_down") == 1, [e for e in events if e != "request"]
     assert events.count("dependency_up") == 1
