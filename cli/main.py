@@ -78,7 +78,6 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     from infra.logging import configure_logging
     from infra.scanner import make_scanner
     from infra.storage import make_blob_store
-
     from infra.telemetry import make_tracer_provider, trace_engine, use_globally
 
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
