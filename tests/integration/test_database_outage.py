@@ -133,7 +133,7 @@ def test_a_stopped_database_is_a_quick_503_and_its_return_a_quick_200(
             stdin=subprocess.DEVNULL,
         )
     try:
-        wait_for_port(server, port, log, timeout=60)
+        wait_for_port(server, port, log, timeout=180)
         token = httpx.post(
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials"},

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, _truncate_all
 from tests.integration.conftest import free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -63,16 +63,19 @@ def per_process(directory: Path) -> dict[str, float]:
 def server(
     database_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    if PG_URL:
-        pytest.skip("the metrics' processes are tested on SQLite (the database is not the point)")
     tmp_path = tmp_path_factory.mktemp("metrics")
-    shutil.copyfile(database_template, tmp_path / "shortlist.db")
+    if PG_URL:
+        _truncate_all(database_template)
+        database_url = database_template
+    else:
+        shutil.copyfile(database_template, tmp_path / "shortlist.db")
+        database_url = f"sqlite:///{tmp_path / 'shortlist.db'}"
     directory = tmp_path / "prometheus"
     port = free_port()
     env = {
         **os.environ,
         "SHORTLIST_ENVIRONMENT": "test",
-        "SHORTLIST_DATABASE_URL": f"sqlite:///{tmp_path / 'shortlist.db'}",
+        "SHORTLIST_DATABASE_URL": database_url,
         "SHORTLIST_STORAGE_URL": f"file://{tmp_path / 'blobs'}",
         "SHORTLIST_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SHORTLIST_LOG_LEVEL": "WARNING",
@@ -92,7 +95,7 @@ def server(
             stdin=subprocess.DEVNULL,
         )
     try:
-        wait_for_port(process, port, log, timeout=60)
+        wait_for_port(process, port, log, timeout=180)  # (two workers start: slow under load)
         yield f"http://127.0.0.1:{port}", directory
     finally:
         stop(process)

@@ -8,10 +8,10 @@ import psycopg_pool
 import pytest
 import sqlalchemy as sa
 from psycopg import errors
-from structlog.testing import capture_logs
 
 from infra.metrics import token_failure_reason
 from infra.outage import Dependency, is_connection_failure
+from tests.factories import RecordedLog
 
 
 def wrapped(exc: Exception, *, invalidated: bool = False) -> sa.exc.StatementError:
@@ -59,7 +59,9 @@ def test_failed_statements_are_not_outages(exc: Exception) -> None:
     assert not is_connection_failure(exc)
 
 
-def test_down_then_up_once_each() -> None:
+def test_down_then_up_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = RecordedLog()
+    monkeypatch.setattr("infra.outage.log", logs)
     reachable = threading.Event()
     came_back = threading.Event()
     calls: list[str] = []
@@ -75,23 +77,21 @@ def test_down_then_up_once_each() -> None:
     dependency = Dependency(
         "database", probe, on_down=lambda: calls.append("down"), on_up=on_up, interval=0.01
     )
-    with capture_logs() as logs:
-        assert not dependency.failed(ValueError("a failed statement"))
-        assert not dependency.down
-        for _ in range(5):
-            assert dependency.failed(psycopg.OperationalError("connection refused"))
-        assert dependency.down
-        reachable.set()
-        assert came_back.wait(10)
-        for _ in range(1000):  # (the line is written just after the state changes)
-            if any(log["event"] == "dependency_up" for log in logs):
-                break
-            threading.Event().wait(0.01)
+    assert not dependency.failed(ValueError("a failed statement"))
+    assert not dependency.down
+    for _ in range(5):
+        assert dependency.failed(psycopg.OperationalError("connection refused"))
+    assert dependency.down
+    reachable.set()
+    assert came_back.wait(10)
+    for _ in range(1000):  # (the line is written just after the state changes)
+        if "dependency_up" in logs.events:
+            break
+        threading.Event().wait(0.01)
     dependency.close()
     assert not dependency.down
     assert calls == ["down", "up"]
-    events = [log["event"] for log in logs]
-    assert events == ["dependency_down", "dependency_up"]
+    assert logs.events == ["dependency_down", "dependency_up"]
 
 
 @pytest.mark.parametrize(
