@@ -3,7 +3,7 @@
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -181,6 +181,8 @@ class LoopReader:
         pool = self._pool
         if pool is None or asyncio.get_running_loop() is not self._pool_loop:
             return self.read(lambda connection: prepared.all(connection, **params))
+        if self.tracer is None:
+            return await self._fetch(pool, prepared, params)
         with self._span():
             return await self._fetch(pool, prepared, params)
 
@@ -200,12 +202,13 @@ class LoopReader:
         and returning one cost more than the read); retried once on a fresh connection when
         the kept one turns out to be dead (a database restart). Should two threads ever read
         at once (event loops in several threads), the second takes a connection of its own."""
+        if self.tracer is None:  # (the hot path: not even a null context)
+            return self._read(work)
         with self._span():
             return self._read(work)
 
     def _span(self) -> AbstractContextManager[Any]:
-        if self.tracer is None:
-            return nullcontext()
+        assert self.tracer is not None
         return self.tracer.start_as_current_span(
             "db.read",
             kind=SpanKind.CLIENT,
