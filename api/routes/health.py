@@ -48,16 +48,16 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
     outages: list[Dependency] = getattr(state, "outages", [])
 
     async def database() -> None:
+        """Every pool: the sessions' engine, and the reader's (its asynchronous pool)."""
         try:
             await anyio.to_thread.run_sync(ping, state.engine)
         except Exception as exc:
             for dependency in outages:
                 dependency.failed(exc)  # the edge answers 503 until its probe succeeds
             raise
-
-    async def reader() -> None:
-        loop_reader: LoopReader = state.reader
-        await loop_reader.ping()
+        loop_reader: LoopReader | None = getattr(state, "reader", None)
+        if loop_reader is not None:
+            await loop_reader.ping()
 
     async def redis() -> None:
         await anyio.to_thread.run_sync(state.rate_limiter.ping)
@@ -77,8 +77,6 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
 
     async with anyio.create_task_group() as group:
         group.start_soon(_check, "database", database, checks)
-        if getattr(state, "reader", None) is not None and state.reader.async_pool_size:
-            group.start_soon(_check, "database_reader", reader, checks)
         if settings.redis_url:
             group.start_soon(_check, "redis", redis, checks)
         if getattr(state.scanner, "deferred", False):
