@@ -1,12 +1,15 @@
 """The application factory: settings in, a wired FastAPI app out."""
 
 import gc
+import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry.trace import TracerProvider
 
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -37,13 +40,16 @@ from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
 from identity.oidc import OidcKeys
 from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
-from infra.db import LoopReader, make_engine
+from infra.db import LoopReader, make_engine, ping
 from infra.jobs import make_document_scans
 from infra.logging import access_log, configure_logging
+from infra.metrics import process_exited
+from infra.outage import Dependency
 from infra.ratelimit import make_rate_limiter
 from infra.scanner import make_scanner
 from infra.settings import Settings, get_settings
 from infra.storage import make_blob_store
+from infra.telemetry import make_tracer_provider, trace_engine, use_globally
 
 API_PREFIX = "/api/v1"
 UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"
@@ -63,6 +69,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         async_pool_size=settings.db_read_pool_size,
     )
+    # While the database is down, requests are answered 503 at once; its probe renews the
+    # reader's pool when it is back (see infra/outage.py).
+    database = Dependency(
+        "database",
+        probe=lambda: ping(engine),
+        on_down=reader.drop_pool,
+        on_up=reader.renew_pool,
+    )
+    tracer_provider = make_tracer_provider(settings)
+    if tracer_provider is not None:
+        trace_engine(engine, tracer_provider)
+        trace_engine(reader.engine, tracer_provider)
+        reader.tracer = tracer_provider.get_tracer("shortlist.db")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -73,8 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
             yield
+        database.close()
         engine.dispose()
         reader.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # (its last spans are sent)
+        process_exited(os.getpid())
 
     docs = settings.serves_docs
     app = FastAPI(
@@ -88,10 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_init_oauth=swagger_oauth(settings) if docs else None,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
-        telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
+        telemetry=telemetry_config(settings, tracer_provider),
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.outages = [database]
+    app.state.tracer_provider = tracer_provider
     app.state.reader = reader
     # An app dropped without its lifespan (tests, scripts) still closes the reader's connection.
     weakref.finalize(app, reader.dispose)
@@ -157,8 +182,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         exempt=UPLOAD_PATHS,
         hsts=settings.public_url.startswith("https://"),
+        outages=app.state.outages,
     )
     return app
+
+
+def telemetry_config(settings: Settings, provider: TracerProvider | None) -> TelemetryConfig | None:
+    """FastAPI's native telemetry: request spans through our provider when traces are
+    exported; through the global providers with ``SHORTLIST_OTEL``; else off."""
+    if provider is not None:
+        return {
+            "tracer_provider": provider,
+            "tracing": True,
+            "metrics": False,
+            "logs": False,
+        }
+    if settings.otel:
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}
 
 
 def trusted_issuers(settings: Settings, keys: BuiltinKeys) -> list[TrustedIssuer]:
@@ -208,6 +249,7 @@ def app_from_env() -> FastAPI:
     frozen out of the garbage collector's reach, they are not traversed again by every full
     collection, which under load cost the read path a third of its CPU time."""
     app = create_app()
+    use_globally(app.state.tracer_provider)  # the storage, scanner and job spans join it
     gc.collect()
     gc.freeze()
     return app

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from infra.metrics import TOKEN_FAILURES, token_failure_reason
 from models.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -82,6 +83,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if exc.status == 401 and exc.type in ("invalid-token", "unauthorized"):
+        TOKEN_FAILURES.labels(token_failure_reason(exc.detail)).inc()
     return problem(
         exc.status,
         exc.detail,

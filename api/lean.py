@@ -286,6 +286,7 @@ class LeanRoutes:
         if response is None:
             await self.app(scope, receive, send)
             return
+        scope["route"] = plan.route  # as FastAPI's router records it (the metrics' route label)
         await response(scope, receive, send)
 
     @staticmethod

@@ -10,6 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON
 from infra.logging import REQUEST_ID, access_log, log
+from infra.metrics import request_metrics
+from infra.outage import Dependency
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -40,6 +42,17 @@ def _too_large(limit: int) -> bytes:
     )
 
 
+# Served whatever is down: they need no database (and /readyz tells what is down).
+OUTAGE_EXEMPT = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+def _unavailable(dependency: str) -> bytes:
+    return (
+        b'{"type":"service-unavailable","title":"Service Unavailable","status":503,'
+        b'"detail":"the ' + dependency.encode() + b' is unreachable; retry shortly"}'
+    )
+
+
 _INTERNAL_ERROR = (
     b'{"type":"internal-error","title":"Internal Server Error","status":500,'
     b'"detail":"an unexpected error occurred; quote the request id to the operator"}'
@@ -55,7 +68,9 @@ class EdgeMiddleware:
     - a cap on the request body, counted as it streams (Content-Length or not): 413 at once when
       the declared or received size passes it. Paths matching ``exempt`` (document uploads)
       enforce their own, per-kind caps while streaming;
-    - an access line per request;
+    - an access line per request, and its count and duration in the metrics (by route template);
+    - while a dependency is down (``outages``), a 503 problem with ``Retry-After`` at once, and
+      the same for the request whose failure shows it going down (no 500, no error line each);
     - for an unexpected exception, a bare 500 problem (no trace in the body, and only the type
       and place in the log: messages and tracebacks can carry secrets).
 
@@ -63,9 +78,16 @@ class EdgeMiddleware:
     each message it sends, which a point read felt (issue 8)."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, exempt: str = r"$^", hsts: bool = False
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        exempt: str = r"$^",
+        hsts: bool = False,
+        outages: Iterable[Dependency] = (),
     ) -> None:
         self.app = app
+        self.outages = tuple(outages)
         self.max_bytes = max_bytes
         self.exempt = re.compile(exempt)
         base = [*_API_HEADERS, *([(b"strict-transport-security", b"max-age=31536000")] * hsts)]
@@ -176,13 +198,25 @@ class EdgeMiddleware:
                     return {"type": "http.disconnect"}
             return message
 
+        async def unavailable(dependency: Dependency) -> None:
+            retry_after = str(dependency.retry_after).encode()
+            await answer(503, _unavailable(dependency.name), (b"retry-after", retry_after))
+
         bound = REQUEST_ID.set(request_id)
         try:
+            down = next((d for d in self.outages if d.down), None)
             if too_large:
                 await refuse()
+            elif down is not None and not path.startswith(OUTAGE_EXEMPT):
+                await unavailable(down)
             else:
                 await self.app(scope, counting_receive if capped else receive, emit)
         except Exception as exc:
+            gone = next((d for d in self.outages if d.failed(exc)), None)
+            if gone is not None:
+                if not status:
+                    await unavailable(gone)
+                return
             frame = exc.__traceback__
             while frame is not None and frame.tb_next is not None:
                 frame = frame.tb_next
@@ -202,11 +236,19 @@ class EdgeMiddleware:
             if not refused:
                 status = 500
         finally:
+            seconds = time.perf_counter() - started_at
+            method = scope.get("method", "")
             access_log.write(
                 request_id=request_id,
-                method=scope.get("method", ""),
+                method=method,
                 path=path,
                 status=status,
-                ms=round((time.perf_counter() - started_at) * 1000, 2),
+                ms=round(seconds * 1000, 2),
+            )
+            request_metrics.observe(
+                method=method,
+                route=getattr(scope.get("route"), "path", None),
+                status=status,
+                seconds=seconds,
             )
             REQUEST_ID.reset(bound)

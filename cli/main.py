@@ -15,28 +15,54 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve with uvicorn. Under several workers the metrics are kept in multiprocess mode, in
+    ``PROMETHEUS_MULTIPROC_DIR`` (emptied at start) or else in a directory made for this run."""
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
 
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        # uvicorn kills a worker that has not answered its supervisor's ping within this many
-        # seconds, and starts another. Its default, 5 s, is shorter than a worker's start (its
-        # imports) on a loaded machine: each replacement was killed in turn, and none served.
-        timeout_worker_healthcheck=args.worker_timeout,
-    )
+    made = None
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if args.workers > 1 and not directory:
+        directory = made = tempfile.mkdtemp(prefix="shortlist-metrics-")
+        # Set before prometheus-client is imported: it reads the mode once, at import.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    from infra.logging import configure_logging
+    from infra.metrics import prepare_multiprocess_dir
+
+    if directory:
+        prepare_multiprocess_dir(directory)
+    # uvicorn's own lines (log_config=None: it installs no handlers) go through our renderer.
+    configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+    try:
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            access_log=False,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            # uvicorn kills a worker that has not answered its supervisor's ping within this
+            # many seconds, and starts another. Its default, 5 s, is shorter than a worker's
+            # start (its imports) on a loaded machine: each replacement was killed in turn.
+            timeout_worker_healthcheck=args.worker_timeout,
+        )
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
     return 0
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from infra.logging import configure_logging
     from infra.migrate import upgrade
 
+    configure_logging(json_logs=settings.json_logs, level=settings.log_level)  # alembic's lines
     upgrade(settings.database_url)
     print(json.dumps({"migrated": True, "database": _redact(settings.database_url)}))
     return 0
@@ -56,10 +82,15 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     from infra.logging import configure_logging
     from infra.scanner import make_scanner
     from infra.storage import make_blob_store
+    from infra.telemetry import make_tracer_provider, trace_engine, use_globally
 
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     log = structlog.get_logger("shortlist.worker")
+    tracer_provider = make_tracer_provider(settings)  # the job, scanner and storage spans
+    use_globally(tracer_provider)
     engine = make_engine(settings.database_url, pool_size=settings.scan_concurrency)
+    if tracer_provider is not None:
+        trace_engine(engine, tracer_provider)
     try:
         if engine.dialect.name != "postgresql":
             print(
@@ -87,6 +118,8 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(work())
     finally:
         engine.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()
     return 0
 
 

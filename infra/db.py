@@ -3,16 +3,17 @@
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
-from infra.prepared import prepared
+from infra.prepared import Prepared, prepared
 
 T = TypeVar("T")
 
@@ -104,6 +105,9 @@ class LoopReader:
         else:
             self.engine = sa.create_engine(parsed, **common)
         self._connection: sa.Connection | None = None
+        self.tracer: Tracer | None = None
+        """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
+        past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
         self._lock = threading.Lock()
         self._pool: Any = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -139,6 +143,37 @@ class LoopReader:
         if pool is not None:
             await pool.close()
 
+    def drop_pool(self) -> None:
+        """Close the asynchronous pool, from any thread (the database is down): reads waiting
+        for one of its connections fail at once instead of after the pool's timeout, and its
+        reconnect backoff, which grows while the database stays down, is not waited out when
+        it returns (``renew_pool`` opens a fresh one)."""
+        pool, loop = self._pool, self._pool_loop
+        if pool is None or loop is None:
+            return
+        self._pool = None  # (the loop is kept: renew_pool opens the next pool on it)
+        asyncio.run_coroutine_threadsafe(pool.close(timeout=0), loop)
+
+    def renew_pool(self, timeout: float = 2.0) -> None:
+        """Open a fresh asynchronous pool on the app's loop, from another thread (the database
+        is back), if one was dropped."""
+        loop = self._pool_loop
+        if self._pool is not None or loop is None or loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self.open(), loop).result(timeout)
+
+    async def ping(self, timeout: float = 2.0) -> None:
+        """One ``SELECT 1`` through the asynchronous pool (when open on this loop), else on
+        the reader's engine."""
+        pool = self._pool
+        if pool is None or asyncio.get_running_loop() is not self._pool_loop:
+            if self.async_pool_size and self._pool_loop is not None:
+                raise ConnectionError("the reader pool is closed (the database was down)")
+            await asyncio.to_thread(ping, self.engine)
+            return
+        async with pool.connection(timeout=timeout) as connection:
+            await connection.execute("SELECT 1")
+
     async def fetch(self, statement: sa.Select[Any], **params: Any) -> list[Any]:
         """The rows of ``statement`` (a hot read: a module's constant select, run prepared):
         on PostgreSQL through the asynchronous pool when it is open on this loop (the loop
@@ -148,6 +183,12 @@ class LoopReader:
         pool = self._pool
         if pool is None or asyncio.get_running_loop() is not self._pool_loop:
             return self.read(lambda connection: hot.all(connection, **params))
+        if self.tracer is None:
+            return await self._fetch(pool, hot, params)
+        with self._span():
+            return await self._fetch(pool, hot, params)
+
+    async def _fetch(self, pool: Any, hot: Prepared, params: dict[str, Any]) -> list[Any]:
         dialect = self.engine.dialect
         for attempt in (1, 2):
             async with pool.connection() as connection:
@@ -163,6 +204,20 @@ class LoopReader:
         and returning one cost more than the read); retried once on a fresh connection when
         the kept one turns out to be dead (a database restart). Should two threads ever read
         at once (event loops in several threads), the second takes a connection of its own."""
+        if self.tracer is None:  # (the hot path: not even a null context)
+            return self._read(work)
+        with self._span():
+            return self._read(work)
+
+    def _span(self) -> AbstractContextManager[Any]:
+        assert self.tracer is not None
+        return self.tracer.start_as_current_span(
+            "db.read",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
+        )
+
+    def _read(self, work: Callable[[sa.Connection], T]) -> T:
         if not self._lock.acquire(blocking=False):
             with self.engine.connect() as connection:
                 return work(connection)

@@ -1,4 +1,9 @@
-"""Structured logs (JSON outside development) and the access line of every request."""
+"""Structured logs (JSON outside development) and the access line of every request.
+
+Every line carries the request's id and, while a span is recorded (``SHORTLIST_OTLP_ENDPOINT``),
+its trace and span ids. The lines of libraries that log through the standard library (uvicorn,
+procrastinate, alembic, psycopg's pool) go through the same renderer, so a process writes one
+format only."""
 
 import asyncio
 import atexit
@@ -14,7 +19,10 @@ from typing import Any, TextIO
 
 import structlog
 
+from infra.telemetry import current_trace_ids
+
 log = structlog.get_logger("shortlist")
+LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "procrastinate", "alembic")
 
 
 FLUSH_SECONDS = 0.05
@@ -53,10 +61,12 @@ class _AccessLog:
         # (json.dumps of a str is encode_basestring_ascii's answer: called straight, it skips
         # the encoder's set-up.)
         quote = encode_basestring_ascii
+        ids = current_trace_ids()
+        traced = f', "trace_id": "{ids[0]}", "span_id": "{ids[1]}"' if ids else ""
         line = (
             f'{{"method": {quote(method)}, "path": {quote(path)}, "status": {int(status)}, '
-            f'"ms": {float(ms)!r}, "event": "request", "request_id": {quote(request_id)}, '
-            f'"level": "info", "timestamp": "{self._timestamp()}"}}'
+            f'"ms": {float(ms)!r}, "event": "request", "request_id": {quote(request_id)}'
+            f'{traced}, "level": "info", "timestamp": "{self._timestamp()}"}}'
         )
         now = time.monotonic()
         with self._lock:
@@ -112,18 +122,64 @@ def _add_request_id(_logger: Any, _name: str, event: MutableMapping[str, Any]) -
     return {"request_id": request_id, **event}  # first, as merge_contextvars puts its own
 
 
+def _add_trace_id(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+    ids = current_trace_ids()
+    if ids is not None:
+        event["trace_id"], event["span_id"] = ids
+    return event
+
+
+class _LibraryHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root logger's handler that ``configure_logging`` installs (and replaces)."""
+
+
+def _route_library_logs(renderer: Any, threshold: int) -> None:
+    """The standard library's records, through structlog's renderer, on stderr."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            _add_request_id,
+            _add_trace_id,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = _LibraryHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _LibraryHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(threshold)
+    for name in LIBRARY_LOGGERS:
+        # Their own handlers (uvicorn's default config) would print plain text beside ours.
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+
+
 def configure_logging(*, json_logs: bool, level: str = "INFO") -> None:
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
+        _add_trace_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    renderer: Any
     if json_logs:
-        processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        renderer = structlog.processors.JSONRenderer()
+        processors += [structlog.processors.format_exc_info, renderer]
     else:
-        processors += [structlog.dev.ConsoleRenderer()]
+        renderer = structlog.dev.ConsoleRenderer()
+        processors += [renderer]
     threshold = logging.getLevelName(level.upper())
+    _route_library_logs(renderer, threshold)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(threshold),

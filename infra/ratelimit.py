@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from infra.metrics import RATE_LIMITED
 from models.errors import DomainError
 
 log = structlog.get_logger("shortlist.ratelimit")
@@ -79,22 +80,80 @@ return 0
 """
 
 
+class CircuitBreaker:
+    """Open for ``cooldown`` seconds after a failure: while open, callers skip the dependency
+    at once instead of each waiting for its timeout; then one call tries it again (and a
+    failure opens it again). One log line as it opens, one as it closes."""
+
+    def __init__(
+        self, name: str, *, cooldown: float = 5.0, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.name = name
+        self.cooldown = cooldown
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._open_until: float | None = None
+        self._trying = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None
+
+    def allows(self) -> bool:
+        """Whether to call the dependency now (closed, or open and due for one trial)."""
+        open_until = self._open_until
+        if open_until is None:
+            return True
+        with self._lock:
+            if self._trying or self._clock() < open_until:
+                return False
+            self._trying = True
+            return True
+
+    def succeeded(self) -> None:
+        if self._open_until is None:
+            return
+        with self._lock:
+            self._open_until, self._trying = None, False
+        log.info("dependency_up", dependency=self.name)
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            was_open = self._open_until is not None
+            self._open_until, self._trying = self._clock() + self.cooldown, False
+        if not was_open:
+            log.error("dependency_down", dependency=self.name, error_type=type(exc).__name__)
+
+
 class RedisRateLimiter:
-    def __init__(self, url: str) -> None:
+    """Counts in Redis. While Redis is down the limits fail open (a limiter outage must not take
+    the service down), and a circuit breaker keeps requests from waiting for Redis' timeout
+    one by one: it is tried again every ``cooldown`` seconds."""
+
+    def __init__(
+        self, url: str, *, cooldown: float = 5.0, clock: Callable[[], float] | None = None
+    ) -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._script: Any = self._redis.register_script(_GCRA_SCRIPT)
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self.breaker = CircuitBreaker("redis", cooldown=cooldown, clock=clock)
 
     def hit(self, key: str, *, limit: int, window: int) -> int:
+        if not self.breaker.allows():
+            return 0
         try:
             wait_ms = int(self._script(keys=[f"shortlist:rl:{key}"], args=[limit, window * 1000]))
-        except self._errors:
-            # A limiter outage must not take the service down: fail open, loudly.
-            log.warning("rate_limiter_unavailable", key=key)
+        except self._errors as exc:
+            self.breaker.failed(exc)
             return 0
+        self.breaker.succeeded()
         return max(1, math.ceil(wait_ms / 1000)) if wait_ms > 0 else 0
+
+    def ping(self) -> None:
+        """Raise unless Redis answers (for /readyz: the breaker is not consulted)."""
+        self._redis.ping()
 
 
 def make_rate_limiter(redis_url: str | None) -> RateLimiter:
@@ -107,4 +166,5 @@ def enforce(limiter: RateLimiter, key: str, *, limit: int, window: int = 60) -> 
         return
     retry_after = limiter.hit(key, limit=limit, window=window)
     if retry_after:
+        RATE_LIMITED.labels(key.partition(":")[0] or "other").inc()
         raise RateLimited(retry_after)

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     rate_limit_writes_per_minute: int = Field(default=600, ge=0)
     rate_limit_token_per_minute: int = Field(default=120, ge=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Operations. /metrics answers loopback without auth; from elsewhere it needs this token as a
+    # Bearer token, and is off (404) while it is unset.
+    metrics_token: SecretStr | None = None
+    # /readyz says the blob store is full when a local store's file system has less room left.
+    storage_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Traces (request, database, storage, scanner and job spans) go over OTLP/HTTP to this base
+    # URL (e.g. http://collector:4318; the spans are posted to {url}/v1/traces); unset: none.
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "shortlist"
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
 
     @model_validator(mode="after")

@@ -3,6 +3,7 @@
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -400,3 +401,25 @@ def make_document(
     session.add(document)
     session.commit()
     return document
+
+
+class RecordedLog:
+    """Stands in for a module's structlog logger (``monkeypatch.setattr("mod.log", ...)``):
+    each call recorded as a dict with its ``event`` and ``level``. (structlog's capture_logs
+    cannot see a logger that was used, and so cached, before it.)"""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def _record(self, level: str) -> Callable[..., None]:
+        def record(event: str, **fields: Any) -> None:
+            self.lines.append({"event": event, "level": level, **fields})
+
+        return record
+
+    def __getattr__(self, level: str) -> Callable[..., None]:
+        return self._record(level)
+
+    @property
+    def events(self) -> list[str]:
+        return [line["event"] for line in self.lines]

@@ -26,6 +26,8 @@ from api.http.multipart import MultipartLimits, MultipartReader, read_upload_for
 from api.http.pagination import PageDep
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
 from infra.db import session_scope
+from infra.metrics import UPLOAD_BYTES, UPLOADS
+from infra.telemetry import span
 from models.documents import Document, DocumentPublic, DocumentStatus
 from models.identity import Actor
 from models.pagination import Page
@@ -159,13 +161,14 @@ async def post_document(
     rule = policy.rule_for(kind)
     try:
         form.check_declared_size(rule.max_bytes)
-        upload = await store_checked_upload(
-            chunks=form.file_chunks(),
-            filename=form.file.filename,
-            declared_type=form.file.content_type,
-            rule=rule,
-            store=store,
-        )
+        with span("storage.put", document_kind=str(kind)):
+            upload = await store_checked_upload(
+                chunks=form.file_chunks(),
+                filename=form.file.filename,
+                declared_type=form.file.content_type,
+                rule=rule,
+                store=store,
+            )
     except ContentTooLarge as exc:
         refusal = policy.too_large(kind, exc)
         if refusal is exc:
@@ -203,6 +206,8 @@ async def post_document(
         with anyio.CancelScope(shield=True):
             await store.delete(upload.blob.key)
         raise
+    UPLOADS.labels(str(kind)).inc()
+    UPLOAD_BYTES.inc(upload.blob.size)
     if out.status == DocumentStatus.pending_scan:
         await request.app.state.scans.scan_later(out.id)
     return out

@@ -15,6 +15,8 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from infra.db import open_session, session_scope
+from infra.metrics import SCANS
+from infra.telemetry import span
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan, pending_scans, record_scan
 from submissions.scanning import Scanner, ScanResult, ScanVerdict, scan_blob
@@ -53,14 +55,28 @@ async def scan_and_record(
 ) -> ScanResult:
     """Scan one document and record its verdict (``record_scan``: a verdict recorded twice
     changes nothing). An ``ERROR`` result records nothing: the document stays pending."""
-    try:
-        result = await scan_blob(scanner=scanner, store=store, key=item.storage_key)
-    except Exception as exc:  # the blob could not be read: try again later
-        result = ScanResult(ScanVerdict.ERROR, detail=f"{type(exc).__name__}: {exc}")
-    if result.verdict is ScanVerdict.ERROR:
-        log.warning("scans.failed", document_id=str(item.document_id), detail=result.detail)
-        return result
+    with span("job.scan_document", document_id=str(item.document_id)) as job:
+        result = await _scan(scanner=scanner, store=store, item=item)
+        job.set_attribute("scan.verdict", result.verdict.value)
+        SCANS.labels(result.verdict.value).inc()
+        if result.verdict is ScanVerdict.ERROR:
+            log.warning("scans.failed", document_id=str(item.document_id), detail=result.detail)
+            return result
+        await _record(engine, clock, item, result)
+    return result
 
+
+async def _scan(*, scanner: Scanner, store: BlobStore, item: PendingScan) -> ScanResult:
+    with span("scanner.scan", storage_key=item.storage_key):
+        try:
+            return await scan_blob(scanner=scanner, store=store, key=item.storage_key)
+        except Exception as exc:  # the blob could not be read: try again later
+            return ScanResult(ScanVerdict.ERROR, detail=f"{type(exc).__name__}: {exc}")
+
+
+async def _record(
+    engine: Engine, clock: Callable[[], datetime], item: PendingScan, result: ScanResult
+) -> None:
     def record() -> None:
         with session_scope(engine) as session:
             record_scan(session=session, document_id=item.document_id, result=result, now=clock())
@@ -68,4 +84,3 @@ async def scan_and_record(
     await anyio.to_thread.run_sync(record)
     if result.verdict is ScanVerdict.INFECTED:
         log.warning("scans.infected", document_id=str(item.document_id), signature=result.signature)
-    return result

@@ -92,6 +92,9 @@ MATRIX: dict[str, Case] = {
     # --- health, discovery, docs: no authentication at all
     "GET /healthz": Case(PUBLIC),
     "GET /readyz": Case(PUBLIC),
+    # Not from loopback (the test client's address is "testclient") and no metrics token set:
+    # off for everyone, whatever their token (tests/security/test_metrics_access.py).
+    "GET /metrics": Case(row(404, anonymous=404)),
     "GET /openapi.json": Case(PUBLIC),
     "GET /docs": Case(PUBLIC),
     "GET /docs/oauth2-redirect": Case(PUBLIC),
