@@ -19,6 +19,7 @@ from api.routes import (
     assignments,
     audit,
     documents,
+    events,
     health,
     me,
     oauth,
@@ -37,6 +38,7 @@ from identity.oidc import OidcKeys
 from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
 from infra.db import LoopReader, make_engine
+from infra.events import NotifyListener, install_event_signal
 from infra.jobs import make_document_scans
 from infra.logging import access_log, configure_logging
 from infra.ratelimit import make_rate_limiter
@@ -71,6 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
+            if engine.dialect.name == "postgresql":
+                # Feed readers wake on events committed by other processes.
+                listener = NotifyListener(settings.database_url, _app.state.event_signal)
+                listener.start()
+                background.callback(listener.stop)
             yield
         engine.dispose()
         reader.dispose()
@@ -111,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )
     app.state.rate_limiter = make_rate_limiter(settings.redis_url)
+    app.state.event_signal = install_event_signal(engine)
 
     install_error_handlers(app)
     install_idempotency(app)
@@ -132,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.include_router(events.router)
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)

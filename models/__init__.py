@@ -7,6 +7,7 @@ from models.applications import Application, ApplicationOrganization, Receipt
 from models.audit import AuditEvent, AuditHead
 from models.base import metadata
 from models.documents import Document
+from models.events import Event, EventHead
 from models.idempotency import IdempotencyRecord
 from models.identity import (
     AuthorizationCode,
@@ -37,6 +38,8 @@ __all__ = [
     "AuthorizationCode",
     "DeclaredConflictRow",
     "Document",
+    "Event",
+    "EventHead",
     "IdempotencyRecord",
     "OAuthClient",
     "Organization",
