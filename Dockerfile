@@ -14,6 +14,7 @@ COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
 COPY reviewers ./reviewers
+COPY notifications ./notifications
 RUN /opt/venv/bin/pip install .
 
 FROM python:3.11-slim AS runtime
@@ -32,6 +33,7 @@ COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
 COPY reviewers ./reviewers
+COPY notifications ./notifications
 RUN mkdir -p /app/var && chown shortlist /app/var
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
