@@ -31,6 +31,7 @@ from api.routes import (
     reviews,
     rounds,
     users,
+    webhooks,
 )
 from identity.actors import ActorCache
 from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
@@ -45,6 +46,7 @@ from infra.ratelimit import make_rate_limiter
 from infra.scanner import make_scanner
 from infra.settings import Settings, get_settings
 from infra.storage import make_blob_store
+from infra.webhooks import make_webhook_deliveries
 
 API_PREFIX = "/api/v1"
 UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
+            await background.enter_async_context(_app.state.webhooks.running())
             if engine.dialect.name == "postgresql":
                 # Feed readers wake on events committed by other processes.
                 listener = NotifyListener(settings.database_url, _app.state.event_signal)
@@ -119,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rate_limiter = make_rate_limiter(settings.redis_url)
     app.state.event_signal = install_event_signal(engine)
+    app.state.webhooks = make_webhook_deliveries(
+        settings, engine=engine, signal=app.state.event_signal, clock=lambda: app.state.clock()
+    )
 
     install_error_handlers(app)
     install_idempotency(app)
@@ -141,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(audit.router)
     app.include_router(events.router)
+    app.include_router(webhooks.router)
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)

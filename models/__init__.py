@@ -28,6 +28,7 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import Program, Round
+from models.webhooks import WebhookCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Application",
@@ -55,5 +56,8 @@ __all__ = [
     "RoundReviewer",
     "SigningKey",
     "User",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]
