@@ -203,14 +203,108 @@ class WebhookDeliveries:
                 await task
 
 
+WEBHOOK_QUEUE = "webhooks"
+DELIVER_TASK = "shortlist.deliver_webhooks"
+DELIVER_LOCK = "deliver-webhooks"
+RESTART_DELAY_SECONDS = 5.0
+
+
+class ProcrastinateWebhooks:
+    """Deliveries on PostgreSQL: a ``shortlist.deliver_webhooks`` job (one pass of
+    ``WebhookDeliveries.deliver_pending``) on procrastinate's queue in the same database, never
+    two running at once across processes (its lock) nor two waiting (its queueing lock). Each
+    API process defers one when an event commits (the ``LISTEN`` wake-up included) and every
+    ``interval`` (retries coming due); a worker in the process, or ``shortlist worker``, runs
+    them."""
+
+    def __init__(
+        self, *, database_url: str, deliveries: WebhookDeliveries, in_process: bool = True
+    ) -> None:
+        import procrastinate
+
+        from infra.jobs.postgres import procrastinate_conninfo
+
+        self.deliveries = deliveries
+        self.in_process = in_process
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
+            )
+        )
+        self.deliver = self.app.task(name=DELIVER_TASK, queue=WEBHOOK_QUEUE)(self._deliver)
+
+    async def _deliver(self) -> None:
+        await self.deliveries.deliver_pending()
+
+    async def defer(self) -> bool:
+        """Defer a pass; False when one is waiting already."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        try:
+            job = self.deliver.configure(lock=DELIVER_LOCK, queueing_lock=DELIVER_LOCK)
+            await job.defer_async()
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    async def _wake(self) -> None:
+        signal = self.deliveries.signal
+        while True:
+            version = signal.version if signal is not None else 0
+            try:
+                await self.defer()
+            except Exception:
+                log.exception("webhooks.defer_failed")
+            if signal is not None:
+                await signal.wait(since=version, timeout=self.deliveries.interval)
+            else:
+                await asyncio.sleep(self.deliveries.interval)
+
+    async def work(self, *, wait: bool = True, handle_signals: bool = True) -> None:
+        await self.app.run_worker_async(
+            queues=[WEBHOOK_QUEUE],
+            name="shortlist-webhooks",
+            concurrency=1,
+            wait=wait,
+            delete_jobs="successful",
+            shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
+            install_signal_handlers=handle_signals,
+        )
+
+    async def _keep_working(self) -> None:
+        while True:
+            try:
+                await self.work(handle_signals=False)
+            except Exception:
+                log.exception("webhooks.worker_failed")
+            await asyncio.sleep(RESTART_DELAY_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with self.app.open_async():
+            tasks = [asyncio.create_task(self._wake(), name="webhook-wake")]
+            if self.in_process:
+                tasks.append(asyncio.create_task(self._keep_working(), name="webhook-worker"))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+
 def make_webhook_deliveries(
     settings: Settings,
     *,
     engine: Engine,
     signal: EventSignal,
     clock: Callable[[], datetime],
-) -> WebhookDeliveries:
-    return WebhookDeliveries(
+) -> "WebhookDeliveries | ProcrastinateWebhooks":
+    """The delivery work for this database: the in-process loop on SQLite, procrastinate jobs
+    on PostgreSQL."""
+    deliveries = WebhookDeliveries(
         engine=engine,
         policy=url_policy(settings),
         clock=clock,
@@ -218,3 +312,10 @@ def make_webhook_deliveries(
         interval=settings.webhook_interval_seconds,
         concurrency=settings.webhook_concurrency,
     )
+    if engine.dialect.name == "postgresql":
+        return ProcrastinateWebhooks(
+            database_url=settings.database_url,
+            deliveries=deliveries,
+            in_process=settings.jobs_in_process,
+        )
+    return deliveries

@@ -21,6 +21,7 @@ from api.app import create_app
 from infra.db import open_session
 from infra.settings import Settings
 from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookStatus
+from notifications.webhooks import UrlPolicy
 from tests.api.intake import assert_guarded, assert_problem, build_world, headers_for
 from tests.factories import Clock, ok
 
@@ -375,8 +376,9 @@ def test_a_target_that_turns_private_is_not_delivered_to(
         ),
         201,
     )
-    app.state.webhooks.policy = app.state.webhooks.policy.__class__(
-        resolve=app.state.webhooks.policy.resolve, allow_private=False, allow_http_loopback=True
+    work = getattr(app.state.webhooks, "deliveries", app.state.webhooks)  # PostgreSQL: the job's
+    work.policy = UrlPolicy(
+        resolve=work.policy.resolve, allow_private=False, allow_http_loopback=True
     )
     submit(client, world)
     eventually(
