@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # unless this is on (development); pending deliveries are looked for this often besides
     # on each event, and this many are sent at once.
     webhook_allow_private: bool = False
+    # Mail over SMTP: off while unset; smtp://host:port, smtp+starttls://user:pass@host:587 or
+    # smtps://user:pass@host:465. Users without a locale of their own get default_locale's.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Shortlist <noreply@localhost>"
+    default_locale: Literal["en", "ko"] = "en"
     webhook_interval_seconds: float = Field(default=5.0, gt=0)
     webhook_concurrency: int = Field(default=8, ge=1, le=64)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)

@@ -24,6 +24,7 @@ from standardwebhooks import Webhook
 
 from infra.db import open_session, session_scope
 from infra.events import EventSignal
+from infra.mail import MailWork, make_mail_work
 from infra.settings import Settings
 from models.errors import Unprocessable
 from models.webhooks import DeliveryStatus
@@ -101,6 +102,7 @@ class WebhookDeliveries:
         interval: float = 5.0,
         concurrency: int = 8,
         transport: httpx.AsyncBaseTransport | None = None,
+        mail: MailWork | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
@@ -109,6 +111,8 @@ class WebhookDeliveries:
         self.interval = interval
         self.concurrency = concurrency
         self.transport = transport
+        self.mail = mail
+        """Mail rides along each pass (``infra.mail``), when SMTP is configured."""
 
     def _fan_out(self) -> int:
         reading = open_session(self.engine)
@@ -146,7 +150,17 @@ class WebhookDeliveries:
             return row.status if row is not None else None
 
     async def deliver_pending(self) -> int:
-        """Fan new events out, then attempt every due delivery; how many were attempted."""
+        """Fan new events out, then attempt every due delivery; how many were attempted. Then
+        the mail's pass."""
+        attempted = await self._deliver_webhooks()
+        if self.mail is not None:
+            try:
+                await self.mail.run_pass()
+            except Exception:
+                log.exception("mail.pass_failed")
+        return attempted
+
+    async def _deliver_webhooks(self) -> int:
         while await anyio.to_thread.run_sync(self._fan_out):
             pass
         attempted = 0
@@ -311,6 +325,7 @@ def make_webhook_deliveries(
         signal=signal,
         interval=settings.webhook_interval_seconds,
         concurrency=settings.webhook_concurrency,
+        mail=make_mail_work(settings, engine=engine, clock=clock),
     )
     if engine.dialect.name == "postgresql":
         return ProcrastinateWebhooks(

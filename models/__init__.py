@@ -19,6 +19,7 @@ from models.identity import (
     SigningKey,
     User,
 )
+from models.mail import MailMessage
 from models.reviewers import (
     Assignment,
     DeclaredConflictRow,
@@ -28,7 +29,7 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import Program, Round
-from models.webhooks import WebhookCursor, WebhookDelivery, WebhookEndpoint
+from models.webhooks import EventCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Application",
@@ -40,8 +41,10 @@ __all__ = [
     "DeclaredConflictRow",
     "Document",
     "Event",
+    "EventCursor",
     "EventHead",
     "IdempotencyRecord",
+    "MailMessage",
     "OAuthClient",
     "Organization",
     "OrganizationMember",
@@ -56,7 +59,6 @@ __all__ = [
     "RoundReviewer",
     "SigningKey",
     "User",
-    "WebhookCursor",
     "WebhookDelivery",
     "WebhookEndpoint",
     "metadata",

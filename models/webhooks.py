@@ -67,12 +67,13 @@ class WebhookDelivery(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class WebhookCursor(SQLModel, table=True):
-    """The last event seq fanned out to deliveries (one row; locked by the fan-out)."""
+class EventCursor(SQLModel, table=True):
+    """How far a reader of the outbox has come (``webhooks``, ``mail``): the last seq it took
+    (its row is locked while it takes more)."""
 
-    __tablename__ = "webhook_cursor"
+    __tablename__ = "event_cursor"
 
-    id: int = Field(default=1, primary_key=True)
+    name: str = Field(primary_key=True, max_length=50)
     seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0))
 
 

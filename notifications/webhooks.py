@@ -33,8 +33,8 @@ from models.pagination import Page, PageRequest
 from models.webhooks import (
     DeliveryPublic,
     DeliveryStatus,
+    EventCursor,
     WebhookCreate,
-    WebhookCursor,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookPublic,
@@ -289,16 +289,17 @@ def retry_delivery(
 # -- the delivery work -------------------------------------------------------------------------
 
 
-def _lock_cursor(session: Session) -> WebhookCursor:
+def lock_cursor(session: Session, name: str) -> EventCursor:
+    """The named reader's position in the outbox, locked until the transaction ends."""
     dialect = session.get_bind().dialect.name
-    values = {"id": 1, "seq": 0}
+    values = {"name": name, "seq": 0}
     if dialect == "postgresql":
-        session.execute(postgresql.insert(WebhookCursor).values(values).on_conflict_do_nothing())
+        session.execute(postgresql.insert(EventCursor).values(values).on_conflict_do_nothing())
     else:
-        session.execute(sqlite.insert(WebhookCursor).values(values).on_conflict_do_nothing())
+        session.execute(sqlite.insert(EventCursor).values(values).on_conflict_do_nothing())
     return session.exec(
-        select(WebhookCursor)
-        .where(WebhookCursor.id == 1)
+        select(EventCursor)
+        .where(EventCursor.name == name)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -320,7 +321,7 @@ def any_active_endpoint(*, session: Session) -> bool:
 
 def fan_out(*, session: Session, now: datetime, batch: int = 1000) -> int:
     """Make the deliveries of up to ``batch`` events past the cursor; how many events it took."""
-    cursor = _lock_cursor(session)
+    cursor = lock_cursor(session, "webhooks")
     events = session.exec(
         select(Event).where(col(Event.seq) > cursor.seq).order_by(col(Event.seq)).limit(batch)
     ).all()

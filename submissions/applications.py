@@ -1019,6 +1019,7 @@ def submit_application(
         data={
             "title": application.title,
             "status": ApplicationStatus.submitted.value,
+            "submitted_by": str(actor.user_id),
             "receipt_id": str(receipt_id),
             "received_at": rfc3339(now),
             "application_sha256": digest,

@@ -3,7 +3,8 @@
 Each event is written in the transaction of the change it tells of. Its ``seq`` is allocated
 under the lock of the one ``event_head`` row, held to the end of that transaction, so seqs are
 handed out in commit order: a reader that has seen seq N never later meets a smaller one.
-Webhook endpoints, their deliveries (one per endpoint and event) and the fan-out's cursor.
+Webhook endpoints, their deliveries (one per endpoint and event), the outbox readers' cursors,
+the mail to send (one per event or reminder and recipient), and users' ``locale``.
 
 Revision ID: 0011_i18
 Revises: 0010
@@ -50,11 +51,35 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "webhook_cursor",
-        sa.Column("id", sa.Integer(), nullable=False),
+        "event_cursor",
+        sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_cursor")),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_event_cursor")),
     )
+    op.create_table(
+        "mail_message",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("recipient_id", sa.Uuid(), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("locale", sa.String(length=10), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("next_attempt_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_message")),
+        sa.UniqueConstraint("key", name=op.f("uq_mail_message_key")),
+    )
+    op.create_index(
+        "ix_mail_message_due", "mail_message", ["status", "next_attempt_at"], unique=False
+    )
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("locale", sa.String(length=10), nullable=True))
     op.create_table(
         "webhook_endpoint",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -112,7 +137,11 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_delivery_due", table_name="webhook_delivery")
     op.drop_table("webhook_delivery")
     op.drop_table("webhook_endpoint")
-    op.drop_table("webhook_cursor")
+    op.drop_table("event_cursor")
+    op.drop_index("ix_mail_message_due", table_name="mail_message")
+    op.drop_table("mail_message")
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_column("locale")
     op.drop_table("event_head")
     op.drop_index(op.f("ix_event_reviewer_id"), table_name="event")
     op.drop_index(op.f("ix_event_application_id"), table_name="event")
