@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from cli.demo_outbox import DemoOutbox
+
 # (lead company, its email domain, member organizations, scores (technology, data, impact),
 # the "independent development" gate as reviewers judge it)
 CONSORTIA = [
@@ -120,11 +122,16 @@ def _pdf(title: str) -> bytes:
     return buffer.getvalue()
 
 
-def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
+def run_demo(
+    *, base_url: str, admin_id: str, admin_secret: str, smtp_url: str | None = None
+) -> int:
     say = print
     admin = Api(base_url, admin_id, admin_secret)
     stamp = datetime.now(UTC).strftime("%H%M%S")
     say(f"Shortlist demo against {base_url}")
+    outbox = DemoOutbox(say)
+    if admin.serves("/api/v1/webhooks"):
+        outbox.start(admin, smtp_url)
 
     program = admin.call(
         "POST",
@@ -364,5 +371,6 @@ def run_demo(*, base_url: str, admin_id: str, admin_secret: str) -> int:
     )
     if verify is not None:
         say(f"\nAudit chain: ok={verify['ok']} length={verify['length']}")
+    outbox.report()
     say(json.dumps({"stage1": sorted(shortlisted)}))
     return 0

@@ -265,7 +265,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             engine.dispose()
     return run_demo(
-        base_url=args.url or settings.public_url, admin_id=client_id, admin_secret=client_secret
+        base_url=args.url or settings.public_url,
+        admin_id=client_id,
+        admin_secret=client_secret,
+        smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
     )
 
 
