@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook
 
-from infra.db import open_session, session_scope
+from infra.db import make_engine, open_session, session_scope
 from infra.events import EventSignal
 from infra.mail import MailWork, make_mail_work
 from infra.settings import Settings
@@ -215,6 +215,7 @@ class WebhookDeliveries:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self.engine.dispose()
 
 
 WEBHOOK_QUEUE = "webhooks"
@@ -307,6 +308,7 @@ class ProcrastinateWebhooks:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                self.deliveries.engine.dispose()
 
 
 def make_webhook_deliveries(
@@ -318,14 +320,21 @@ def make_webhook_deliveries(
 ) -> "WebhookDeliveries | ProcrastinateWebhooks":
     """The delivery work for this database: the in-process loop on SQLite, procrastinate jobs
     on PostgreSQL."""
+    # An engine of its own: the background work's reads and writes neither take the requests'
+    # connections nor show among their statements.
+    work_engine = make_engine(
+        settings.database_url,
+        pool_size=2,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
     deliveries = WebhookDeliveries(
-        engine=engine,
+        engine=work_engine,
         policy=url_policy(settings),
         clock=clock,
         signal=signal,
         interval=settings.webhook_interval_seconds,
         concurrency=settings.webhook_concurrency,
-        mail=make_mail_work(settings, engine=engine, clock=clock),
+        mail=make_mail_work(settings, engine=work_engine, clock=clock),
     )
     if engine.dialect.name == "postgresql":
         return ProcrastinateWebhooks(
