@@ -32,6 +32,8 @@ COPY infra ./infra
 COPY models ./models
 COPY submissions ./submissions
 COPY reviewers ./reviewers
+COPY notifications ./notifications
+COPY clients/python/shortlist_client ./clients/python/shortlist_client
 RUN uv build --wheel --out-dir /tmp/dist . \
  && uv pip install --python /opt/venv/bin/python --no-deps /tmp/dist/*.whl \
  && uv pip check --python /opt/venv/bin/python

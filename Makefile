@@ -76,7 +76,7 @@ test-faketime: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict api cli identity infra models submissions reviewers tests bench
+	$(BIN)/mypy --strict api cli identity infra models submissions reviewers notifications tests bench
 	$(BIN)/lint-imports
 
 format: $(STAMP)

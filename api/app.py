@@ -23,6 +23,7 @@ from api.routes import (
     assignments,
     audit,
     documents,
+    events,
     health,
     me,
     oauth,
@@ -34,6 +35,7 @@ from api.routes import (
     reviews,
     rounds,
     users,
+    webhooks,
 )
 from identity.actors import ActorCache
 from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
@@ -41,6 +43,7 @@ from identity.oidc import OidcKeys
 from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
 from infra.db import LoopReader, make_engine, ping
+from infra.events import NotifyListener, install_event_signal
 from infra.jobs import make_document_scans
 from infra.logging import access_log, configure_logging
 from infra.metrics import process_exited
@@ -50,6 +53,7 @@ from infra.scanner import make_scanner
 from infra.settings import Settings, get_settings
 from infra.storage import make_blob_store
 from infra.telemetry import make_tracer_provider, trace_engine, use_globally
+from infra.webhooks import make_webhook_deliveries
 
 API_PREFIX = "/api/v1"
 UPLOAD_PATHS = r"^/api/v1/applications/[^/]+/documents$"
@@ -91,6 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
+            await background.enter_async_context(_app.state.webhooks.running())
+            if engine.dialect.name == "postgresql":
+                # Feed readers wake on events committed by other processes.
+                listener = NotifyListener(settings.database_url, _app.state.event_signal)
+                listener.start()
+                background.callback(listener.stop)
             yield
         database.close()
         engine.dispose()
@@ -139,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )
     app.state.rate_limiter = make_rate_limiter(settings.redis_url)
+    app.state.event_signal = install_event_signal(engine)
+    app.state.webhooks = make_webhook_deliveries(
+        settings, engine=engine, signal=app.state.event_signal, clock=lambda: app.state.clock()
+    )
 
     install_error_handlers(app)
     install_idempotency(app)
@@ -162,6 +176,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.include_router(events.router)
+    app.include_router(webhooks.router)
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)

@@ -70,6 +70,8 @@ from shortlist_client.models import (
 )
 from shortlist_client.types import File, Response
 
+from cli.demo_outbox import DemoOutbox
+
 T = TypeVar("T")
 
 # (lead company, its email domain, member organizations, scores (technology, data, impact),
@@ -199,7 +201,12 @@ def _pdf(title: str) -> bytes:
 
 
 def run_demo(
-    *, base_url: str, admin_id: str, admin_secret: str, deadline_seconds: float = 20
+    *,
+    base_url: str,
+    admin_id: str,
+    admin_secret: str,
+    deadline_seconds: float = 20,
+    smtp_url: str | None = None,
 ) -> int:
     """Play both stages against the server at ``base_url`` as the admin whose OAuth client is
     ``admin_id``; each round's submission deadline is ``deadline_seconds`` after it opens."""
@@ -207,6 +214,9 @@ def run_demo(
     admin = Api(base_url, admin_id, admin_secret)
     stamp = datetime.now(UTC).strftime("%H%M%S")
     say(f"Shortlist demo against {base_url}")
+    outbox = DemoOutbox(say)
+    if admin.serves("/api/v1/webhooks"):
+        outbox.start(admin, smtp_url)
 
     program = expect(
         create_program.sync_detailed(
@@ -470,5 +480,6 @@ def run_demo(
             verify_audit_chain.sync_detailed(client=admin.client), 200, AuditVerification
         )
         say(f"\nAudit chain: ok={verify.ok} length={verify.length}")
+    outbox.report()
     say(json.dumps({"stage1": sorted(shortlisted)}))
     return 0

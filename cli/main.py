@@ -69,20 +69,22 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
-    """Run the background jobs (document scans) on PostgreSQL, for API processes started with
-    ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on SIGINT or SIGTERM."""
+    """Run the background jobs (document scans, webhook deliveries) on PostgreSQL, for API
+    processes started with ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on SIGINT or SIGTERM."""
     import asyncio
 
     import structlog
 
     from infra.clock import system_clock
     from infra.db import make_engine
+    from infra.events import install_event_signal
     from infra.jobs import make_document_scans
     from infra.jobs.postgres import ProcrastinateScans
     from infra.logging import configure_logging
     from infra.scanner import make_scanner
     from infra.storage import make_blob_store
     from infra.telemetry import make_tracer_provider, trace_engine, use_globally
+    from infra.webhooks import ProcrastinateWebhooks, make_webhook_deliveries
 
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     log = structlog.get_logger("shortlist.worker")
@@ -105,14 +107,20 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
             scanner=make_scanner(settings.scanner_url),
             clock=system_clock,
         )
-        if not isinstance(scans, ProcrastinateScans):
-            print("No scanner is configured (SHORTLIST_SCANNER_URL): no jobs to run.")
-            return 0
+        webhooks = make_webhook_deliveries(
+            settings, engine=engine, signal=install_event_signal(engine), clock=system_clock
+        )
+        assert isinstance(webhooks, ProcrastinateWebhooks)  # on PostgreSQL
 
         async def work() -> None:
-            async with scans.app.open_async():
-                log.info("worker.started", concurrency=settings.scan_concurrency)
-                await scans.work()
+            async with webhooks.app.open_async():
+                if not isinstance(scans, ProcrastinateScans):
+                    log.info("worker.started", jobs="webhooks")
+                    await webhooks.work()
+                else:
+                    async with scans.app.open_async():
+                        log.info("worker.started", concurrency=settings.scan_concurrency)
+                        await asyncio.gather(scans.work(), webhooks.work())
             log.info("worker.stopped")
 
         asyncio.run(work())
@@ -295,6 +303,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         admin_id=client_id,
         admin_secret=client_secret,
         deadline_seconds=args.deadline_seconds,
+        smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
     )
 
 

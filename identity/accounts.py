@@ -100,6 +100,7 @@ def create_user(
         roles=[r.value for r in data.roles],
         password_hash=hash_password(password) if password else None,
         created_at=now,
+        locale=data.locale,
     )
     session.add(user)
     session.flush()

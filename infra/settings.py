@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     # upload); off, they go through the page cache (as on file systems without it).
     storage_direct_io: bool = True
     public_url: str = "http://127.0.0.1:8000"
+    # Webhooks: targets that resolve to private, loopback or link-local addresses are refused
+    # unless this is on (development); pending deliveries are looked for this often besides
+    # on each event, and this many are sent at once.
+    webhook_allow_private: bool = False
+    # Mail over SMTP: off while unset; smtp://host:port, smtp+starttls://user:pass@host:587 or
+    # smtps://user:pass@host:465. Users without a locale of their own get default_locale's.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Shortlist <noreply@localhost>"
+    default_locale: Literal["en", "ko"] = "en"
+    webhook_interval_seconds: float = Field(default=5.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
 
     # External OpenID Connect provider (optional); the built-in issuer may then be switched off.
@@ -131,6 +142,10 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else not self.is_development
+
+    @property
+    def public_url_is_loopback(self) -> bool:
+        return urlsplit(self.public_url).hostname in LOOPBACK_HOSTS
 
     @property
     def issuer(self) -> str:

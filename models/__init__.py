@@ -7,6 +7,7 @@ from models.applications import Application, ApplicationOrganization, Receipt
 from models.audit import AuditEvent, AuditHead
 from models.base import metadata
 from models.documents import Document
+from models.events import Event, EventHead
 from models.idempotency import IdempotencyRecord
 from models.identity import (
     AuthorizationCode,
@@ -18,6 +19,7 @@ from models.identity import (
     SigningKey,
     User,
 )
+from models.mail import MailMessage
 from models.reviewers import (
     Assignment,
     DeclaredConflictRow,
@@ -27,6 +29,7 @@ from models.reviewers import (
     RoundReviewer,
 )
 from models.rounds import Program, Round
+from models.webhooks import EventCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Application",
@@ -37,7 +40,11 @@ __all__ = [
     "AuthorizationCode",
     "DeclaredConflictRow",
     "Document",
+    "Event",
+    "EventCursor",
+    "EventHead",
     "IdempotencyRecord",
+    "MailMessage",
     "OAuthClient",
     "Organization",
     "OrganizationMember",
@@ -52,5 +59,7 @@ __all__ = [
     "RoundReviewer",
     "SigningKey",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

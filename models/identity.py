@@ -79,6 +79,8 @@ class User(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=255)
     is_active: bool = True
     created_at: datetime = Field(sa_column=utc_column())
+    locale: str | None = Field(default=None, max_length=10)
+    """The language of the mail the user gets (``ko`` or ``en``; unset: the portal's default)."""
 
 
 def _normalized_roles(value: list[Role]) -> list[Role]:
@@ -89,6 +91,7 @@ class UserCreate(InputModel):
     email: EmailStr
     name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(default_factory=lambda: [Role.applicant])
+    locale: Literal["ko", "en"] | None = None
 
     _roles = field_validator("roles")(_normalized_roles)
 
@@ -100,6 +103,7 @@ class UserPublic(SQLModel):
     roles: list[str]
     is_active: bool
     created_at: datetime
+    locale: str | None = None
 
 
 # --- organizations -----------------------------------------------------------------------------

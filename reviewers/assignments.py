@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationStatus
 from models.errors import Conflict, Forbidden, NotFound, Unprocessable
+from models.events import EventType
 from models.identity import Actor, Role
 from models.pagination import Page, PageRequest
 from models.reviewers import (
@@ -35,7 +36,7 @@ from reviewers.conflicts import (
 from reviewers.matching import expertise_affinity
 from reviewers.planner import ReviewerCapacity, plan_assignments
 from reviewers.pool import active_loads, load_round, panel
-from submissions import audit
+from submissions import audit, outbox
 from submissions.application_views import present_applications
 from submissions.canonical import canonical_json
 from submissions.organizations import ensure_admin
@@ -177,6 +178,14 @@ def auto_assign(
             "total_affinity": plan.stats.total_affinity,
         },
     )
+    for row in rows:
+        outbox.record_assignment(
+            session=session,
+            type=EventType.assignment_created,
+            assignment=row,
+            status=AssignmentStatus.active.value,
+            now=now,
+        )
     return AutoAssignResult(assignments=planned, stats=stats, applied=True)
 
 
@@ -240,6 +249,13 @@ def create_assignment(
         now=now,
         data={"application_id": str(row.application_id), "reviewer_id": str(row.reviewer_id)},
     )
+    outbox.record_assignment(
+        session=session,
+        type=EventType.assignment_created,
+        assignment=row,
+        status=AssignmentStatus.active.value,
+        now=now,
+    )
     return row
 
 
@@ -286,6 +302,15 @@ def delete_assignment(
             "review_discarded": review is not None,
         },
     )
+    if row.status == AssignmentStatus.active:
+        # One that had ended (recused, conflicted) told its reviewer so then.
+        outbox.record_assignment(
+            session=session,
+            type=EventType.assignment_ended,
+            assignment=row,
+            status="deleted",
+            now=now,
+        )
 
 
 def assignment_for_reviewer(
@@ -344,6 +369,13 @@ def recuse(
         object_id=row.id,
         now=now,
         data={"application_id": str(row.application_id), "reason": reason},
+    )
+    outbox.record_assignment(
+        session=session,
+        type=EventType.assignment_ended,
+        assignment=row,
+        status=AssignmentStatus.recused.value,
+        now=now,
     )
     return row
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationOrganization, ApplicationStatus
 from models.errors import Unprocessable
+from models.events import EventType
 from models.identity import Actor, Organization, OrganizationMember, User
 from models.pagination import Page, PageRequest
 from models.reviewers import (
@@ -34,7 +35,7 @@ from reviewers.conflict_detection import (
     detect_conflicts,
 )
 from reviewers.pool import load_round
-from submissions import audit
+from submissions import audit, outbox
 from submissions.organizations import ensure_admin
 from submissions.rounds import lock_round
 
@@ -282,6 +283,13 @@ def end_conflicted_assignments(
                     "reason": conflict.reason,
                     "source": conflict.source.value,
                 },
+            )
+            outbox.record_assignment(
+                session=session,
+                type=EventType.assignment_ended,
+                assignment=assignment,
+                status=AssignmentStatus.conflicted.value,
+                now=now,
             )
             ended.append(assignment)
     return ended

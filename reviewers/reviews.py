@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models.concurrency import Precondition
 from models.errors import Conflict, NotFound, PreconditionRequired, Unprocessable
+from models.events import EventAudience, EventType
 from models.identity import Actor
 from models.reviewers import (
     Assignment,
@@ -20,7 +21,7 @@ from models.reviewers import (
 )
 from models.rounds import Criterion, Round, RoundStatus
 from reviewers.assignments import assignment_for_reviewer, own_assignment
-from submissions import audit
+from submissions import audit, outbox
 from submissions.rounds import lock_round
 
 
@@ -196,5 +197,19 @@ def submit_review(
         object_id=review.id,
         now=now,
         data={"assignment_id": str(assignment.id), "application_id": str(review.application_id)},
+    )
+    outbox.record(
+        session=session,
+        type=EventType.review_submitted,
+        round_id=assignment.round_id,
+        application_id=assignment.application_id,
+        reviewer_id=assignment.reviewer_id,
+        audience=EventAudience.reviewer,
+        now=now,
+        data={
+            "assignment_id": str(assignment.id),
+            "review_id": str(review.id),
+            "reviewer_id": str(assignment.reviewer_id),
+        },
     )
     return review

@@ -32,9 +32,10 @@ from models.applications import (
 from models.concurrency import Precondition
 from models.documents import Document, DocumentStatus
 from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from models.events import EventAudience, EventType
 from models.identity import Actor, MemberRole, Organization, Role
 from models.rounds import RequiredDocument, Round, RoundStatus
-from submissions import audit
+from submissions import audit, outbox
 from submissions.application_views import current_documents, participations, valid_receipt
 from submissions.canonical import rfc3339
 from submissions.eligibility import ensure_eligible
@@ -622,6 +623,22 @@ def submit_application(
         )
     )
     session.flush()
+    outbox.record(
+        session=session,
+        type=EventType.application_submitted,
+        round_id=application.round_id,
+        application_id=application.id,
+        audience=EventAudience.application,
+        now=now,
+        data={
+            "title": application.title,
+            "status": ApplicationStatus.submitted.value,
+            "submitted_by": str(actor.user_id),
+            "receipt_id": str(receipt_id),
+            "received_at": rfc3339(now),
+            "application_sha256": digest,
+        },
+    )
     return application
 
 
@@ -658,6 +675,15 @@ def reopen_application(
         now=now,
         data={"voided_receipt_id": str(voided) if voided else None},
     )
+    outbox.record(
+        session=session,
+        type=EventType.application_reopened,
+        round_id=application.round_id,
+        application_id=application.id,
+        audience=EventAudience.application,
+        now=now,
+        data={"title": application.title, "status": ApplicationStatus.draft.value},
+    )
     return application
 
 
@@ -691,5 +717,14 @@ def withdraw_application(
             "from": str(previous),
             "voided_receipt_id": str(voided) if voided else None,
         },
+    )
+    outbox.record(
+        session=session,
+        type=EventType.application_withdrawn,
+        round_id=application.round_id,
+        application_id=application.id,
+        audience=EventAudience.application,
+        now=now,
+        data={"title": application.title, "status": ApplicationStatus.withdrawn.value},
     )
     return application

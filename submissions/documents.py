@@ -21,11 +21,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.applications import Application
 from models.documents import Document, DocumentPublic, DocumentStatus
 from models.errors import Conflict, DomainError, NotFound, Unprocessable
+from models.events import EventAudience, EventType
 from models.identity import Actor
 from models.pagination import Page, PageRequest
-from submissions import audit
+from submissions import audit, outbox
 from submissions.applications import lock_editable_application
 from submissions.blobs import ContentTooLarge
 from submissions.content import CheckedUpload, ContentRule
@@ -466,6 +468,21 @@ def record_scan(
             "application_id": str(document.application_id),
             "status": str(document.status),
             "signature": result.signature,
+        },
+    )
+    application = session.get(Application, document.application_id)
+    assert application is not None  # a foreign key
+    outbox.record(
+        session=session,
+        type=EventType.document_scanned,
+        round_id=application.round_id,
+        application_id=application.id,
+        audience=EventAudience.application,
+        now=now,
+        data={
+            "document_id": str(document.id),
+            "kind": document.kind,
+            "status": str(document.status),
         },
     )
     return document

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from models.concurrency import Precondition
 from models.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from models.events import EventAudience, EventType
 from models.identity import Actor
 from models.pagination import Page, PageRequest
 from models.rounds import (
@@ -30,7 +31,7 @@ from models.rounds import (
     RoundStatus,
     RoundUpdate,
 )
-from submissions import audit
+from submissions import audit, outbox
 from submissions.canonical import jsonable, rfc3339
 from submissions.organizations import ensure_admin
 from submissions.pagination import paginate
@@ -421,6 +422,14 @@ def transition_round(
         object_id=round.id,
         now=now,
         data={"from": edge.source.value, "to": edge.target.value, **(data or {})},
+    )
+    outbox.record(
+        session=session,
+        type=EventType(edge.action),
+        round_id=round.id,
+        audience=EventAudience.round,
+        now=now,
+        data={"name": round.name, "status": edge.target.value},
     )
     return round
 

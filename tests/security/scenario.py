@@ -15,9 +15,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
 from infra.db import open_session
+from models.events import Event
 from models.identity import Role, User
+from models.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import Clock, bearer, make_oauth_client, make_token, make_user, ok
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -66,6 +69,8 @@ class Scenario:
     """The assigned reviewer's assignment to the spare bid."""
     removable_assignment: str = ""
     """The unassigned reviewer's assignment to the spare bid (not to the main one)."""
+    made_webhook: tuple[str, str] | None = None
+    """A webhook endpoint and one of its deliveries, once a row asks for them."""
 
     def headers(self, principal: Principal) -> dict[str, str]:
         """A token as a person gets it from signing in just now (authorization code flow)."""
@@ -95,6 +100,53 @@ class Scenario:
             return str(make_user(session, roles=[Role.applicant]).id)
         finally:
             session.close()
+
+    @property
+    def webhook(self) -> str:
+        return self._webhook()[0]
+
+    @property
+    def webhook_delivery(self) -> str:
+        return self._webhook()[1]
+
+    def _webhook(self) -> tuple[str, str]:
+        """A disabled webhook endpoint (nothing is sent to it) with one delivered event."""
+        if self.made_webhook is not None:
+            return self.made_webhook
+        session = open_session(self.app.state.engine, write=True)
+        try:
+            now = self.clock()
+            event = session.exec(select(Event).order_by(col(Event.seq))).first()
+            assert event is not None, "the scenario's round was opened"
+            endpoint = WebhookEndpoint(
+                url="https://93.184.216.34/hook",
+                event_types=["round.opened"],
+                status="disabled",
+                secret="whsec_" + "A" * 44,
+                after_seq=0,
+                created_by=self.users[Principal.admin].id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(endpoint)
+            session.flush()
+            delivery = WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_seq=event.seq,
+                status="delivered",
+                attempts=1,
+                last_status_code=204,
+                created_at=now,
+                delivered_at=now,
+            )
+            session.add(delivery)
+            session.commit()
+            made = (str(endpoint.id), str(delivery.id))
+        finally:
+            session.close()
+        self.made_webhook = made
+        return made
 
 
 def _users(app: FastAPI) -> tuple[dict[Principal, User], User, User]:

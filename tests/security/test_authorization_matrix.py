@@ -258,6 +258,19 @@ MATRIX: dict[str, Case] = {
     # --- audit
     "GET /api/v1/audit": Case(ADMIN_ONLY),
     "GET /api/v1/audit/verify": Case(ADMIN_ONLY),
+    # --- events (each reads what they may: tests/api/test_events.py) and webhooks (admins)
+    "GET /api/v1/events": Case(ANY_TOKEN),
+    "POST /api/v1/webhooks": Case(
+        ADMIN_ONLY,
+        json=lambda s: {"url": "https://93.184.216.34/hook", "event_types": ["document.scanned"]},
+    ),
+    "GET /api/v1/webhooks": Case(ADMIN_ONLY),
+    "GET /api/v1/webhooks/{webhook_id}": Case(ADMIN_ONLY),
+    "PATCH /api/v1/webhooks/{webhook_id}": Case(ADMIN_ONLY, json=lambda s: {"description": "m"}),
+    "POST /api/v1/webhooks/{webhook_id}/rotate-secret": Case(ADMIN_ONLY),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": Case(ADMIN_ONLY),
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": Case(ADMIN_ONLY),
+    "DELETE /api/v1/webhooks/{webhook_id}": Case(ADMIN_ONLY, last=True),
 }
 
 PATH_VALUES = {
@@ -267,6 +280,8 @@ PATH_VALUES = {
     "application_id": "application",
     "document_id": "document",
     "assignment_id": "assignment",
+    "webhook_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 
 

@@ -47,6 +47,7 @@ NOT_LISTS = {
     f"{API}/rounds/{{round_id}}/results": "one row per application of one round",
     f"{API}/rounds/{{round_id}}/results.csv": "one row per application of one round",
     f"{API}/audit/verify": "a summary of the chain",
+    f"{API}/webhooks/{{webhook_id}}": "one webhook endpoint",
 }
 
 

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "cli", "identity", "infra", "reviewers", "submissions", "models")
+PACKAGES = (
+    "api",
+    "cli",
+    "identity",
+    "infra",
+    "notifications",
+    "reviewers",
+    "submissions",
+    "models",
+)
 TOOLS = Path(sys.executable).parent
 
 

@@ -1,0 +1,141 @@
+"""Waking event-feed readers when events commit: in this process after the committing
+session's commit, and across processes through PostgreSQL ``LISTEN``/``NOTIFY`` (the outbox
+sends ``pg_notify`` inside the writing transaction, which PostgreSQL delivers at commit).
+
+Readers never rely on a wake-up alone: ``EventSignal.wait`` returns at its timeout too, and the
+feed reads again, so a lost notification (the listener reconnecting) costs latency, not events.
+"""
+
+import asyncio
+import threading
+import weakref
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.events import EVENTS_CHANNEL, EVENTS_WRITTEN
+
+log = structlog.get_logger(__name__)
+
+
+class EventSignal:
+    """A counter of commits that wrote events, and the coroutines waiting for the next one.
+
+    ``notify`` may be called from any thread. A reader takes ``version`` before it reads and
+    passes it to ``wait``, so a commit between its read and its wait is not slept through."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.version = 0
+
+    def notify(self) -> None:
+        with self._lock:
+            self.version += 1
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:  # that loop has closed
+                continue
+
+    async def wait(self, *, since: int, timeout: float) -> bool:
+        """Until a commit after ``since`` or ``timeout`` seconds: whether one came."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self.version != since:
+                return True
+            self._waiters.append((loop, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            with self._lock:
+                if (loop, future) in self._waiters:
+                    self._waiters.remove((loop, future))
+            return False
+        return True
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_SIGNALS: "weakref.WeakKeyDictionary[Any, EventSignal]" = weakref.WeakKeyDictionary()
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(EVENTS_WRITTEN, False):
+        return
+    bind = session.get_bind()
+    signal = _SIGNALS.get(getattr(bind, "pool", None))
+    if signal is not None:
+        signal.notify()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(EVENTS_WRITTEN, None)
+
+
+sa.event.listen(Session, "after_commit", _after_commit)
+sa.event.listen(Session, "after_rollback", _after_rollback)
+
+
+def install_event_signal(engine: Engine) -> EventSignal:
+    """The signal of commits through ``engine`` (and its execution-option variants) that wrote
+    events."""
+    signal = _SIGNALS.get(engine.pool)
+    if signal is None:
+        signal = _SIGNALS[engine.pool] = EventSignal()
+    return signal
+
+
+class NotifyListener:
+    """A thread that ``LISTEN``s on a PostgreSQL channel and notifies ``signal`` on each
+    notification; it reconnects after a dropped connection (notifying once on reconnect, since
+    notifications sent meanwhile were lost). ``connected`` says whether it listens now."""
+
+    def __init__(self, url: str, signal: EventSignal, *, channel: str = EVENTS_CHANNEL) -> None:
+        engine = sa.create_engine(url)
+        _, params = engine.dialect.create_connect_args(engine.url)
+        engine.dispose()
+        self._params: dict[str, Any] = {**params, "autocommit": True}
+        self._signal = signal
+        self._channel = channel
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="shortlist-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        delay = 0.1
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(**self._params) as connection:
+                    connection.execute(f'LISTEN "{self._channel}"')
+                    self.connected.set()
+                    delay = 0.1
+                    self._signal.notify()
+                    while not self._stop.is_set():
+                        for _ in connection.notifies(timeout=0.5):
+                            self._signal.notify()
+            except psycopg.Error as exc:
+                log.warning("event listener disconnected", error=str(exc))
+            finally:
+                self.connected.clear()
+            self._stop.wait(delay)
+            delay = min(delay * 2, 5.0)

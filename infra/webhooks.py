@@ -1,0 +1,345 @@
+"""Webhook delivery: the HTTP sender (DNS checked again before each attempt, Standard Webhooks
+signatures) and the background work that fans events out and sends what is due.
+
+The work runs through the job library as document scans do (``infra.jobs``): on SQLite a loop
+inside the server process (the delivery rows are the queue); on PostgreSQL a procrastinate job
+(``shortlist.deliver_webhooks``) deferred on each event and every minute, never two at once
+across processes (its lock), run by the in-process worker or ``shortlist worker``.
+"""
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx
+import structlog
+from sqlalchemy.engine import Engine
+from standardwebhooks import Webhook
+
+from infra.db import make_engine, open_session, session_scope
+from infra.events import EventSignal
+from infra.mail import MailWork, make_mail_work
+from infra.settings import Settings
+from models.errors import Unprocessable
+from models.webhooks import DeliveryStatus
+from notifications.webhooks import (
+    TIMEOUT_SECONDS,
+    PreparedDelivery,
+    UrlPolicy,
+    any_active_endpoint,
+    check_url,
+    due_deliveries,
+    fan_out,
+    prepare,
+    record_attempt,
+)
+
+log = structlog.get_logger("shortlist.webhooks")
+
+
+def resolve_host(host: str) -> Sequence[str]:
+    """Every address ``host`` resolves to (IPv4 and IPv6)."""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def url_policy(settings: Settings) -> UrlPolicy:
+    return UrlPolicy(
+        resolve=resolve_host,
+        allow_private=settings.webhook_allow_private,
+        allow_http_loopback=settings.public_url_is_loopback,
+    )
+
+
+def sign_headers(prepared: PreparedDelivery, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers: one ``v1,`` signature per live secret."""
+    signatures = " ".join(
+        Webhook(secret).sign(msg_id=prepared.message_id, timestamp=at, data=prepared.body)
+        for secret in prepared.secrets
+    )
+    return {
+        "webhook-id": prepared.message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+        "user-agent": "Shortlist-Webhooks/1",
+    }
+
+
+async def send(
+    client: httpx.AsyncClient, prepared: PreparedDelivery, policy: UrlPolicy, at: datetime
+) -> tuple[int | None, str | None]:
+    """One attempt: the status code, or ``None`` and why there was none."""
+    try:
+        await anyio.to_thread.run_sync(check_url, prepared.url, policy)
+    except Unprocessable as exc:
+        return None, f"refused: {exc.detail}"
+    try:
+        response = await client.post(
+            prepared.url, content=prepared.body, headers=sign_headers(prepared, at)
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    return response.status_code, None
+
+
+class WebhookDeliveries:
+    """One pass of the work (``deliver_pending``) and the loop that repeats it."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        policy: UrlPolicy,
+        clock: Callable[[], datetime],
+        signal: EventSignal | None = None,
+        interval: float = 5.0,
+        concurrency: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mail: MailWork | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.clock = clock
+        self.signal = signal
+        self.interval = interval
+        self.concurrency = concurrency
+        self.transport = transport
+        self.mail = mail
+        """Mail rides along each pass (``infra.mail``), when SMTP is configured."""
+
+    def _fan_out(self) -> int:
+        reading = open_session(self.engine)
+        try:
+            if not any_active_endpoint(session=reading):
+                return 0
+        finally:
+            reading.close()
+        with session_scope(self.engine) as session:
+            return fan_out(session=session, now=self.clock())
+
+    def _due(self) -> list[Any]:
+        session = open_session(self.engine)
+        try:
+            return due_deliveries(session=session, now=self.clock(), limit=self.concurrency * 4)
+        finally:
+            session.close()
+
+    def _prepare(self, delivery_id: Any) -> PreparedDelivery | None:
+        session = open_session(self.engine)
+        try:
+            return prepare(session=session, delivery_id=delivery_id, now=self.clock())
+        finally:
+            session.close()
+
+    def _record(self, delivery_id: Any, code: int | None, error: str | None) -> str | None:
+        with session_scope(self.engine) as session:
+            row = record_attempt(
+                session=session,
+                delivery_id=delivery_id,
+                now=self.clock(),
+                status_code=code,
+                error=error,
+            )
+            return row.status if row is not None else None
+
+    async def deliver_pending(self) -> int:
+        """Fan new events out, then attempt every due delivery; how many were attempted. Then
+        the mail's pass."""
+        attempted = await self._deliver_webhooks()
+        if self.mail is not None:
+            try:
+                await self.mail.run_pass()
+            except Exception:
+                log.exception("mail.pass_failed")
+        return attempted
+
+    async def _deliver_webhooks(self) -> int:
+        while await anyio.to_thread.run_sync(self._fan_out):
+            pass
+        attempted = 0
+        limiter = anyio.CapacityLimiter(self.concurrency)
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT_SECONDS, follow_redirects=False, transport=self.transport
+        ) as client:
+
+            async def one(delivery_id: Any) -> None:
+                nonlocal attempted
+                async with limiter:
+                    prepared = await anyio.to_thread.run_sync(self._prepare, delivery_id)
+                    if prepared is None:
+                        return
+                    code, error = await send(client, prepared, self.policy, self.clock())
+                    status = await anyio.to_thread.run_sync(self._record, delivery_id, code, error)
+                    attempted += 1
+                    if status == DeliveryStatus.failed:
+                        log.warning("webhooks.gave_up", delivery_id=str(delivery_id))
+
+            while True:
+                due = await anyio.to_thread.run_sync(self._due)
+                if not due:
+                    break
+                async with anyio.create_task_group() as group:
+                    for delivery_id in due:
+                        group.start_soon(one, delivery_id)
+                if len(due) < self.concurrency * 4:
+                    break
+        return attempted
+
+    async def run(self) -> None:
+        """Deliver, then wait for an event or the interval; forever."""
+        while True:
+            version = self.signal.version if self.signal is not None else 0
+            started = time.monotonic()
+            try:
+                await self.deliver_pending()
+            except Exception:
+                log.exception("webhooks.pass_failed")
+            if self.signal is not None:
+                await self.signal.wait(since=version, timeout=self.interval)
+            else:
+                await asyncio.sleep(max(self.interval - (time.monotonic() - started), 0.05))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self.run(), name="webhook-deliveries")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.engine.dispose()
+
+
+WEBHOOK_QUEUE = "webhooks"
+DELIVER_TASK = "shortlist.deliver_webhooks"
+DELIVER_LOCK = "deliver-webhooks"
+RESTART_DELAY_SECONDS = 5.0
+
+
+class ProcrastinateWebhooks:
+    """Deliveries on PostgreSQL: a ``shortlist.deliver_webhooks`` job (one pass of
+    ``WebhookDeliveries.deliver_pending``) on procrastinate's queue in the same database, never
+    two running at once across processes (its lock) nor two waiting (its queueing lock). Each
+    API process defers one when an event commits (the ``LISTEN`` wake-up included) and every
+    ``interval`` (retries coming due); a worker in the process, or ``shortlist worker``, runs
+    them."""
+
+    def __init__(
+        self, *, database_url: str, deliveries: WebhookDeliveries, in_process: bool = True
+    ) -> None:
+        import procrastinate
+
+        from infra.jobs.postgres import procrastinate_conninfo
+
+        self.deliveries = deliveries
+        self.in_process = in_process
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
+            )
+        )
+        self.deliver = self.app.task(name=DELIVER_TASK, queue=WEBHOOK_QUEUE)(self._deliver)
+
+    async def _deliver(self) -> None:
+        await self.deliveries.deliver_pending()
+
+    async def defer(self) -> bool:
+        """Defer a pass; False when one is waiting already."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        try:
+            job = self.deliver.configure(lock=DELIVER_LOCK, queueing_lock=DELIVER_LOCK)
+            await job.defer_async()
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    async def _wake(self) -> None:
+        signal = self.deliveries.signal
+        while True:
+            version = signal.version if signal is not None else 0
+            try:
+                await self.defer()
+            except Exception:
+                log.exception("webhooks.defer_failed")
+            if signal is not None:
+                await signal.wait(since=version, timeout=self.deliveries.interval)
+            else:
+                await asyncio.sleep(self.deliveries.interval)
+
+    async def work(self, *, wait: bool = True, handle_signals: bool = True) -> None:
+        await self.app.run_worker_async(
+            queues=[WEBHOOK_QUEUE],
+            name="shortlist-webhooks",
+            concurrency=1,
+            wait=wait,
+            delete_jobs="successful",
+            shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
+            install_signal_handlers=handle_signals,
+        )
+
+    async def _keep_working(self) -> None:
+        while True:
+            try:
+                await self.work(handle_signals=False)
+            except Exception:
+                log.exception("webhooks.worker_failed")
+            await asyncio.sleep(RESTART_DELAY_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with self.app.open_async():
+            tasks = [asyncio.create_task(self._wake(), name="webhook-wake")]
+            if self.in_process:
+                tasks.append(asyncio.create_task(self._keep_working(), name="webhook-worker"))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                self.deliveries.engine.dispose()
+
+
+def make_webhook_deliveries(
+    settings: Settings,
+    *,
+    engine: Engine,
+    signal: EventSignal,
+    clock: Callable[[], datetime],
+) -> "WebhookDeliveries | ProcrastinateWebhooks":
+    """The delivery work for this database: the in-process loop on SQLite, procrastinate jobs
+    on PostgreSQL."""
+    # An engine of its own: the background work's reads and writes neither take the requests'
+    # connections nor show among their statements.
+    work_engine = make_engine(
+        settings.database_url,
+        pool_size=2,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    deliveries = WebhookDeliveries(
+        engine=work_engine,
+        policy=url_policy(settings),
+        clock=clock,
+        signal=signal,
+        interval=settings.webhook_interval_seconds,
+        concurrency=settings.webhook_concurrency,
+        mail=make_mail_work(settings, engine=work_engine, clock=clock),
+    )
+    if engine.dialect.name == "postgresql":
+        return ProcrastinateWebhooks(
+            database_url=settings.database_url,
+            deliveries=deliveries,
+            in_process=settings.jobs_in_process,
+        )
+    return deliveries
