@@ -15,6 +15,7 @@ from api.lean import LeanRoutes
 from api.middleware import EdgeMiddleware
 from api.openapi import install_openapi
 from api.routes import (
+    affinities,
     applications,
     assignments,
     audit,
@@ -38,6 +39,7 @@ from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
 from infra.db import LoopReader, make_engine
 from infra.jobs import make_document_scans
+from infra.jobs.affinity import AffinityWorker
 from infra.logging import access_log, configure_logging
 from infra.ratelimit import make_rate_limiter
 from infra.scanner import make_scanner
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
+            if settings.affinity_in_process:
+                await background.enter_async_context(_app.state.affinities.running())
             yield
         engine.dispose()
         reader.dispose()
@@ -103,6 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock=lambda: app.state.clock(),
     )
 
+    app.state.affinities = AffinityWorker(
+        engine=engine,
+        store=app.state.blob_store,
+        clock=lambda: app.state.clock(),
+        interval=settings.affinity_interval_seconds,
+    )
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
     )
@@ -132,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.include_router(affinities.router)
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)

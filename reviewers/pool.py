@@ -12,6 +12,7 @@ from models.pagination import Page, PageRequest
 from models.reviewers import (
     Assignment,
     AssignmentStatus,
+    Publication,
     ReviewerProfile,
     ReviewerProfileIn,
     ReviewerProfilePublic,
@@ -142,6 +143,8 @@ def profile_public(profile: ReviewerProfile) -> ReviewerProfilePublic:
         affiliations=[uuid.UUID(a) for a in profile.affiliations],
         email_domains=profile.email_domains,
         expertise=profile.expertise,
+        statement=profile.statement,
+        publications=[Publication.model_validate(p) for p in profile.publications],
         version=profile.version,
         updated_at=profile.updated_at,
     )
@@ -186,6 +189,8 @@ def put_profile(
     profile.affiliations = sorted({str(a) for a in data.affiliations})
     profile.email_domains = data.email_domains
     profile.expertise = data.expertise
+    profile.statement = data.statement
+    profile.publications = [p.model_dump(mode="json") for p in data.publications]
     profile.version += 1
     profile.updated_at = now
     session.add(profile)
@@ -201,6 +206,8 @@ def put_profile(
             "affiliations": profile.affiliations,
             "email_domains": profile.email_domains,
             "expertise": profile.expertise,
+            "statement_chars": len(profile.statement),
+            "publications": len(profile.publications),
         },
     )
     conflicts_changed(

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import NowDep, SessionDep
 from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag, set_etag
@@ -87,6 +87,7 @@ def post_start_review(
     now: NowDep,
     idempotency: IdempotencyDep,
     response: Response,
+    request: Request,
 ) -> RoundPublic:
     """`open -> review`, once the submission deadline plus grace has passed (admin)."""
     round = start_review(session=session, actor=actor, round_id=round_id, now=now)
@@ -94,6 +95,7 @@ def post_start_review(
     set_etag(response, round.version)
     idempotency.save(out)
     session.commit()
+    request.app.state.affinities.notify()  # the seal has lifted: text affinity may start
     return out
 
 
