@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from infra.db import open_session
+from infra.jobs.affinity import AffinityWorker
 from models.errors import Conflict
 from models.reviewers import AffinityComputation, RoundAffinity
+from reviewers.affinity import rounds_needing_text_affinity
 from tests.api.affinity_world import TopicRound
 from tests.api.intake import assert_problem
 from tests.factories import ok
@@ -99,26 +101,13 @@ def test_no_affinity_is_computed_from_sealed_bids(app: FastAPI, client: TestClie
 
 
 def anyio_due(app: FastAPI) -> list[uuid.UUID]:
-    import anyio
-
-    worker = app.state.affinities
-    due: list[uuid.UUID] = anyio.run(lambda: _due(worker))
-    return due
-
-
-async def _due(worker: object) -> list[uuid.UUID]:
-    import anyio.to_thread
-
-    from reviewers.affinity import rounds_needing_text_affinity
-
-    def read() -> list[uuid.UUID]:
-        session = open_session(worker.engine)  # type: ignore[attr-defined]
-        try:
-            return rounds_needing_text_affinity(session=session, now=worker.clock())  # type: ignore[attr-defined]
-        finally:
-            session.close()
-
-    return await anyio.to_thread.run_sync(read)
+    """The rounds the background job would compute now."""
+    worker: AffinityWorker = app.state.affinities
+    session = open_session(worker.engine)
+    try:
+        return rounds_needing_text_affinity(session=session, now=worker.clock())
+    finally:
+        session.close()
 
 
 def test_stale_scores_are_not_used(app: FastAPI, client: TestClient) -> None:
