@@ -5,7 +5,7 @@ matrices), the baseline retrieval method of reviewer matching systems such as Op
 expertise API and the Toronto Paper Matching System:
 
 - one vocabulary and one inverse document frequency over both sides (applications and reviewer
-  profiles), English stop words left out, unigrams and bigrams, sublinear term frequency, and
+  profiles), English stop words left out, words (no n-grams), sublinear term frequency, and
   terms found in more than ``max_df`` of all texts dropped (general words such as "research"
   carry no topic);
 - each text is a unit vector; a pair's score is the cosine of its two vectors, in [0, 1];
@@ -28,7 +28,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_TOP_K: Final = 50
 EVIDENCE_TERMS: Final = 5
+MAX_TERMS: Final = 128
 _BLOCK: Final = 2_000
+
+IndexArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ def _vectorizer(max_df: float, total: int) -> TfidfVectorizer:
     return TfidfVectorizer(
         lowercase=True,
         stop_words="english",
-        ngram_range=(1, 2),
+        ngram_range=(1, 1),
         sublinear_tf=True,
         # A term must appear in two texts to relate anything; in a tiny corpus every term is
         # kept. Terms in more than max_df of all texts are general words, not topics.
@@ -86,6 +89,7 @@ def text_affinity(
     top_k: int = DEFAULT_TOP_K,
     evidence_terms: int = EVIDENCE_TERMS,
     max_df: float = 0.5,
+    max_terms: int = MAX_TERMS,
 ) -> list[ScoredPair]:
     """Each application's best ``top_k`` reviewers by TF-IDF cosine, score > 0 only, best first
     per application (ties by reviewer id), applications in id order. Deterministic: the result
@@ -101,14 +105,15 @@ def text_affinity(
     except ValueError:  # no term survives (empty texts, only stop words)
         return []
     terms: npt.NDArray[np.str_] = vectorizer.get_feature_names_out()
+    matrix = _strongest(sparse.csr_matrix(matrix), max_terms)
     apps = sparse.csr_matrix(matrix[: len(app_ids)])
     revs = sparse.csr_matrix(matrix[len(app_ids) :])
     revs_t = sparse.csc_matrix(revs.T)
+    weights = np.zeros(len(terms), dtype=np.float32)  # one application's vector, dense
     out: list[ScoredPair] = []
     for start in range(0, len(app_ids), _BLOCK):
-        block = apps[start : start + _BLOCK]
-        scores = sparse.csr_matrix(block @ revs_t)
-        for row in range(block.shape[0]):
+        scores = sparse.csr_matrix(apps[start : start + _BLOCK] @ revs_t)
+        for row in range(scores.shape[0]):
             lo, hi = scores.indptr[row], scores.indptr[row + 1]
             if lo == hi:
                 continue
@@ -116,39 +121,69 @@ def text_affinity(
             vals = scores.data[lo:hi]
             keep = _best(cols, vals, top_k)
             a = start + row
-            app_row = apps[a]
-            for c in keep:
-                out.append(
-                    ScoredPair(
-                        application_id=app_ids[a],
-                        reviewer_id=rev_ids[int(cols[c])],
-                        score=round(float(vals[c]), 6),
-                        evidence=_evidence(app_row, revs[int(cols[c])], terms, evidence_terms),
-                    )
+            a_lo, a_hi = apps.indptr[a], apps.indptr[a + 1]
+            weights[apps.indices[a_lo:a_hi]] = apps.data[a_lo:a_hi]
+            chosen = cols[keep]
+            evidence = _evidence(revs[chosen], weights, terms, evidence_terms)
+            weights[apps.indices[a_lo:a_hi]] = 0.0
+            out.extend(
+                ScoredPair(
+                    application_id=app_ids[a],
+                    reviewer_id=rev_ids[int(c)],
+                    score=round(float(v), 6),
+                    evidence=e,
                 )
+                for c, v, e in zip(chosen.tolist(), vals[keep].tolist(), evidence, strict=True)
+            )
     return out
 
 
-def _best(cols: npt.NDArray[np.int32], vals: npt.NDArray[np.float32], k: int) -> list[int]:
+def _best(cols: npt.NDArray[np.int32], vals: npt.NDArray[np.float32], k: int) -> IndexArray:
     """Positions of the ``k`` largest positive values, best first, ties by column (reviewer id
     order)."""
     positive = np.flatnonzero(vals > 0)
+    if len(positive) > 4 * k:  # only the candidates can be among the best k
+        cut = np.partition(vals[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[vals[positive] >= cut]
     order = np.lexsort((cols[positive], -vals[positive]))
-    return [int(i) for i in positive[order[:k]]]
+    return positive[order[:k]]
+
+
+def _strongest(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
+    """Each row cut to its ``keep`` largest weights (ties by term), not renormalized: a pair's
+    score is then the part of its cosine carried by both texts' most distinctive terms. Words
+    common to many texts (low IDF) fall out, so the matrix product costs what the topics share,
+    not what every text shares."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((matrix.indices, -matrix.data, rows))
+    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
+    chosen = np.sort(order[rank < keep])  # back in row order
+    counts = np.bincount(rows[chosen], minlength=matrix.shape[0])
+    indptr = np.concatenate(([0], np.cumsum(counts)))
+    return sparse.csr_matrix(
+        (matrix.data[chosen], matrix.indices[chosen], indptr), shape=matrix.shape
+    )
 
 
 def _evidence(
-    app_row: sparse.csr_matrix,
-    rev_row: sparse.csr_matrix,
+    reviewers: sparse.csr_matrix,
+    weights: npt.NDArray[np.float32],
     terms: npt.NDArray[np.str_],
     count: int,
-) -> tuple[str, ...]:
-    """The terms contributing most to the pair's cosine, largest first."""
-    product = sparse.csr_matrix(app_row.multiply(rev_row))
-    if product.nnz == 0:
-        return ()
-    order = np.lexsort((product.indices, -product.data))[:count]
-    return tuple(str(terms[product.indices[i]]) for i in order)
+) -> list[tuple[str, ...]]:
+    """Per reviewer row: the terms contributing most to its cosine with the application whose
+    vector is ``weights``, largest first (ties by term)."""
+    k = reviewers.shape[0]
+    products = reviewers.data * weights[reviewers.indices]
+    rows = np.repeat(np.arange(k), np.diff(reviewers.indptr))
+    hits = np.flatnonzero(products > 0)
+    order = hits[np.lexsort((reviewers.indices[hits], -products[hits], rows[hits]))]
+    ranked_rows = rows[order]
+    rank = np.arange(len(order)) - np.searchsorted(ranked_rows, ranked_rows)
+    chosen = order[rank < count]
+    words = terms[reviewers.indices[chosen]].tolist()
+    bounds = np.searchsorted(rows[chosen], np.arange(k + 1)).tolist()
+    return [tuple(words[bounds[i] : bounds[i + 1]]) for i in range(k)]
 
 
 def keyword_evidence(application_keywords: Sequence[str], expertise: Sequence[str]) -> list[str]:
