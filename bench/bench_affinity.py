@@ -161,13 +161,15 @@ def scale(applications: int = 20_000, reviewers: int = 15_000) -> dict[str, Any]
     started = time.perf_counter()
     keyword = _keyword(corpus)
     keyword_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pairs = text_affinity(applications=corpus.applications, reviewers=corpus.reviewers)
     text_seconds = time.perf_counter() - started
+    text_cpu_seconds = time.process_time() - cpu
     return {
         "applications": applications,
         "reviewers": reviewers,
         "text_seconds": text_seconds,
+        "text_cpu_seconds": text_cpu_seconds,
         "text_pairs": len(pairs),
         "keyword_seconds": keyword_seconds,
         "keyword_pairs": len(keyword),
