@@ -47,7 +47,6 @@ from reviewers.text_affinity import (
     text_affinity,
 )
 from submissions import audit
-from submissions.applications import current_documents
 from submissions.canonical import canonical_json
 from submissions.organizations import ensure_admin
 from submissions.pagination import encode_cursor
@@ -108,12 +107,7 @@ def text_inputs(*, session: Session, round_: Round, now: datetime) -> TextInputs
         a.id: ApplicationText(title=a.title, summary=a.summary, keywords=tuple(a.keywords))
         for a in rows
     }
-    documents = [
-        (a.id, d)
-        for a in rows
-        for d in current_documents(session=session, application_id=a.id)
-        if d.status == DocumentStatus.clean and d.content_type in TEXT_CONTENT_TYPES
-    ]
+    documents = _current_readable_documents(session, round_.id)
     members = panel(session=session, round_id=round_.id)
     reviewers, versions = _profiles(session, members)
     fingerprint = hashlib.sha256(
@@ -126,6 +120,32 @@ def text_inputs(*, session: Session, round_: Round, now: datetime) -> TextInputs
         )
     ).hexdigest()
     return TextInputs(round_.id, applications, reviewers, documents, fingerprint)
+
+
+def _current_readable_documents(
+    session: Session, round_id: uuid.UUID
+) -> list[tuple[uuid.UUID, Document]]:
+    """(application_id, document) for the current document of each kind of each submitted
+    application of the round (its highest version not deleted, as ``current_documents``), when
+    it is clean and readable as text; in one query, however many applications."""
+    rows = session.exec(
+        select(Document)
+        .join(Application, col(Application.id) == col(Document.application_id))
+        .where(
+            Application.round_id == round_id,
+            Application.status == ApplicationStatus.submitted,
+            col(Document.deleted_at).is_(None),
+        )
+        .order_by(col(Document.application_id), col(Document.kind), col(Document.version).desc())
+    ).all()
+    current: dict[tuple[uuid.UUID, str], Document] = {}
+    for row in rows:
+        current.setdefault((row.application_id, row.kind), row)
+    return [
+        (application_id, d)
+        for (application_id, _), d in current.items()
+        if d.status == DocumentStatus.clean and d.content_type in TEXT_CONTENT_TYPES
+    ]
 
 
 def _profiles(
