@@ -19,6 +19,7 @@ from api.lean import LeanRoutes
 from api.middleware import EdgeMiddleware
 from api.openapi import api_version, install_openapi, operation_id
 from api.routes import (
+    affinities,
     applications,
     assignments,
     audit,
@@ -45,6 +46,7 @@ from infra.clock import system_clock
 from infra.db import LoopReader, make_engine, ping
 from infra.events import NotifyListener, install_event_signal
 from infra.jobs import make_document_scans
+from infra.jobs.affinity import AffinityWorker
 from infra.logging import access_log, configure_logging
 from infra.metrics import process_exited
 from infra.outage import Dependency
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 listener = NotifyListener(settings.database_url, _app.state.event_signal)
                 listener.start()
                 background.callback(listener.stop)
+            if settings.affinity_in_process:
+                await background.enter_async_context(_app.state.affinities.running())
             yield
         database.close()
         engine.dispose()
@@ -141,6 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock=lambda: app.state.clock(),
     )
 
+    app.state.affinities = AffinityWorker(
+        engine=engine,
+        store=app.state.blob_store,
+        clock=lambda: app.state.clock(),
+        interval=settings.affinity_interval_seconds,
+    )
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
     )
@@ -178,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(affinities.router)
 
     # Innermost: the hottest reads skip FastAPI's per-request machinery while they succeed.
     app.add_middleware(LeanRoutes)

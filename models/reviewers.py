@@ -85,14 +85,30 @@ class ReviewerProfile(SQLModel, table=True):
     affiliations: list[str] = Field(default_factory=list, sa_column=json_column())
     email_domains: list[str] = Field(default_factory=list, sa_column=json_column())
     expertise: list[str] = Field(default_factory=list, sa_column=json_column())
+    statement: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    publications: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     version: int = 1
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+MAX_STATEMENT_CHARS = 20_000
+MAX_PUBLICATIONS = 200
+
+
+class Publication(InputModel):
+    """One of a reviewer's publications, as text affinity reads it."""
+
+    title: str = Field(min_length=1, max_length=1000)
+    abstract: str = Field(default="", max_length=20_000)
+    year: int | None = Field(default=None, ge=1000, le=9999)
 
 
 class ReviewerProfileIn(InputModel):
     affiliations: list[uuid.UUID] = Field(default_factory=list, max_length=100)
     email_domains: list[str] = Field(default_factory=list, max_length=50)
     expertise: list[str] = Field(default_factory=list, max_length=50)
+    statement: str = Field(default="", max_length=MAX_STATEMENT_CHARS)
+    publications: list[Publication] = Field(default_factory=list, max_length=MAX_PUBLICATIONS)
 
     _domains = field_validator("email_domains")(_normalized_domains)
     _expertise = field_validator("expertise")(_normalized_words)
@@ -103,8 +119,124 @@ class ReviewerProfilePublic(SQLModel):
     affiliations: list[uuid.UUID]
     email_domains: list[str]
     expertise: list[str]
+    statement: str
+    publications: list[Publication]
     version: int
     updated_at: datetime
+
+
+# --- affinity ----------------------------------------------------------------------------------
+
+
+class AffinitySource(StrEnum):
+    text = "text"
+    keywords = "keywords"
+    imported = "imported"
+
+
+class RoundAffinity(SQLModel, table=True):
+    """One scored (application, reviewer) pair of a round, by source. Stored sparsely: text
+    affinity keeps each application's best reviewers; a missing pair scores 0."""
+
+    __tablename__ = "round_affinity"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "source", "application_id", "reviewer_id"),
+        sa.UniqueConstraint("round_id", "source", "application_id", "rank"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id")
+    application_id: uuid.UUID = Field(foreign_key="application.id")
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id")
+    source: AffinitySource = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    score: float
+    rank: int
+    """1 for the application's best reviewer by this source, then 2, ... (ties by reviewer id)."""
+    evidence: list[str] = Field(default_factory=list, sa_column=json_column())
+
+
+class AffinityComputation(SQLModel, table=True):
+    """When a round's text affinity was last computed (after the seal lifted) and of what."""
+
+    __tablename__ = "affinity_computation"
+
+    round_id: uuid.UUID = Field(foreign_key="round.id", primary_key=True)
+    computed_at: datetime = Field(sa_column=utc_column())
+    applications: int
+    reviewers: int
+    documents: int
+    pairs: int
+    inputs_sha256: str = Field(max_length=64)
+    """Of what the text was computed from (panel, profiles, applications, documents): a
+    different fingerprint now means the stored scores are stale."""
+
+
+class AffinityPublic(SQLModel):
+    application_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    score: float
+    source: AffinitySource
+    evidence: list[str]
+
+
+class ImportedAffinity(InputModel):
+    application_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    score: float = Field(ge=-1e9, le=1e9)
+
+
+class AffinityImport(InputModel):
+    items: list[ImportedAffinity] = Field(max_length=1_000_000)
+
+
+class AffinityImportResult(SQLModel):
+    round_id: uuid.UUID
+    imported: int
+
+
+# --- preferences -------------------------------------------------------------------------------
+
+
+class PreferenceLevel(StrEnum):
+    eager = "eager"
+    willing = "willing"
+    not_willing = "not_willing"
+    conflict = "conflict"
+
+
+class ReviewerPreference(SQLModel, table=True):
+    """A panel reviewer's stated preference for one application of a round."""
+
+    __tablename__ = "reviewer_preference"
+    __table_args__ = (sa.UniqueConstraint("round_id", "reviewer_id", "application_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id")
+    application_id: uuid.UUID = Field(foreign_key="application.id")
+    preference: PreferenceLevel = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class PreferenceIn(InputModel):
+    preference: PreferenceLevel
+
+
+class PreferencePublic(SQLModel):
+    round_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    application_id: uuid.UUID
+    preference: PreferenceLevel
+    updated_at: datetime
+
+
+class ApplicationForPreference(SQLModel):
+    """What a panel reviewer sees of an application to state a preference: no more."""
+
+    id: uuid.UUID
+    title: str
+    summary: str
+    keywords: list[str]
 
 
 # --- conflicts ---------------------------------------------------------------------------------
@@ -212,6 +344,10 @@ class PlannedAssignment(SQLModel):
     application_id: uuid.UUID
     reviewer_id: uuid.UUID
     affinity: float
+    """The pair's score from the round's affinity source (0 when not scored)."""
+    evidence: list[str] = Field(default_factory=list)
+    """The terms that matched (text affinity) or the shared keywords."""
+    preference: PreferenceLevel | None = None
 
 
 class AutoAssignStats(SQLModel):
@@ -222,6 +358,13 @@ class AutoAssignStats(SQLModel):
     new_assignments: int
     kept_assignments: int
     total_affinity: float
+    affinity_source: AffinitySource = Field(description="Where the plan's affinities came from")
+    affinity_computed_at: datetime | None = Field(
+        description="When text affinity was last computed (null: not yet, or not text)"
+    )
+    preferences_honoured: dict[str, int] = Field(
+        description="How many planned pairs carry each stated preference (eager, not_willing)"
+    )
     min_load: int
     max_load: int
     solve_seconds: float

@@ -4,7 +4,7 @@ eligibility, and its lifecycle ``draft -> open -> review -> closed -> published`
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeAlias
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime, StringConstraints, ValidationInfo, field_validator
@@ -134,6 +134,9 @@ class Eligibility(InputModel):
     exclude_shortlisted_from: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
 
+AffinitySetting: TypeAlias = Literal["text", "keywords", "imported"]
+
+
 class RoundConfig(InputModel):
     """A round's whole configuration: the body of ``POST /programs/{id}/rounds``. Cross-field
     rules (unique keys, ranges, deadline order, references) are checked by
@@ -151,6 +154,11 @@ class RoundConfig(InputModel):
     shortlist: ShortlistRules = Field(default_factory=ShortlistRules)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     blind: bool = False
+    affinity: AffinitySetting = Field(
+        default="text",
+        description="What automatic assignment maximizes: `text` (what applicants and reviewers"
+        " wrote, TF-IDF), `keywords` (shared keywords) or `imported` (scores put by an admin)",
+    )
 
     _utc = field_validator("opens_at", "submission_deadline", "review_deadline")(_utc)
 
@@ -175,6 +183,7 @@ class RoundUpdate(InputModel):
     shortlist: ShortlistRules | None = None
     eligibility: Eligibility | None = None
     blind: bool | None = None
+    affinity: AffinitySetting | None = None
 
     _no_null = field_validator("*", mode="before")(refuse_null)
     _utc = field_validator("opens_at", "submission_deadline", "review_deadline")(_utc)
@@ -197,6 +206,7 @@ class Round(SQLModel, table=True):
     review_deadline: datetime = Field(sa_column=utc_column())
     reviewers_per_application: int = 1
     blind: bool = False
+    affinity: str = Field(default="text", max_length=20)
     criteria: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     gates: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     required_documents: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
@@ -228,6 +238,7 @@ class Round(SQLModel, table=True):
                 "shortlist": self.shortlist,
                 "eligibility": self.eligibility,
                 "blind": self.blind,
+                "affinity": self.affinity,
             }
         )
 

@@ -2,6 +2,7 @@
 own list."""
 
 import hashlib
+import math
 import uuid
 from datetime import datetime
 
@@ -22,20 +23,21 @@ from models.reviewers import (
     DeclaredConflictRow,
     MyAssignmentPublic,
     PlannedAssignment,
+    PreferenceLevel,
     Review,
-    ReviewerProfile,
     RoundReviewer,
 )
 from models.rounds import Round, RoundStatus
+from reviewers.affinity import round_scores
 from reviewers.conflicts import (
     conflicted_assignments,
     end_conflicted_assignments,
     is_conflicted,
     round_conflicts,
 )
-from reviewers.matching import expertise_affinity
 from reviewers.planner import ReviewerCapacity, plan_assignments
 from reviewers.pool import active_loads, load_round, panel
+from reviewers.preferences import round_preferences, with_preferences
 from submissions import audit, outbox
 from submissions.application_views import present_applications
 from submissions.canonical import canonical_json
@@ -81,23 +83,13 @@ def auto_assign(
     round_ = load_round(session=session, round_id=round_id, lock=not dry_run)
     _require_status(round_, RoundStatus.review, action="automatic assignment")
     applications = session.exec(
-        select(Application.id, Application.keywords).where(
+        select(Application.id).where(
             Application.round_id == round_id, Application.status == ApplicationStatus.submitted
         )
     ).all()
     members = panel(session=session, round_id=round_id)
-    profiles = {
-        p.user_id: p
-        for p in session.exec(
-            select(ReviewerProfile).where(
-                col(ReviewerProfile.user_id).in_([m.user_id for m in members])
-            )
-        )
-    }
-    expertise = {
-        m.user_id: [*m.expertise, *(profiles[m.user_id].expertise if m.user_id in profiles else [])]
-        for m in members
-    }
+    scores = round_scores(session=session, round_=round_, now=now)
+    preferences = round_preferences(session=session, round_id=round_id)
     conflicts = round_conflicts(
         session=session, round_id=round_id, statuses=(ApplicationStatus.submitted,)
     )
@@ -114,31 +106,47 @@ def auto_assign(
             Assignment.round_id == round_id, Assignment.status != AssignmentStatus.active
         )
     ).all()
+    objective = with_preferences(
+        {pair: value.score for pair, value in scores.scores.items()},
+        preferences,
+        demand=len(applications) * round_.reviewers_per_application,
+    )
     plan = plan_assignments(
-        applications=[a for a, _ in applications],
+        applications=list(applications),
         reviewers=[
             ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
             for m in members
         ],
         per_application=round_.reviewers_per_application,
         conflicts=[*((c.reviewer_id, c.application_id) for c in conflicts), *ended],
-        affinity=expertise_affinity(
-            application_keywords=dict(applications), reviewer_expertise=expertise
-        ),
+        affinity=objective,
         existing=[(a.application_id, a.reviewer_id) for a in existing],
     )
-    planned = [
-        PlannedAssignment(
-            application_id=p.application_id, reviewer_id=p.reviewer_id, affinity=p.affinity
+    planned = []
+    for p in plan.assignments:
+        scored = scores.scores.get((p.application_id, p.reviewer_id))
+        planned.append(
+            PlannedAssignment(
+                application_id=p.application_id,
+                reviewer_id=p.reviewer_id,
+                affinity=scored.score if scored is not None else 0.0,
+                evidence=list(scored.evidence) if scored is not None else [],
+                preference=preferences.get((p.application_id, p.reviewer_id)),
+            )
         )
-        for p in plan.assignments
-    ]
+    total_affinity = math.fsum(p.affinity for p in planned)
     stats = AutoAssignStats(
         applications=plan.stats.applications,
         reviewers=plan.stats.reviewers,
         new_assignments=plan.stats.new_assignments,
         kept_assignments=len(existing),
-        total_affinity=plan.stats.total_affinity,
+        total_affinity=total_affinity,
+        affinity_source=scores.source,
+        affinity_computed_at=scores.computed_at,
+        preferences_honoured={
+            level.value: sum(1 for p in planned if p.preference == level)
+            for level in (PreferenceLevel.eager, PreferenceLevel.not_willing)
+        },
         min_load=plan.stats.min_load,
         max_load=plan.stats.max_load,
         solve_seconds=round(plan.stats.solve_seconds, 4),
@@ -175,7 +183,8 @@ def auto_assign(
         data={
             "count": len(pairs),
             "pairs_sha256": hashlib.sha256(canonical_json(pairs)).hexdigest(),
-            "total_affinity": plan.stats.total_affinity,
+            "total_affinity": total_affinity,
+            "affinity_source": scores.source.value,
         },
     )
     for row in rows:

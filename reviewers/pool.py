@@ -13,6 +13,7 @@ from models.pagination import Page, PageRequest
 from models.reviewers import (
     Assignment,
     AssignmentStatus,
+    Publication,
     ReviewerProfile,
     ReviewerProfileIn,
     ReviewerProfilePublic,
@@ -155,6 +156,8 @@ def profile_public(profile: ReviewerProfile) -> ReviewerProfilePublic:
         affiliations=[uuid.UUID(a) for a in profile.affiliations],
         email_domains=profile.email_domains,
         expertise=profile.expertise,
+        statement=profile.statement,
+        publications=[Publication.model_validate(p) for p in profile.publications],
         version=profile.version,
         updated_at=profile.updated_at,
     )
@@ -199,6 +202,8 @@ def put_profile(
     profile.affiliations = sorted({str(a) for a in data.affiliations})
     profile.email_domains = data.email_domains
     profile.expertise = data.expertise
+    profile.statement = data.statement
+    profile.publications = [p.model_dump(mode="json") for p in data.publications]
     profile.version += 1
     profile.updated_at = now
     session.add(profile)
@@ -214,6 +219,8 @@ def put_profile(
             "affiliations": profile.affiliations,
             "email_domains": profile.email_domains,
             "expertise": profile.expertise,
+            "statement_chars": len(profile.statement),
+            "publications": len(profile.publications),
         },
     )
     conflicts_changed(

@@ -239,6 +239,7 @@ def _apply(round: Round, config: RoundConfig) -> None:
     round.shortlist = config.shortlist.model_dump(mode="json")
     round.eligibility = config.eligibility.model_dump(mode="json")
     round.blind = config.blind
+    round.affinity = config.affinity
 
 
 def round_public(round: Round) -> RoundPublic:

@@ -189,6 +189,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://testserver",
         log_json=True,
         log_level="WARNING",
+        # Text affinity is computed by the tests that test it (app.state.affinities), not by a
+        # background pass racing every other test's requests.
+        affinity_in_process=False,
     )
 
 

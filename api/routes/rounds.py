@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
@@ -87,12 +87,15 @@ def post_start_review(
     now: NowDep,
     idempotency: IdempotencyDep,
     response: Response,
+    request: Request,
 ) -> RoundPublic:
     """`open -> review`, once the submission deadline plus grace has passed (admin)."""
     round = start_review(session=session, actor=actor, round_id=round_id, now=now)
-    return commit_answer(
+    out = commit_answer(
         session, response, round_public(round), tag=etag(round.version), idempotency=idempotency
     )
+    request.app.state.affinities.notify()  # the seal has lifted: text affinity may start
+    return out
 
 
 @router.post(

@@ -239,6 +239,20 @@ MATRIX: dict[str, Case] = {
     "DELETE /api/v1/assignments/{assignment_id}": Case(
         ADMIN_ONLY, params={"assignment_id": "removable_assignment"}, last=True
     ),
+    # --- affinities and preferences: scores are the admin's; the panel states preferences on
+    # the bids it is not conflicted with (the conflicted reviewer cannot learn the main bid).
+    "GET /api/v1/rounds/{round_id}/affinities": Case(ADMIN_ONLY),
+    "PUT /api/v1/rounds/{round_id}/affinities": Case(ADMIN_ONLY, json=lambda s: {"items": []}),
+    "GET /api/v1/rounds/{round_id}/applications-for-preference": Case(
+        row(403, assigned_reviewer=OK, unassigned_reviewer=OK, conflicted_reviewer=OK)
+    ),
+    "PUT /api/v1/rounds/{round_id}/preferences/{application_id}": Case(
+        row(403, assigned_reviewer=OK, unassigned_reviewer=OK, conflicted_reviewer=404),
+        json=lambda s: {"preference": "willing"},
+    ),
+    "GET /api/v1/rounds/{round_id}/preferences": Case(
+        row(403, assigned_reviewer=OK, unassigned_reviewer=OK, conflicted_reviewer=OK, admin=OK)
+    ),
     # --- reviews
     "PUT /api/v1/assignments/{assignment_id}/review": Case(
         OWN_ASSIGNMENT, json=lambda s: review_body()
