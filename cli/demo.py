@@ -45,7 +45,6 @@ from shortlist_client.models import (
     DeclaredConflictPublic,
     DocumentPublic,
     DocumentStatus,
-    GetResultsResponseGetresults,
     IssueTokenBody,
     IssueTokenBodyGrantType,
     OAuthClientCreate,
@@ -58,6 +57,7 @@ from shortlist_client.models import (
     Problem,
     ProgramCreate,
     ProgramPublic,
+    ResultsAdmin,
     ReviewIn,
     ReviewPublic,
     RoundCreate,
@@ -425,7 +425,7 @@ def run_demo(
         expect(closing, 200, RoundPublic)
         expect(publish_results.sync_detailed(rid, client=admin.client), 200, RoundPublic)
         results = get_results.sync_detailed(rid, client=admin.client)
-        return expect(results, 200, GetResultsResponseGetresults).to_dict()
+        return expect(results, 200, ResultsAdmin).to_dict()
 
     def table(results: dict[str, Any], titles: dict[uuid.UUID, str]) -> None:
         say(f"  inputs sha256 {results['inputs_sha256']}")

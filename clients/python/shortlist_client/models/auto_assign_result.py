@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.auto_assign_result_stats import AutoAssignResultStats
+    from ..models.auto_assign_stats import AutoAssignStats
     from ..models.planned_assignment import PlannedAssignment
 
 
@@ -19,12 +19,12 @@ class AutoAssignResult:
     """
     Attributes:
         assignments (list[PlannedAssignment]):
-        stats (AutoAssignResultStats):
+        stats (AutoAssignStats): What the planner worked with and what its plan comes to.
         applied (bool):
     """
 
     assignments: list[PlannedAssignment]
-    stats: AutoAssignResultStats
+    stats: AutoAssignStats
     applied: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -52,7 +52,7 @@ class AutoAssignResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.auto_assign_result_stats import AutoAssignResultStats  # noqa: PLC0415
+        from ..models.auto_assign_stats import AutoAssignStats  # noqa: PLC0415
         from ..models.planned_assignment import PlannedAssignment  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -63,7 +63,7 @@ class AutoAssignResult:
 
             assignments.append(assignments_item)
 
-        stats = AutoAssignResultStats.from_dict(d.pop("stats"))
+        stats = AutoAssignStats.from_dict(d.pop("stats"))
 
         applied = d.pop("applied")
 

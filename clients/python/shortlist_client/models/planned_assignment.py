@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..models.preference_level import PreferenceLevel
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PlannedAssignment")
 
@@ -17,11 +20,15 @@ class PlannedAssignment:
         application_id (UUID):
         reviewer_id (UUID):
         affinity (float):
+        evidence (list[str] | Unset):
+        preference (None | PreferenceLevel | Unset):
     """
 
     application_id: UUID
     reviewer_id: UUID
     affinity: float
+    evidence: list[str] | Unset = UNSET
+    preference: None | PreferenceLevel | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +37,18 @@ class PlannedAssignment:
         reviewer_id = str(self.reviewer_id)
 
         affinity = self.affinity
+
+        evidence: list[str] | Unset = UNSET
+        if not isinstance(self.evidence, Unset):
+            evidence = self.evidence
+
+        preference: None | str | Unset
+        if isinstance(self.preference, Unset):
+            preference = UNSET
+        elif isinstance(self.preference, PreferenceLevel):
+            preference = self.preference.value
+        else:
+            preference = self.preference
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -40,6 +59,10 @@ class PlannedAssignment:
                 "affinity": affinity,
             }
         )
+        if evidence is not UNSET:
+            field_dict["evidence"] = evidence
+        if preference is not UNSET:
+            field_dict["preference"] = preference
 
         return field_dict
 
@@ -52,10 +75,31 @@ class PlannedAssignment:
 
         affinity = d.pop("affinity")
 
+        evidence = cast(list[str], d.pop("evidence", UNSET))
+
+        def _parse_preference(data: object) -> None | PreferenceLevel | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                preference_type_0 = PreferenceLevel(data)
+
+                return preference_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PreferenceLevel | Unset, data)
+
+        preference = _parse_preference(d.pop("preference", UNSET))
+
         planned_assignment = cls(
             application_id=application_id,
             reviewer_id=reviewer_id,
             affinity=affinity,
+            evidence=evidence,
+            preference=preference,
         )
 
         planned_assignment.additional_properties = d

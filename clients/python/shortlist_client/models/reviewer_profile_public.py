@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.publication import Publication
+
 
 T = TypeVar("T", bound="ReviewerProfilePublic")
 
@@ -19,6 +23,8 @@ class ReviewerProfilePublic:
         affiliations (list[UUID]):
         email_domains (list[str]):
         expertise (list[str]):
+        statement (str):
+        publications (list[Publication]):
         version (int):
         updated_at (datetime.datetime):
     """
@@ -27,6 +33,8 @@ class ReviewerProfilePublic:
     affiliations: list[UUID]
     email_domains: list[str]
     expertise: list[str]
+    statement: str
+    publications: list[Publication]
     version: int
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -43,6 +51,13 @@ class ReviewerProfilePublic:
 
         expertise = self.expertise
 
+        statement = self.statement
+
+        publications = []
+        for publications_item_data in self.publications:
+            publications_item = publications_item_data.to_dict()
+            publications.append(publications_item)
+
         version = self.version
 
         updated_at = self.updated_at.isoformat()
@@ -55,6 +70,8 @@ class ReviewerProfilePublic:
                 "affiliations": affiliations,
                 "email_domains": email_domains,
                 "expertise": expertise,
+                "statement": statement,
+                "publications": publications,
                 "version": version,
                 "updated_at": updated_at,
             }
@@ -64,6 +81,8 @@ class ReviewerProfilePublic:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.publication import Publication  # noqa: PLC0415
+
         d = dict(src_dict)
         user_id = UUID(d.pop("user_id"))
 
@@ -78,6 +97,15 @@ class ReviewerProfilePublic:
 
         expertise = cast(list[str], d.pop("expertise"))
 
+        statement = d.pop("statement")
+
+        publications = []
+        _publications = d.pop("publications")
+        for publications_item_data in _publications:
+            publications_item = Publication.from_dict(publications_item_data)
+
+            publications.append(publications_item)
+
         version = d.pop("version")
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
@@ -87,6 +115,8 @@ class ReviewerProfilePublic:
             affiliations=affiliations,
             email_domains=email_domains,
             expertise=expertise,
+            statement=statement,
+            publications=publications,
             version=version,
             updated_at=updated_at,
         )

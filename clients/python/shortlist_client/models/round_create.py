@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..models.round_create_affinity import RoundCreateAffinity
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class RoundCreate:
         shortlist (ShortlistRules | Unset):
         eligibility (Eligibility | Unset):
         blind (bool | Unset):  Default: False.
+        affinity (RoundCreateAffinity | Unset): What automatic assignment maximizes: `text` (what applicants and
+            reviewers wrote, TF-IDF), `keywords` (shared keywords) or `imported` (scores put by an admin) Default:
+            RoundCreateAffinity.TEXT.
     """
 
     name: str
@@ -49,6 +53,7 @@ class RoundCreate:
     shortlist: ShortlistRules | Unset = UNSET
     eligibility: Eligibility | Unset = UNSET
     blind: bool | Unset = False
+    affinity: RoundCreateAffinity | Unset = RoundCreateAffinity.TEXT
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -94,6 +99,10 @@ class RoundCreate:
 
         blind = self.blind
 
+        affinity: str | Unset = UNSET
+        if not isinstance(self.affinity, Unset):
+            affinity = self.affinity.value
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -120,6 +129,8 @@ class RoundCreate:
             field_dict["eligibility"] = eligibility
         if blind is not UNSET:
             field_dict["blind"] = blind
+        if affinity is not UNSET:
+            field_dict["affinity"] = affinity
 
         return field_dict
 
@@ -187,6 +198,13 @@ class RoundCreate:
 
         blind = d.pop("blind", UNSET)
 
+        _affinity = d.pop("affinity", UNSET)
+        affinity: RoundCreateAffinity | Unset
+        if isinstance(_affinity, Unset):
+            affinity = UNSET
+        else:
+            affinity = RoundCreateAffinity(_affinity)
+
         round_create = cls(
             name=name,
             opens_at=opens_at,
@@ -200,6 +218,7 @@ class RoundCreate:
             shortlist=shortlist,
             eligibility=eligibility,
             blind=blind,
+            affinity=affinity,
         )
 
         return round_create

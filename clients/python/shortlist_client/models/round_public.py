@@ -7,6 +7,7 @@ from uuid import UUID
 
 from attrs import define as _attrs_define
 
+from ..models.round_public_affinity import RoundPublicAffinity
 from ..models.round_status import RoundStatus
 from ..types import UNSET, Unset
 
@@ -47,6 +48,9 @@ class RoundPublic:
         shortlist (ShortlistRules | Unset):
         eligibility (Eligibility | Unset):
         blind (bool | Unset):  Default: False.
+        affinity (RoundPublicAffinity | Unset): What automatic assignment maximizes: `text` (what applicants and
+            reviewers wrote, TF-IDF), `keywords` (shared keywords) or `imported` (scores put by an admin) Default:
+            RoundPublicAffinity.TEXT.
     """
 
     name: str
@@ -71,6 +75,7 @@ class RoundPublic:
     shortlist: ShortlistRules | Unset = UNSET
     eligibility: Eligibility | Unset = UNSET
     blind: bool | Unset = False
+    affinity: RoundPublicAffinity | Unset = RoundPublicAffinity.TEXT
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -152,6 +157,10 @@ class RoundPublic:
 
         blind = self.blind
 
+        affinity: str | Unset = UNSET
+        if not isinstance(self.affinity, Unset):
+            affinity = self.affinity.value
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -188,6 +197,8 @@ class RoundPublic:
             field_dict["eligibility"] = eligibility
         if blind is not UNSET:
             field_dict["blind"] = blind
+        if affinity is not UNSET:
+            field_dict["affinity"] = affinity
 
         return field_dict
 
@@ -327,6 +338,13 @@ class RoundPublic:
 
         blind = d.pop("blind", UNSET)
 
+        _affinity = d.pop("affinity", UNSET)
+        affinity: RoundPublicAffinity | Unset
+        if isinstance(_affinity, Unset):
+            affinity = UNSET
+        else:
+            affinity = RoundPublicAffinity(_affinity)
+
         round_public = cls(
             name=name,
             opens_at=opens_at,
@@ -350,6 +368,7 @@ class RoundPublic:
             shortlist=shortlist,
             eligibility=eligibility,
             blind=blind,
+            affinity=affinity,
         )
 
         return round_public

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.round_update_affinity_type_0 import RoundUpdateAffinityType0
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class RoundUpdate:
             shortlist (None | ShortlistRules | Unset):
             eligibility (Eligibility | None | Unset):
             blind (bool | None | Unset):
+            affinity (None | RoundUpdateAffinityType0 | Unset):
     """
 
     name: None | str | Unset = UNSET
@@ -51,6 +53,7 @@ class RoundUpdate:
     shortlist: None | ShortlistRules | Unset = UNSET
     eligibility: Eligibility | None | Unset = UNSET
     blind: bool | None | Unset = UNSET
+    affinity: None | RoundUpdateAffinityType0 | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.eligibility import Eligibility  # noqa: PLC0415
@@ -156,6 +159,14 @@ class RoundUpdate:
         else:
             blind = self.blind
 
+        affinity: None | str | Unset
+        if isinstance(self.affinity, Unset):
+            affinity = UNSET
+        elif isinstance(self.affinity, RoundUpdateAffinityType0):
+            affinity = self.affinity.value
+        else:
+            affinity = self.affinity
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
@@ -183,6 +194,8 @@ class RoundUpdate:
             field_dict["eligibility"] = eligibility
         if blind is not UNSET:
             field_dict["blind"] = blind
+        if affinity is not UNSET:
+            field_dict["affinity"] = affinity
 
         return field_dict
 
@@ -383,6 +396,23 @@ class RoundUpdate:
 
         blind = _parse_blind(d.pop("blind", UNSET))
 
+        def _parse_affinity(data: object) -> None | RoundUpdateAffinityType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                affinity_type_0 = RoundUpdateAffinityType0(data)
+
+                return affinity_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RoundUpdateAffinityType0 | Unset, data)
+
+        affinity = _parse_affinity(d.pop("affinity", UNSET))
+
         round_update = cls(
             name=name,
             opens_at=opens_at,
@@ -396,6 +426,7 @@ class RoundUpdate:
             shortlist=shortlist,
             eligibility=eligibility,
             blind=blind,
+            affinity=affinity,
         )
 
         return round_update

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..models.role import Role
+from ..models.user_create_locale_type_0 import UserCreateLocaleType0
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UserCreate")
@@ -18,11 +19,13 @@ class UserCreate:
         email (str):
         name (str):
         roles (list[Role] | Unset):
+        locale (None | Unset | UserCreateLocaleType0):
     """
 
     email: str
     name: str
     roles: list[Role] | Unset = UNSET
+    locale: None | Unset | UserCreateLocaleType0 = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         email = self.email
@@ -36,6 +39,14 @@ class UserCreate:
                 roles_item = roles_item_data.value
                 roles.append(roles_item)
 
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, UserCreateLocaleType0):
+            locale = self.locale.value
+        else:
+            locale = self.locale
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -46,6 +57,8 @@ class UserCreate:
         )
         if roles is not UNSET:
             field_dict["roles"] = roles
+        if locale is not UNSET:
+            field_dict["locale"] = locale
 
         return field_dict
 
@@ -65,10 +78,28 @@ class UserCreate:
 
                 roles.append(roles_item)
 
+        def _parse_locale(data: object) -> None | Unset | UserCreateLocaleType0:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                locale_type_0 = UserCreateLocaleType0(data)
+
+                return locale_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UserCreateLocaleType0, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
+
         user_create = cls(
             email=email,
             name=name,
             roles=roles,
+            locale=locale,
         )
 
         return user_create

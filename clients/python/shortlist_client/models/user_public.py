@@ -8,6 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="UserPublic")
 
 
@@ -21,6 +23,7 @@ class UserPublic:
         roles (list[str]):
         is_active (bool):
         created_at (datetime.datetime):
+        locale (None | str | Unset):
     """
 
     id: UUID
@@ -29,6 +32,7 @@ class UserPublic:
     roles: list[str]
     is_active: bool
     created_at: datetime.datetime
+    locale: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +48,12 @@ class UserPublic:
 
         created_at = self.created_at.isoformat()
 
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        else:
+            locale = self.locale
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -56,6 +66,8 @@ class UserPublic:
                 "created_at": created_at,
             }
         )
+        if locale is not UNSET:
+            field_dict["locale"] = locale
 
         return field_dict
 
@@ -74,6 +86,15 @@ class UserPublic:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
+        def _parse_locale(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
+
         user_public = cls(
             id=id,
             email=email,
@@ -81,6 +102,7 @@ class UserPublic:
             roles=roles,
             is_active=is_active,
             created_at=created_at,
+            locale=locale,
         )
 
         user_public.additional_properties = d

@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.readiness import Readiness
 from ...types import Response
 
 
@@ -19,9 +20,10 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Readiness | None:
     if response.status_code == 200:
-        response_200 = response.json()
+        response_200 = Readiness.from_dict(response.json())
+
         return response_200
 
     if response.status_code == 500:
@@ -40,7 +42,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Readiness]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,17 +54,18 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Readiness]:
     """Get readiness
 
-     The database and the blob storage are reachable.
+     Every configured dependency is reachable: the database (each pool), Redis, the malware
+    scanner and the blob store (writable, with room).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Readiness]
     """
 
     kwargs = _get_kwargs()
@@ -77,17 +80,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+) -> Problem | Readiness | None:
     """Get readiness
 
-     The database and the blob storage are reachable.
+     Every configured dependency is reachable: the database (each pool), Redis, the malware
+    scanner and the blob store (writable, with room).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Readiness
     """
 
     return sync_detailed(
@@ -98,17 +102,18 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Readiness]:
     """Get readiness
 
-     The database and the blob storage are reachable.
+     Every configured dependency is reachable: the database (each pool), Redis, the malware
+    scanner and the blob store (writable, with room).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Readiness]
     """
 
     kwargs = _get_kwargs()
@@ -121,17 +126,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+) -> Problem | Readiness | None:
     """Get readiness
 
-     The database and the blob storage are reachable.
+     Every configured dependency is reachable: the database (each pool), Redis, the malware
+    scanner and the blob store (writable, with room).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Readiness
     """
 
     return (

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_oauth_metadata_response_getoauthmetadata import GetOauthMetadataResponseGetoauthmetadata
+from ...models.authorization_server_metadata import AuthorizationServerMetadata
 from ...models.problem import Problem
 from ...types import Response
 
@@ -22,9 +22,9 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GetOauthMetadataResponseGetoauthmetadata | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     if response.status_code == 200:
-        response_200 = GetOauthMetadataResponseGetoauthmetadata.from_dict(response.json())
+        response_200 = AuthorizationServerMetadata.from_dict(response.json())
 
         return response_200
 
@@ -41,7 +41,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetOauthMetadataResponseGetoauthmetadata | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -53,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOauthMetadataResponseGetoauthmetadata | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     """Get OAuth metadata
 
      Authorization server metadata (RFC 8414).
@@ -63,7 +63,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOauthMetadataResponseGetoauthmetadata | Problem]
+        Response[AuthorizationServerMetadata | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -78,7 +78,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOauthMetadataResponseGetoauthmetadata | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     """Get OAuth metadata
 
      Authorization server metadata (RFC 8414).
@@ -88,7 +88,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOauthMetadataResponseGetoauthmetadata | Problem
+        AuthorizationServerMetadata | Problem
     """
 
     return sync_detailed(
@@ -99,7 +99,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOauthMetadataResponseGetoauthmetadata | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     """Get OAuth metadata
 
      Authorization server metadata (RFC 8414).
@@ -109,7 +109,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOauthMetadataResponseGetoauthmetadata | Problem]
+        Response[AuthorizationServerMetadata | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -122,7 +122,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOauthMetadataResponseGetoauthmetadata | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     """Get OAuth metadata
 
      Authorization server metadata (RFC 8414).
@@ -132,7 +132,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOauthMetadataResponseGetoauthmetadata | Problem
+        AuthorizationServerMetadata | Problem
     """
 
     return (

@@ -5,9 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_openid_configuration_response_getopenidconfiguration import (
-    GetOpenidConfigurationResponseGetopenidconfiguration,
-)
+from ...models.authorization_server_metadata import AuthorizationServerMetadata
 from ...models.problem import Problem
 from ...types import Response
 
@@ -24,9 +22,9 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GetOpenidConfigurationResponseGetopenidconfiguration | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     if response.status_code == 200:
-        response_200 = GetOpenidConfigurationResponseGetopenidconfiguration.from_dict(response.json())
+        response_200 = AuthorizationServerMetadata.from_dict(response.json())
 
         return response_200
 
@@ -43,7 +41,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetOpenidConfigurationResponseGetopenidconfiguration | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -55,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOpenidConfigurationResponseGetopenidconfiguration | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     """Get OpenID configuration
 
      The same metadata at the OpenID Connect discovery location.
@@ -65,7 +63,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenidConfigurationResponseGetopenidconfiguration | Problem]
+        Response[AuthorizationServerMetadata | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -80,7 +78,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOpenidConfigurationResponseGetopenidconfiguration | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     """Get OpenID configuration
 
      The same metadata at the OpenID Connect discovery location.
@@ -90,7 +88,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenidConfigurationResponseGetopenidconfiguration | Problem
+        AuthorizationServerMetadata | Problem
     """
 
     return sync_detailed(
@@ -101,7 +99,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOpenidConfigurationResponseGetopenidconfiguration | Problem]:
+) -> Response[AuthorizationServerMetadata | Problem]:
     """Get OpenID configuration
 
      The same metadata at the OpenID Connect discovery location.
@@ -111,7 +109,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenidConfigurationResponseGetopenidconfiguration | Problem]
+        Response[AuthorizationServerMetadata | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -124,7 +122,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOpenidConfigurationResponseGetopenidconfiguration | Problem | None:
+) -> AuthorizationServerMetadata | Problem | None:
     """Get OpenID configuration
 
      The same metadata at the OpenID Connect discovery location.
@@ -134,7 +132,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenidConfigurationResponseGetopenidconfiguration | Problem
+        AuthorizationServerMetadata | Problem
     """
 
     return (

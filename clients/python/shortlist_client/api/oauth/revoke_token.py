@@ -6,9 +6,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.o_auth_error_response import OAuthErrorResponse
+from ...models.o_auth_revoked import OAuthRevoked
 from ...models.problem import Problem
 from ...models.revoke_token_body import RevokeTokenBody
-from ...models.revoke_token_response_revoketoken import RevokeTokenResponseRevoketoken
 from ...types import Response
 
 
@@ -32,9 +32,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
     if response.status_code == 200:
-        response_200 = RevokeTokenResponseRevoketoken.from_dict(response.json())
+        response_200 = OAuthRevoked.from_dict(response.json())
 
         return response_200
 
@@ -69,7 +69,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +82,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -95,7 +95,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]
+        Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +113,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -126,7 +126,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken
+        Any | OAuthErrorResponse | OAuthRevoked | Problem
     """
 
     return sync_detailed(
@@ -139,7 +139,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]:
+) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -152,7 +152,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken]
+        Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +168,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken | None:
+) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -181,7 +181,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | Problem | RevokeTokenResponseRevoketoken
+        Any | OAuthErrorResponse | OAuthRevoked | Problem
     """
 
     return (

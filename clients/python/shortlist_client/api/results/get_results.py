@@ -7,8 +7,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_results_response_getresults import GetResultsResponseGetresults
 from ...models.problem import Problem
+from ...models.results_admin import ResultsAdmin
+from ...models.results_applicant import ResultsApplicant
 from ...types import Response
 
 
@@ -28,9 +29,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GetResultsResponseGetresults | Problem | None:
+) -> Problem | ResultsAdmin | ResultsApplicant | None:
     if response.status_code == 200:
-        response_200 = GetResultsResponseGetresults.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> ResultsAdmin | ResultsApplicant:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = ResultsAdmin.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = ResultsApplicant.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -72,7 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetResultsResponseGetresults | Problem]:
+) -> Response[Problem | ResultsAdmin | ResultsApplicant]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -85,7 +102,7 @@ def sync_detailed(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[GetResultsResponseGetresults | Problem]:
+) -> Response[Problem | ResultsAdmin | ResultsApplicant]:
     """Get results
 
      Admins: the whole ranking. Applicants, once published: their own rows and feedback.
@@ -98,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetResultsResponseGetresults | Problem]
+        Response[Problem | ResultsAdmin | ResultsApplicant]
     """
 
     kwargs = _get_kwargs(
@@ -116,7 +133,7 @@ def sync(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> GetResultsResponseGetresults | Problem | None:
+) -> Problem | ResultsAdmin | ResultsApplicant | None:
     """Get results
 
      Admins: the whole ranking. Applicants, once published: their own rows and feedback.
@@ -129,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetResultsResponseGetresults | Problem
+        Problem | ResultsAdmin | ResultsApplicant
     """
 
     return sync_detailed(
@@ -142,7 +159,7 @@ async def asyncio_detailed(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[GetResultsResponseGetresults | Problem]:
+) -> Response[Problem | ResultsAdmin | ResultsApplicant]:
     """Get results
 
      Admins: the whole ranking. Applicants, once published: their own rows and feedback.
@@ -155,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetResultsResponseGetresults | Problem]
+        Response[Problem | ResultsAdmin | ResultsApplicant]
     """
 
     kwargs = _get_kwargs(
@@ -171,7 +188,7 @@ async def asyncio(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> GetResultsResponseGetresults | Problem | None:
+) -> Problem | ResultsAdmin | ResultsApplicant | None:
     """Get results
 
      Admins: the whole ranking. Applicants, once published: their own rows and feedback.
@@ -184,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetResultsResponseGetresults | Problem
+        Problem | ResultsAdmin | ResultsApplicant
     """
 
     return (

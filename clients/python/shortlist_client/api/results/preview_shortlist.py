@@ -7,8 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.preview_shortlist_response_previewshortlist import PreviewShortlistResponsePreviewshortlist
 from ...models.problem import Problem
+from ...models.shortlist_preview import ShortlistPreview
 from ...types import Response
 
 
@@ -28,9 +28,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PreviewShortlistResponsePreviewshortlist | Problem | None:
+) -> Problem | ShortlistPreview | None:
     if response.status_code == 200:
-        response_200 = PreviewShortlistResponsePreviewshortlist.from_dict(response.json())
+        response_200 = ShortlistPreview.from_dict(response.json())
 
         return response_200
 
@@ -72,7 +72,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PreviewShortlistResponsePreviewshortlist | Problem]:
+) -> Response[Problem | ShortlistPreview]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -85,7 +85,7 @@ def sync_detailed(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[PreviewShortlistResponsePreviewshortlist | Problem]:
+) -> Response[Problem | ShortlistPreview]:
     """Preview shortlist
 
      What closing now would decide; nothing is stored (admin).
@@ -98,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PreviewShortlistResponsePreviewshortlist | Problem]
+        Response[Problem | ShortlistPreview]
     """
 
     kwargs = _get_kwargs(
@@ -116,7 +116,7 @@ def sync(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> PreviewShortlistResponsePreviewshortlist | Problem | None:
+) -> Problem | ShortlistPreview | None:
     """Preview shortlist
 
      What closing now would decide; nothing is stored (admin).
@@ -129,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PreviewShortlistResponsePreviewshortlist | Problem
+        Problem | ShortlistPreview
     """
 
     return sync_detailed(
@@ -142,7 +142,7 @@ async def asyncio_detailed(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[PreviewShortlistResponsePreviewshortlist | Problem]:
+) -> Response[Problem | ShortlistPreview]:
     """Preview shortlist
 
      What closing now would decide; nothing is stored (admin).
@@ -155,7 +155,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PreviewShortlistResponsePreviewshortlist | Problem]
+        Response[Problem | ShortlistPreview]
     """
 
     kwargs = _get_kwargs(
@@ -171,7 +171,7 @@ async def asyncio(
     round_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> PreviewShortlistResponsePreviewshortlist | Problem | None:
+) -> Problem | ShortlistPreview | None:
     """Preview shortlist
 
      What closing now would decide; nothing is stored (admin).
@@ -184,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PreviewShortlistResponsePreviewshortlist | Problem
+        Problem | ShortlistPreview
     """
 
     return (

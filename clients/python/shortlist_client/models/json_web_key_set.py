@@ -1,32 +1,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="RevokeTokenResponseRevoketoken")
+if TYPE_CHECKING:
+    from ..models.json_web_key import JsonWebKey
+
+
+T = TypeVar("T", bound="JsonWebKeySet")
 
 
 @_attrs_define
-class RevokeTokenResponseRevoketoken:
+class JsonWebKeySet:
+    """RFC 7517 section 5.
+
+    Attributes:
+        keys (list[JsonWebKey]):
+    """
+
+    keys: list[JsonWebKey]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        keys = []
+        for keys_item_data in self.keys:
+            keys_item = keys_item_data.to_dict()
+            keys.append(keys_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "keys": keys,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        revoke_token_response_revoketoken = cls()
+        from ..models.json_web_key import JsonWebKey  # noqa: PLC0415
 
-        revoke_token_response_revoketoken.additional_properties = d
-        return revoke_token_response_revoketoken
+        d = dict(src_dict)
+        keys = []
+        _keys = d.pop("keys")
+        for keys_item_data in _keys:
+            keys_item = JsonWebKey.from_dict(keys_item_data)
+
+            keys.append(keys_item)
+
+        json_web_key_set = cls(
+            keys=keys,
+        )
+
+        json_web_key_set.additional_properties = d
+        return json_web_key_set
 
     @property
     def additional_keys(self) -> list[str]:

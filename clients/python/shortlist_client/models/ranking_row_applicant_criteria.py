@@ -6,12 +6,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="GetOpenidConfigurationResponseGetopenidconfiguration")
+T = TypeVar("T", bound="RankingRowApplicantCriteria")
 
 
 @_attrs_define
-class GetOpenidConfigurationResponseGetopenidconfiguration:
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+class RankingRowApplicantCriteria:
+    """Each criterion's aggregate, by key"""
+
+    additional_properties: dict[str, float] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -23,19 +25,19 @@ class GetOpenidConfigurationResponseGetopenidconfiguration:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        get_openid_configuration_response_getopenidconfiguration = cls()
+        ranking_row_applicant_criteria = cls()
 
-        get_openid_configuration_response_getopenidconfiguration.additional_properties = d
-        return get_openid_configuration_response_getopenidconfiguration
+        ranking_row_applicant_criteria.additional_properties = d
+        return ranking_row_applicant_criteria
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> float:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: float) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -1,32 +1,51 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="GetResultsResponseGetresults")
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Health")
 
 
 @_attrs_define
-class GetResultsResponseGetresults:
+class Health:
+    """The process answers.
+
+    Attributes:
+        status (Literal['ok'] | Unset):  Default: 'ok'.
+    """
+
+    status: Literal["ok"] | Unset = "ok"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if status is not UNSET:
+            field_dict["status"] = status
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        get_results_response_getresults = cls()
+        status = cast(Literal["ok"] | Unset, d.pop("status", UNSET))
+        if status != "ok" and not isinstance(status, Unset):
+            raise ValueError(f"status must match const 'ok', got '{status}'")
 
-        get_results_response_getresults.additional_properties = d
-        return get_results_response_getresults
+        health = cls(
+            status=status,
+        )
+
+        health.additional_properties = d
+        return health
 
     @property
     def additional_keys(self) -> list[str]:

@@ -6,11 +6,16 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="GetJwksResponseGetjwks")
+T = TypeVar("T", bound="EventPublicData")
 
 
 @_attrs_define
-class GetJwksResponseGetjwks:
+class EventPublicData:
+    """What happened. For an event about an application whose bid is still sealed, to anyone but its own members only
+    `{"sealed": true, "application_id": "<id>"}`.
+
+    """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +28,10 @@ class GetJwksResponseGetjwks:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        get_jwks_response_getjwks = cls()
+        event_public_data = cls()
 
-        get_jwks_response_getjwks.additional_properties = d
-        return get_jwks_response_getjwks
+        event_public_data.additional_properties = d
+        return event_public_data
 
     @property
     def additional_keys(self) -> list[str]:

@@ -6,12 +6,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="AutoAssignResultStats")
+T = TypeVar("T", bound="AutoAssignStatsPreferencesHonoured")
 
 
 @_attrs_define
-class AutoAssignResultStats:
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+class AutoAssignStatsPreferencesHonoured:
+    """How many planned pairs carry each stated preference (eager, not_willing)"""
+
+    additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -23,19 +25,19 @@ class AutoAssignResultStats:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        auto_assign_result_stats = cls()
+        auto_assign_stats_preferences_honoured = cls()
 
-        auto_assign_result_stats.additional_properties = d
-        return auto_assign_result_stats
+        auto_assign_stats_preferences_honoured.additional_properties = d
+        return auto_assign_stats_preferences_honoured
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> int:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: int) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -2,31 +2,56 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="PreviewShortlistResponsePreviewshortlist")
+T = TypeVar("T", bound="AffinityImportResult")
 
 
 @_attrs_define
-class PreviewShortlistResponsePreviewshortlist:
+class AffinityImportResult:
+    """
+    Attributes:
+        round_id (UUID):
+        imported (int):
+    """
+
+    round_id: UUID
+    imported: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        round_id = str(self.round_id)
+
+        imported = self.imported
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "round_id": round_id,
+                "imported": imported,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        preview_shortlist_response_previewshortlist = cls()
+        round_id = UUID(d.pop("round_id"))
 
-        preview_shortlist_response_previewshortlist.additional_properties = d
-        return preview_shortlist_response_previewshortlist
+        imported = d.pop("imported")
+
+        affinity_import_result = cls(
+            round_id=round_id,
+            imported=imported,
+        )
+
+        affinity_import_result.additional_properties = d
+        return affinity_import_result
 
     @property
     def additional_keys(self) -> list[str]:
