@@ -398,8 +398,8 @@ def run_demo(
             AutoAssignResult,
         )
         say(
-            f"  assignments: {len(plan.assignments)} (loads {plan.stats['min_load']}"
-            f"..{plan.stats['max_load']})"
+            f"  assignments: {len(plan.assignments)} (loads {plan.stats.min_load}"
+            f"..{plan.stats.max_load})"
         )
         for _, _, api in reviewer_apis:
             mine = expect(

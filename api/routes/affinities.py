@@ -35,10 +35,32 @@ from reviewers.preferences import (
 
 router = APIRouter(prefix="/api/v1", tags=["affinities"], responses=AUTH_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` written in place: a request body declared by
+    hand sits outside the document's components, where ``#/$defs/...`` would point nowhere
+    (ReDoc refuses the whole document for it)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = resolve(schema)
+    return inlined
+
+
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
     "content": {
-        "application/json": {"schema": AffinityImport.model_json_schema()},
+        "application/json": {"schema": _inlined(AffinityImport.model_json_schema())},
         "text/csv": {
             "schema": {"type": "string", "description": "header application_id,reviewer_id,score"}
         },

@@ -13,6 +13,9 @@ FREE_FORM_ALLOWED = {
     # An audit event records what its action did: each action its own data, by design (API.md
     # "Audit"); its hash covers the data as stored, whatever its shape.
     "AuditEventPublic.data",
+    # An event carries what its type says (API.md "Events, webhooks and email"): each type its
+    # own fields, written once by the outbox and sealed the same way for every reader.
+    "EventPublic.data",
 }
 UNTYPED_KEYS = {"title", "description", "default", "examples"}
 

@@ -90,6 +90,10 @@ from .problem_errors_item import ProblemErrorsItem
 from .program_create import ProgramCreate
 from .program_public import ProgramPublic
 from .publication import Publication
+from .put_round_affinities_json_affinity_import import PutRoundAffinitiesJsonAffinityImport
+from .put_round_affinities_json_affinity_import_imported_affinity import (
+    PutRoundAffinitiesJsonAffinityImportImportedAffinity,
+)
 from .ranking_row_admin import RankingRowAdmin
 from .ranking_row_admin_criteria import RankingRowAdminCriteria
 from .ranking_row_admin_reason import RankingRowAdminReason
@@ -233,6 +237,8 @@ __all__ = (
     "ProgramCreate",
     "ProgramPublic",
     "Publication",
+    "PutRoundAffinitiesJsonAffinityImport",
+    "PutRoundAffinitiesJsonAffinityImportImportedAffinity",
     "RankingRowAdmin",
     "RankingRowAdminCriteria",
     "RankingRowAdminReason",
