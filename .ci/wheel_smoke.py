@@ -92,9 +92,12 @@ def main() -> None:
     for command in ("serve", "migrate", "worker", "bootstrap", "demo", "audit"):
         run(shortlist, command, "--help")
 
+    # The server's log goes to a file: a pipe that nobody reads while the demo runs fills up
+    # (64 kB of JSON lines), and the server then blocks on its next log line.
+    server_log = (work / "server.log").open("w+b")
     server = subprocess.Popen(  # noqa: S603 - our own command
         [shortlist, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=subprocess.PIPE,
+        stdout=server_log,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -107,7 +110,8 @@ def main() -> None:
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
+                server_log.seek(0)
+                output = server_log.read().decode(errors="replace")
                 fail(f"the server did not answer /healthz:\n{output}")
             time.sleep(0.2)
         status, body = request(f"{base}/readyz")
