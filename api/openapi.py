@@ -125,11 +125,22 @@ OPERATION_IDS = {
     "post_close": "closeRound",
     "post_publish": "publishResults",
     "get_preview": "previewShortlist",
+    # the program officer's desk
+    "get_round_progress": "getRoundProgress",
+    "get_round_report": "getRoundReport",
+    "get_round_results_xlsx": "getResultsXlsx",
     "get_audit_events": "listAuditEvents",
     "get_audit_verification": "verifyAuditChain",
 }
 # Words a summary spells its own way (the summary is the operation id in words).
-_SPELLING = {"oauth": "OAuth", "openid": "OpenID", "jwks": "JWKS", "csv": "CSV", "me": "me"}
+_SPELLING = {
+    "oauth": "OAuth",
+    "openid": "OpenID",
+    "jwks": "JWKS",
+    "csv": "CSV",
+    "xlsx": "XLSX",
+    "me": "me",
+}
 
 
 def operation_id(route: APIRoute) -> str:
