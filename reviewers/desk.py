@@ -135,7 +135,7 @@ def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datet
     stored = session.get(RoundResult, round_id)
     if round_.status not in DECIDED or stored is None:
         raise Conflict(
-            f"the report needs a closed or published round; it is {round_.status.value}",
+            f"the report needs a closed or published round; it is {RoundStatus(round_.status).value}",
             type="round-not-closed",
         )
     titles = {
@@ -200,7 +200,7 @@ def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datet
                 reviewer=names.get(str(a.reviewer_id), ""),
                 application_id=str(a.application_id),
                 application=titles.get(str(a.application_id), ""),
-                status=a.status.value,
+                status=AssignmentStatus(a.status).value,
                 ended_at=a.ended_at,
             )
             for a in sorted(assignments, key=lambda a: (a.ended_at is None, a.ended_at, a.id))

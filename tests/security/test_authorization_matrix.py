@@ -266,6 +266,10 @@ MATRIX: dict[str, Case] = {
     "POST /api/v1/rounds/{round_id}/publish": Case(ADMIN_ONLY),
     "GET /api/v1/rounds/{round_id}/results": Case(ADMIN_ONLY),
     "GET /api/v1/rounds/{round_id}/results.csv": Case(ADMIN_ONLY),
+    # --- the program officer's desk (in review: progress; the report and workbook are 409)
+    "GET /api/v1/rounds/{round_id}/progress": Case(ADMIN_ONLY),
+    "GET /api/v1/rounds/{round_id}/report": Case(ADMIN_ONLY),
+    "GET /api/v1/rounds/{round_id}/results.xlsx": Case(ADMIN_ONLY),
     "POST /api/v1/rounds/{round_id}/close": Case(
         ADMIN_ONLY, json=lambda s: {"allow_missing_reviews": True}, last=True
     ),
