@@ -135,7 +135,8 @@ def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datet
     stored = session.get(RoundResult, round_id)
     if round_.status not in DECIDED or stored is None:
         raise Conflict(
-            f"the report needs a closed or published round; it is {RoundStatus(round_.status).value}",
+            "the report needs a closed or published round; "
+            f"it is {RoundStatus(round_.status).value}",
             type="round-not-closed",
         )
     titles = {

@@ -35,7 +35,8 @@ def round_progress(
     round_ = load_round(session=session, round_id=round_id)
     if round_.status not in REVIEWED_STATUSES:
         raise Conflict(
-            f"progress needs the round in review or later; it is {RoundStatus(round_.status).value}",
+            "progress needs the round in review or later; "
+            f"it is {RoundStatus(round_.status).value}",
             type="round-not-in-review",
         )
     rows = session.exec(
