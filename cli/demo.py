@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -70,6 +71,7 @@ from shortlist_client.models import (
 )
 from shortlist_client.types import File, Response
 
+from cli.demo_files import REPORT_PATH, save_stage_files
 from cli.demo_outbox import DemoOutbox
 
 T = TypeVar("T")
@@ -93,7 +95,9 @@ CONSORTIA = [
         (9, 9, 9),
         "fail",
     ),
-    ("Gaon Models", "gaon.example.kr", ["POSTECH"], (6, 7, 6), "pass"),
+    # Ties Nuri Intelligence at the cut-off: the same total (7.3) and technology score, so
+    # the tie-break chain's submitted_at (Nuri bids first) keeps Gaon below the line.
+    ("Gaon Models", "gaon.example.kr", ["POSTECH"], (7, 8, 7), "pass"),
     ("Dasom Tech", "dasom.example.kr", ["UNIST", "Jeju Energy"], (5, 6, 7), "pass"),
 ]
 REVIEWERS = [
@@ -207,9 +211,11 @@ def run_demo(
     admin_secret: str,
     deadline_seconds: float = 20,
     smtp_url: str | None = None,
+    output: Path | None = None,
 ) -> int:
     """Play both stages against the server at ``base_url`` as the admin whose OAuth client is
-    ``admin_id``; each round's submission deadline is ``deadline_seconds`` after it opens."""
+    ``admin_id``; each round's submission deadline is ``deadline_seconds`` after it opens.
+    With ``output``, each stage's report and results workbook are written there."""
     say = print
     admin = Api(base_url, admin_id, admin_secret)
     stamp = datetime.now(UTC).strftime("%H%M%S")
@@ -437,6 +443,11 @@ def run_demo(
             title = titles[uuid.UUID(row["application_id"])]
             say(f"  {rank!s:>4}  {title:<20} {total:>7}  {outcome:<12} {row['reason']}")
 
+    def keep_files(round_id: uuid.UUID, stage: int) -> None:
+        if output is not None and admin.serves(REPORT_PATH):
+            http = admin.client.get_httpx_client()
+            save_stage_files(http, round_id=round_id, stage=stage, output=output, say=say)
+
     # Stage 1.
     say("\nStage 1: open call, 6 consortia, 3 to be shortlisted")
     stage1 = new_round("Stage 1: open call", {}, 3)
@@ -452,6 +463,7 @@ def run_demo(
         say(f"  {name}: submitted, receipt {receipt}")
     results1 = review_round(stage1, scores, declare=True)
     table(results1, titles)
+    keep_files(stage1.id, 1)
     shortlisted = {
         titles[uuid.UUID(r["application_id"])] for r in results1["ranking"] if r["shortlisted"]
     }
@@ -475,6 +487,7 @@ def run_demo(
         say(f"  {name}: submitted")
     results2 = review_round(stage2, scores2, declare=False)
     table(results2, titles2)
+    keep_files(stage2.id, 2)
     if admin.serves("/api/v1/audit/verify"):
         verify = expect(
             verify_audit_chain.sync_detailed(client=admin.client), 200, AuditVerification

@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infra.settings import Settings, get_settings
@@ -304,6 +305,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         admin_secret=client_secret,
         deadline_seconds=args.deadline_seconds,
         smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+        output=Path(args.output) if args.output else None,
     )
 
 
@@ -435,6 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=20,
         help="each round's submission deadline, in seconds after it opens (default 20)",
+    )
+    demo.add_argument(
+        "--output",
+        default="var/demo",
+        help="where each stage's report.html and results.xlsx are written (default var/demo; "
+        "'' writes none)",
     )
     demo.set_defaults(handler=_demo)
 
