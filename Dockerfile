@@ -39,12 +39,16 @@ RUN uv build --wheel --out-dir /tmp/dist . \
  && uv pip check --python /opt/venv/bin/python
 
 FROM ${PYTHON_IMAGE} AS runtime
+# fonts-nanum: Hangul in the decision report's charts (matplotlib measures their text with it).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libmagic1 \
+ && apt-get install -y --no-install-recommends libmagic1 fonts-nanum \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data shortlist \
  && mkdir -p /data && chown shortlist /data
 COPY --from=build /opt/venv /opt/venv
+# matplotlib's font list, made once at build time (with the fonts above) and only read after.
+ENV MPLCONFIGDIR=/opt/matplotlib
+RUN /opt/venv/bin/python -c "import matplotlib.font_manager" && chmod -R a+rX /opt/matplotlib
 # Local data (the SQLite database and file blobs when no PostgreSQL or S3 is configured).
 VOLUME ["/data"]
 WORKDIR /data

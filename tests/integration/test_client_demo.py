@@ -106,6 +106,8 @@ def test_the_installed_client_plays_the_demo(
                 secret,
                 "--deadline-seconds",
                 "12",
+                "--output",
+                str(tmp_path / "demo"),
             ],
             env=environment,
             capture_output=True,
@@ -121,6 +123,12 @@ def test_the_installed_client_plays_the_demo(
     assert out.count("SHORTLISTED") == 4, out  # three in stage 1, one in stage 2
     assert "refused (" in out  # the shortlisted may not bid in stage 2
     assert not (tmp_path / "absent").exists()
+    # Each stage's report and workbook, where it was told, their paths printed.
+    for stage in (1, 2):
+        for name in ("report.html", "results.xlsx"):
+            path = tmp_path / "demo" / f"stage{stage}-{name}"
+            assert path.stat().st_size > 0
+            assert f"wrote {path}" in out
 
 
 def test_demo_against_another_server_needs_its_admin(
