@@ -123,6 +123,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "hashes_note": "Anyone holding the canonical inputs can recompute the result and compare "
         "these hashes (shortlist verify-result).",
         "shown_rows": "The chart shows the {n} rows nearest the cut-off; the table lists all.",
+        "shown_most": "The chart shows the {n} reviewers calibration moved most; the table "
+        "lists all.",
+        "shown_fails": "The chart shows {n} rows, those with fail votes first; the table lists "
+        "all.",
     },
     "ko": {
         "title": "선정 결과 보고서",
@@ -225,6 +229,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "hashes_note": "정규화된 입력을 가진 누구나 결과를 다시 계산해 이 해시와 비교할 수 "
         "있습니다 (shortlist verify-result).",
         "shown_rows": "그래프는 기준선에 가까운 {n}건만 보여 줍니다. 표에는 전체가 있습니다.",
+        "shown_most": "그래프는 보정으로 가장 많이 달라진 심사위원 {n}명만 보여 줍니다. 표에는 "
+        "전체가 있습니다.",
+        "shown_fails": "그래프는 부적합 판정이 있는 것부터 {n}건만 보여 줍니다. 표에는 전체가 "
+        "있습니다.",
     },
 }
 
@@ -304,20 +312,38 @@ def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
         axis=t["score"],
     )
     means = desk.reviewer_means
+    # Many reviewers: the chart shows those calibration moved most (the table lists all).
+    drawn_means = (
+        means
+        if len(means) <= CHART_ROWS
+        else sorted(
+            means,
+            key=lambda m: -abs((m.calibrated if m.calibrated is not None else m.raw) - m.raw),
+        )[:CHART_ROWS]
+    )
     calibration_svg = charts.paired_bars(
-        [m.reviewer or m.reviewer_id for m in means],
-        [m.raw for m in means],
-        [m.calibrated for m in means],
+        [m.reviewer or m.reviewer_id for m in drawn_means],
+        [m.raw for m in drawn_means],
+        [m.calibrated for m in drawn_means],
         (t["raw_mean"], t["calibrated_mean"]),
         label=t["calibration_alt"].format(n=len(means)),
         axis=t["score"],
     )
     votes = desk.gate_votes
+    # Many bids: the chart shows the votes with a fail first (the table lists all).
+    drawn_votes = (
+        votes
+        if len(votes) <= CHART_ROWS
+        else sorted(votes, key=lambda v: (v.failed == 0, -v.failed))[:CHART_ROWS]
+    )
     gate_svg = charts.stacked_bars(
-        [f"{v.application or v.application_id} · {gate_titles.get(v.gate, v.gate)}" for v in votes],
         [
-            (t["pass"], charts.SHORTLISTED, [v.passed for v in votes]),
-            (t["fail"], charts.UNRANKED, [v.failed for v in votes]),
+            f"{v.application or v.application_id} · {gate_titles.get(v.gate, v.gate)}"
+            for v in drawn_votes
+        ],
+        [
+            (t["pass"], charts.SHORTLISTED, [v.passed for v in drawn_votes]),
+            (t["fail"], charts.UNRANKED, [v.failed for v in drawn_votes]),
         ],
         label=t["gate_votes_alt"],
         axis=t["reviews"],
@@ -355,6 +381,8 @@ def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
         number=_number,
         tie=tie,
         chart_note=t["shown_rows"].format(n=CHART_ROWS) if len(drawn) > CHART_ROWS else None,
+        means_note=t["shown_most"].format(n=CHART_ROWS) if len(means) > CHART_ROWS else None,
+        votes_note=t["shown_fails"].format(n=CHART_ROWS) if len(votes) > CHART_ROWS else None,
         spreads=spreads,
         means=means,
         votes=votes,

@@ -29,6 +29,7 @@ CSS_FONT_STACK = (
     '"Malgun Gothic", "DejaVu Sans", sans-serif'
 )
 LABEL_CHARS = 40
+SCATTER_POINTS = 500
 SHORTLISTED, NOT_SELECTED, UNRANKED, CUTOFF = "#1b7837", "#8c8c8c", "#d6604d", "#2166ac"
 _LOCK = threading.Lock()
 
@@ -65,7 +66,7 @@ def short(text: str) -> str:
 def _svg(fig: Figure, label: str) -> str:
     """The figure as an ``<svg>`` element to inline, with ``label`` as its text alternative."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     escaped = html.escape(label, quote=True)
@@ -123,6 +124,8 @@ def spread_chart(series: Sequence[tuple[str, Sequence[float]]], *, label: str, a
                 tick_labels=[short(name) for name, _ in series],
             )
             for i, (_, values) in enumerate(series, start=1):
+                if len(values) > SCATTER_POINTS:
+                    continue  # thousands of points: the box says it, the SVG stays small
                 ax.scatter(list(values), [i + 0.25] * len(values), s=8, color=CUTOFF, alpha=0.5)
             ax.invert_yaxis()
         ax.set_xlabel(axis)
