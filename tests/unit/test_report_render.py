@@ -67,7 +67,7 @@ def _desk(n_apps: int = 150, n_reviewers: int = 80, per_app: int = 3) -> Desk:
         opens_at=NOW - timedelta(days=30),
         submission_deadline=NOW - timedelta(days=20),
         review_deadline=NOW - timedelta(days=2),
-        reviewers_per_application=per_app,
+        reviewers_per_application=max(per_app, 1),
         criteria=[
             {"key": "tech", "title": "Technology", "weight": 2, "min": 0, "max": 10},
             {"key": "team", "title": "팀 역량", "weight": 1, "min": 0, "max": 10, "threshold": 2},
@@ -167,3 +167,13 @@ def test_the_workbook_of_a_large_round_has_every_row() -> None:
         assert row[header.index("total_exact")] == stored["total"]
         assert row[header.index("reason")] == stored["reason"]
         assert row[header.index("title")] == desk.titles[stored["application_id"]]
+
+
+def test_a_round_closed_without_reviews_still_has_its_report() -> None:
+    desk = _desk(n_apps=3, n_reviewers=1, per_app=0)
+    assert desk.reviewer_means == []
+    assert desk.spreads == []
+    page = render_report(desk=desk, locale="en", now=NOW)
+    assert len(_charts(page)) == 5
+    assert page.count('data-reason="below_threshold"') == 3  # nobody assessed them
+    assert "No tie at the cut-off." in page
