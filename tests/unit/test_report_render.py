@@ -13,7 +13,7 @@ from decimal import Decimal
 import openpyxl
 
 from models.desk import AssignmentCounts, RoundProgress
-from models.rounds import Round
+from models.rounds import Round, RoundStatus
 from reviewers.decision import (
     Candidate,
     Criterion,
@@ -63,7 +63,7 @@ def _desk(n_apps: int = 150, n_reviewers: int = 80, per_app: int = 3) -> Desk:
     round_ = Round(
         program_id=uuid.uuid4(),
         name="Stage <1>",
-        status="closed",
+        status=RoundStatus.closed,
         opens_at=NOW - timedelta(days=30),
         submission_deadline=NOW - timedelta(days=20),
         review_deadline=NOW - timedelta(days=2),
