@@ -143,6 +143,12 @@ def main() -> None:
             SHORTLIST_DEMO_CLIENT_SECRET=admin["client_secret"],
         )
         run(shortlist, "demo", "--url", base, env=demo_env)
+        # Each stage's report (its template ships in the wheel) and workbook, in var/demo.
+        for stage in (1, 2):
+            for name in ("report.html", "results.xlsx"):
+                kept = work / "var" / "demo" / f"stage{stage}-{name}"
+                if not kept.is_file() or kept.stat().st_size == 0:
+                    fail(f"the demo did not write {kept}")
         run(shortlist, "audit", "verify")
         with sqlite3.connect(work / "var" / "shortlist.db") as db:
             closed = [row[0] for row in db.execute("SELECT round_id FROM round_result")]
