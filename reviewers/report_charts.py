@@ -10,9 +10,11 @@ matplotlib's settings are process-wide, so charts are drawn one at a time (``_LO
 import html
 import io
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
@@ -34,16 +36,33 @@ SHORTLISTED, NOT_SELECTED, UNRANKED, CUTOFF = "#1b7837", "#8c8c8c", "#d6604d", "
 _LOCK = threading.Lock()
 
 
+HANGUL_FONT_FILES = ("NanumGothic.ttf", "NotoSansCJK-Regular.ttc", "NotoSansKR-Regular")
+_FAMILIES: list[str] = []
+
+
 def _families() -> list[str]:
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return [f for f in HANGUL_FONTS if f in installed] + ["DejaVu Sans"]
+    """The installed fonts of ``HANGUL_FONTS``, then DejaVu Sans. matplotlib lists the system's
+    fonts once and caches the list: a font installed after that (fonts-nanum on a machine
+    whose cache was made before) is added from its file here."""
+    if not _FAMILIES:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        if not installed & set(HANGUL_FONTS):
+            for path in font_manager.findSystemFonts():
+                if path.endswith(HANGUL_FONT_FILES) or Path(path).stem in HANGUL_FONT_FILES:
+                    font_manager.fontManager.addfont(path)
+            installed = {f.name for f in font_manager.fontManager.ttflist}
+        _FAMILIES.extend([f for f in HANGUL_FONTS if f in installed] + ["DejaVu Sans"])
+    return _FAMILIES
 
 
 @contextmanager
 def _drawing() -> Iterator[None]:
-    """matplotlib set for the report, one chart at a time."""
+    """matplotlib set for the report, one chart at a time. Without a Hangul font, matplotlib
+    warns of each glyph it cannot measure: the SVG keeps the text, which the reader's browser
+    renders with its own fonts, so the warning is not the reader's concern."""
     with (
         _LOCK,
+        warnings.catch_warnings(),
         matplotlib.rc_context(
             {
                 "svg.fonttype": "none",
@@ -56,6 +75,7 @@ def _drawing() -> Iterator[None]:
             }
         ),
     ):
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         yield
 
 
