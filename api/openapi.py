@@ -125,6 +125,7 @@ OPERATION_IDS = {
     "post_close": "closeRound",
     "post_publish": "publishResults",
     "get_preview": "previewShortlist",
+    "get_decision_record": "getDecisionRecord",
     "get_audit_events": "listAuditEvents",
     "get_audit_verification": "verifyAuditChain",
 }
