@@ -17,6 +17,7 @@ inputs with the real ids: nobody without those ids can recompute it) and its own
 ``record_inputs_sha256`` over the pseudonymised inputs it holds.
 """
 
+import copy
 import hashlib
 import json
 import re
@@ -105,7 +106,7 @@ def record_payload(
     return {
         "record": RECORD_FORMAT,
         "round_id": str(round_id),
-        "rules": record_inputs["rules"],
+        "rules": copy.deepcopy(record_inputs["rules"]),
         "inputs": record_inputs,
         "result": dict(result),
         "inputs_sha256": inputs_sha256,

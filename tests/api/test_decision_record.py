@@ -13,7 +13,6 @@ from joserfc import jws
 
 from cli.main import main as shortlist
 from identity.decision_records import verify_record_signature
-from models.identity import Role
 from reviewers.decision.record import RECORD_TYPE, check_payload, parse_payload, sha256_hex
 from tests.api.test_review_flow import Round, submit_review
 from tests.factories import make_principal, ok
@@ -125,9 +124,9 @@ def test_the_record_is_signed_by_the_service_and_holds_the_stored_decision(
     assert reviewers == {str(uuid.UUID(int=n)) for n in range(1, 4 + 1)}
     # The audit head is the close's event, which carries both hashes.
     head = payload["audit_head"]
-    closing = ok(
-        client.get(f"/api/v1/audit?after_seq={head['seq'] - 1}&limit=1", headers=c.admin)
-    )["items"][0]
+    closing = ok(client.get(f"/api/v1/audit?after_seq={head['seq'] - 1}&limit=1", headers=c.admin))[
+        "items"
+    ][0]
     assert closing["action"] == "round.closed"
     assert closing["object_id"] == c.rid
     assert head == {"seq": closing["seq"], "hash": closing["hash"]}
