@@ -96,7 +96,7 @@ def test_who_gets_the_record_and_when(competition: Round, client: TestClient) ->
 
 
 def test_the_record_is_signed_by_the_service_and_holds_the_stored_decision(
-    competition: Round, client: TestClient
+    competition: Round, client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     c = competition
     ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
@@ -142,19 +142,11 @@ def test_the_record_is_signed_by_the_service_and_holds_the_stored_decision(
         k: v for k, v in payload.items() if k != "issued_at"
     }
 
-
-def test_verify_record_accepts_the_served_record(
-    competition: Round, client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    c = competition
-    ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
+    # shortlist verify-record accepts the served record with the served JWKS.
     record = tmp_path / "record.jws"
-    record.write_text(record_of(client, c.rid, c.admin).text)
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(json.dumps(ok(client.get("/oauth/jwks"))))
-
-    assert shortlist(["verify-record", str(record), "--jwks", str(jwks)]) == 0
+    record.write_text(token)
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps(jwks))
+    assert shortlist(["verify-record", str(record), "--jwks", str(jwks_file)]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["ok"] is True
-    assert summary["round_id"] == c.rid
-    assert summary["shortlisted"] == 3
+    assert (summary["ok"], summary["round_id"], summary["shortlisted"]) == (True, c.rid, 3)
