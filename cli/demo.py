@@ -71,6 +71,7 @@ from shortlist_client.models import (
 from shortlist_client.types import File, Response
 
 from cli.demo_outbox import DemoOutbox
+from cli.demo_record import save_decision_record
 
 T = TypeVar("T")
 
@@ -230,6 +231,7 @@ def run_demo(
         ProgramPublic,
     )
     uses_documents = admin.serves("/api/v1/applications/{application_id}/documents")
+    records = admin.serves("/api/v1/rounds/{round_id}/decision-record")
 
     def new_round(name: str, eligibility: dict[str, Any], size: int) -> RoundPublic:
         now = datetime.now(UTC)
@@ -452,6 +454,8 @@ def run_demo(
         say(f"  {name}: submitted, receipt {receipt}")
     results1 = review_round(stage1, scores, declare=True)
     table(results1, titles)
+    if records:
+        save_decision_record(admin.client.get_httpx_client(), stage1.id, "stage1", say)
     shortlisted = {
         titles[uuid.UUID(r["application_id"])] for r in results1["ranking"] if r["shortlisted"]
     }
@@ -475,6 +479,8 @@ def run_demo(
         say(f"  {name}: submitted")
     results2 = review_round(stage2, scores2, declare=False)
     table(results2, titles2)
+    if records:
+        save_decision_record(admin.client.get_httpx_client(), stage2.id, "stage2", say)
     if admin.serves("/api/v1/audit/verify"):
         verify = expect(
             verify_audit_chain.sync_detailed(client=admin.client), 200, AuditVerification

@@ -120,6 +120,8 @@ def test_the_installed_client_plays_the_demo(
     assert "Audit chain: ok=True" in out, out
     assert out.count("SHORTLISTED") == 4, out  # three in stage 1, one in stage 2
     assert "refused (" in out  # the shortlisted may not bid in stage 2
+    # Each stage's signed decision record, saved and verified offline from the files.
+    assert out.count("verify-record: exit 0: verified: signed by ") == 2, out
     assert not (tmp_path / "absent").exists()
 
 
