@@ -56,6 +56,8 @@ FIELDS = (
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 class RecordFormatError(ValueError):
@@ -206,7 +208,8 @@ def check_payload(payload: Mapping[str, Any]) -> Difference | None:
     The checks, in this order (the spec's "Verifying", steps 3 to 8):
 
     1. the members: exactly ``FIELDS``, ``record`` is ``RECORD_FORMAT``, hashes are 64
-       lowercase hex digits;
+       lowercase hex digits, ``round_id`` a UUID, ``issued_at`` a timestamp, ``audit_head``
+       ``{seq, hash}`` or null;
     2. ``rules`` is ``inputs.rules``;
     3. the reviewers of ``inputs`` are pseudonyms 1..n, numbered in order of first appearance;
     4. the result recomputed from ``inputs`` is ``result``, member by member;
@@ -298,6 +301,23 @@ def _check_members(payload: Mapping[str, Any]) -> Difference | None:
     for key in ("inputs", "result"):
         if not isinstance(payload[key], dict):
             return Difference(f"$.{key}", "an object", payload[key], "not an object")
+    if not isinstance(payload["round_id"], str) or not _UUID.match(payload["round_id"]):
+        return Difference("$.round_id", "a UUID", payload["round_id"], "not a round id")
+    if not isinstance(payload["issued_at"], str) or not _TIMESTAMP.match(payload["issued_at"]):
+        return Difference(
+            "$.issued_at", "YYYY-MM-DDTHH:MM:SS.ffffffZ", payload["issued_at"], "not a timestamp"
+        )
+    head = payload["audit_head"]
+    if head is not None and not (
+        isinstance(head, dict)
+        and head.keys() == {"seq", "hash"}
+        and type(head["seq"]) is int
+        and isinstance(head["hash"], str)
+        and _SHA256.match(head["hash"])
+    ):
+        return Difference(
+            "$.audit_head", '{"hash": SHA-256, "seq": integer} or null', head, "not an audit head"
+        )
     return None
 
 

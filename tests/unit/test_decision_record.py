@@ -293,6 +293,18 @@ def test_missing_or_extra_members_and_a_second_spelling_are_caught() -> None:
     assert difference is not None
     assert difference.path == "$.reviewer_names"
 
+    for member, value in (
+        ("round_id", "round one"),
+        ("issued_at", "yesterday"),
+        ("audit_head", {"seq": "7", "hash": "ab" * 32}),
+        ("inputs_sha256", "AB" * 32),
+    ):
+        payload = payload_of(five())
+        payload[member] = value
+        difference = check_payload(payload)
+        assert difference is not None
+        assert (difference.path, difference.found) == (f"$.{member}", value)
+
     # "8.0" is 8: the same result, but not the canonical spelling the hash is taken over.
     payload = payload_of(five())
     payload["inputs"]["reviews"][0]["scores"]["technical"] = "8.0"
