@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc import jws
@@ -134,6 +135,42 @@ def _reviews_by_reviewer(inputs: dict[str, Any], reviewers: Iterable[str]) -> li
         )
         for reviewer in reviewers
     ]
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8"), max_size=8)
+    | st.text(st.characters(max_codepoint=0x7F), max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(codec="utf-8"), max_size=4)
+            | st.text(st.characters(max_codepoint=0x7F), max_size=4),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_canonical_bytes_are_the_rfc8785_packages(value: Any) -> None:
+    """The standard-encoder path of ``canonical_bytes`` spells every value it takes exactly as
+    the ``rfc8785`` package does, and refuses what the package refuses."""
+    try:
+        expected: bytes | type[Exception] = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as refused:
+        expected = type(refused)
+    try:
+        found: bytes | type[Exception] = canonical_bytes(value)
+    except rfc8785.CanonicalizationError as refused:
+        found = type(refused)
+    assert found == expected
 
 
 # --- signature ----------------------------------------------------------------------------
