@@ -234,7 +234,7 @@ def first_difference(expected: Any, found: Any, path: str, why: str) -> Differen
 
 def _utf16(key: str) -> bytes:
     """RFC 8785 orders members by their names' UTF-16 code units."""
-    return key.encode("utf-16-be")
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def check_payload(payload: Mapping[str, Any]) -> Difference | None:
