@@ -143,9 +143,9 @@ def main() -> None:
             SHORTLIST_DEMO_CLIENT_SECRET=admin["client_secret"],
         )
         run(shortlist, "demo", "--url", base, env=demo_env)
-        # Each stage's report (its template ships in the wheel) and workbook, in var/demo.
+        # Each stage's report (its template ships in the wheel), workbook and decision record.
         for stage in (1, 2):
-            for name in ("report.html", "results.xlsx"):
+            for name in ("report.html", "results.xlsx", "decision-record.jws"):
                 kept = work / "var" / "demo" / f"stage{stage}-{name}"
                 if not kept.is_file() or kept.stat().st_size == 0:
                     fail(f"the demo did not write {kept}")

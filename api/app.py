@@ -23,6 +23,7 @@ from api.routes import (
     applications,
     assignments,
     audit,
+    decision_records,
     desk,
     documents,
     events,
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (reviewers.router, assignments.router, reviews.router, results.router):
         app.include_router(router)
     app.include_router(desk.router)
+    app.include_router(decision_records.router)
     app.include_router(audit.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)

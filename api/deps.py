@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from identity.oauth.keys import BuiltinKeys
 from infra.clock import Clock
 from infra.db import open_session
 from infra.settings import Settings
@@ -44,7 +45,17 @@ async def get_now(request: Request) -> datetime:
     return clock()
 
 
+def get_signing_keys(request: Request) -> BuiltinKeys:
+    """The service's signing keys, loaded (on a fresh database: created) before the request's
+    session opens: on SQLite a writing request holds the database lock, which the key loader
+    would wait for."""
+    keys: BuiltinKeys = request.app.state.keys
+    keys.snapshot()
+    return keys
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
+SigningKeysDep = Annotated[BuiltinKeys, Depends(get_signing_keys)]

@@ -129,6 +129,7 @@ OPERATION_IDS = {
     "get_round_progress": "getRoundProgress",
     "get_round_report": "getRoundReport",
     "get_round_results_xlsx": "getResultsXlsx",
+    "get_decision_record": "getDecisionRecord",
     "get_audit_events": "listAuditEvents",
     "get_audit_verification": "verifyAuditChain",
 }

@@ -73,6 +73,7 @@ from shortlist_client.types import File, Response
 
 from cli.demo_files import REPORT_PATH, save_stage_files
 from cli.demo_outbox import DemoOutbox
+from cli.demo_record import RECORD_PATH, save_decision_record
 
 T = TypeVar("T")
 
@@ -236,6 +237,7 @@ def run_demo(
         ProgramPublic,
     )
     uses_documents = admin.serves("/api/v1/applications/{application_id}/documents")
+    records = admin.serves(RECORD_PATH)
 
     def new_round(name: str, eligibility: dict[str, Any], size: int) -> RoundPublic:
         now = datetime.now(UTC)
@@ -447,6 +449,9 @@ def run_demo(
         if output is not None and admin.serves(REPORT_PATH):
             http = admin.client.get_httpx_client()
             save_stage_files(http, round_id=round_id, stage=stage, output=output, say=say)
+        if output is not None and records:
+            http = admin.client.get_httpx_client()
+            save_decision_record(http, round_id=round_id, stage=stage, output=output, say=say)
 
     # Stage 1.
     say("\nStage 1: open call, 6 consortia, 3 to be shortlisted")

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 Command = Callable[[argparse.Namespace, Settings], int]
+OfflineCommand = Callable[[argparse.Namespace], int]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -343,6 +344,13 @@ def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if outcome["ok"] else 1
 
 
+def _verify_record(args: argparse.Namespace) -> int:
+    """Offline: no settings, no database (an outside auditor has neither)."""
+    from cli.verify_record import verify_record_file
+
+    return verify_record_file(args.file, jwks_source=args.jwks)
+
+
 def _storage_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
@@ -441,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--output",
         default="var/demo",
-        help="where each stage's report.html and results.xlsx are written (default var/demo; "
-        "'' writes none)",
+        help="where each stage's report.html, results.xlsx and decision record are written "
+        "(default var/demo; '' writes none)",
     )
     demo.set_defaults(handler=_demo)
 
@@ -451,6 +459,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("round_id")
     verify.set_defaults(handler=_verify_result)
+
+    verify_record = sub.add_parser(
+        "verify-record",
+        help="check a signed decision record offline: its signature, and its result "
+        "recomputed from its inputs (docs/decision-record.md)",
+    )
+    verify_record.add_argument("file", help="the record (a compact JWS) as downloaded")
+    verify_record.add_argument(
+        "--jwks",
+        default=None,
+        help="the service's public keys: a file, or a URL such as https://HOST/oauth/jwks; "
+        "without it the signature is not checked and the exit code is 3, never 0",
+    )
+    verify_record.set_defaults(offline=_verify_record)
 
     storage = sub.add_parser("storage", help="blob storage tools")
     storage_sub = storage.add_subparsers(dest="storage_command", required=True)
@@ -477,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    offline: OfflineCommand | None = getattr(args, "offline", None)
+    if offline is not None:
+        return offline(args)
     handler: Command = args.handler
     return handler(args, get_settings())
 

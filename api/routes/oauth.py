@@ -12,11 +12,10 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import NowDep, SessionDep
+from api.deps import NowDep, SessionDep, SigningKeysDep
 from identity.accounts import authenticate_password
 from identity.oauth.adapters import FormRequest
 from identity.oauth.errors import UNSPEAKABLE, safe_description
-from identity.oauth.keys import BuiltinKeys
 from identity.oauth.login import (
     AUTHORIZE_PARAMS,
     CSRF_FIELD,
@@ -60,17 +59,9 @@ async def form_params(request: Request) -> Params | None:
 FormParams = Annotated[Params | None, Depends(form_params)]
 
 
-def _signing_keys(request: Request) -> BuiltinKeys:
-    keys: BuiltinKeys = request.app.state.keys
-    # Load (on a fresh database: create) the signing key before this request's session opens:
-    # on SQLite a writing request holds the database lock, which the key loader would wait for.
-    keys.snapshot()
-    return keys
-
-
 def _server(
     request: Request,
-    keys: Annotated[BuiltinKeys, Depends(_signing_keys)],
+    keys: SigningKeysDep,
     session: SessionDep,
     now: NowDep,
 ) -> ShortlistAuthorizationServer:

@@ -122,10 +122,13 @@ def test_the_installed_client_plays_the_demo(
     assert "Audit chain: ok=True" in out, out
     assert out.count("SHORTLISTED") == 4, out  # three in stage 1, one in stage 2
     assert "refused (" in out  # the shortlisted may not bid in stage 2
+    # Each stage's signed decision record, saved and verified offline from the files.
+    assert out.count("verify-record: exit 0: verified: signed by ") == 2, out
     assert not (tmp_path / "absent").exists()
-    # Each stage's report and workbook, where it was told, their paths printed.
+    # Each stage's report, workbook and decision record, where it was told, their paths printed.
+    assert (tmp_path / "demo" / "jwks.json").stat().st_size > 0
     for stage in (1, 2):
-        for name in ("report.html", "results.xlsx"):
+        for name in ("report.html", "results.xlsx", "decision-record.jws"):
             path = tmp_path / "demo" / f"stage{stage}-{name}"
             assert path.stat().st_size > 0
             assert f"wrote {path}" in out

@@ -270,6 +270,8 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/rounds/{round_id}/progress": Case(ADMIN_ONLY),
     "GET /api/v1/rounds/{round_id}/report": Case(ADMIN_ONLY),
     "GET /api/v1/rounds/{round_id}/results.xlsx": Case(ADMIN_ONLY),
+    # In review the admin's answer is 409 round-not-closed; everyone else's 403 not-published.
+    "GET /api/v1/rounds/{round_id}/decision-record": Case(ADMIN_ONLY),
     "POST /api/v1/rounds/{round_id}/close": Case(
         ADMIN_ONLY, json=lambda s: {"allow_missing_reviews": True}, last=True
     ),

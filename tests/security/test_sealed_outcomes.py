@@ -80,6 +80,7 @@ def _everything(
     answers["decline"] = bids.decline(application, org)
     answers["results"] = c.get(f"{API}/rounds/{bids.round_id}/results", headers=h)
     answers["results.csv"] = c.get(f"{API}/rounds/{bids.round_id}/results.csv", headers=h)
+    answers["decision record"] = c.get(f"{API}/rounds/{bids.round_id}/decision-record", headers=h)
     answers["new bid"] = c.post(
         f"{API}/rounds/{bids.round_id}/applications",
         json={"title": "Again", "lead_organization_id": org.id},
