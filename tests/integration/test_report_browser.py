@@ -138,7 +138,7 @@ def test_the_demo_report_renders_offline_with_the_gate_failure_and_the_tie(
                 "--client-secret",
                 secret,
                 "--deadline-seconds",
-                "3",
+                "12",
                 "--output",
                 str(output),
             ],
@@ -154,8 +154,11 @@ def test_the_demo_report_renders_offline_with_the_gate_failure_and_the_tie(
         assert f"wrote {output / f'stage{stage}-report.html'}" in played.stdout
         assert f"wrote {output / f'stage{stage}-results.xlsx'}" in played.stdout
     assert sorted(p.name for p in output.iterdir()) == [
+        "jwks.json",
+        "stage1-decision-record.jws",
         "stage1-report.html",
         "stage1-results.xlsx",
+        "stage2-decision-record.jws",
         "stage2-report.html",
         "stage2-results.xlsx",
     ]
