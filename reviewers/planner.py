@@ -292,7 +292,7 @@ def _unique(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 def _member(keys: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
     """Whether each key is among ``sorted_keys``."""
     if len(sorted_keys) == 0:
-        return np.zeros(len(keys), dtype=np.bool_)
+        return np.zeros(keys.shape, dtype=np.bool_)
     at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return np.asarray(sorted_keys[at] == keys, dtype=np.bool_)
 
@@ -1138,6 +1138,7 @@ class _Arcs:
         order = np.argsort(heads, kind="stable")
         sorted_heads = heads[order]
         starts = np.nonzero(np.r_[True, sorted_heads[1:] != sorted_heads[:-1]])[0]
+        starts = starts[: len(sorted_heads)]
         targets = sorted_heads[starts]
         return cls(tails[order], heads[order], cost[order], targets, starts.astype(np.int64))
 
