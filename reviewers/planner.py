@@ -83,7 +83,7 @@ _COST_LIMIT: Final = 2**60  # OR-tools multiplies costs by (nodes + 1); keep hea
 _EXTRA_CANDIDATES: Final = 2
 _PATIENCE: Final = 50
 _FEW_APPLICATIONS: Final = 1024
-_DENSE_ARCS: Final = 8
+_DENSE_ARCS: Final = 50
 """Beyond this many explicit arcs per unit of demand, skip the relaxation (its graph holds
 every explicit arc) and go straight to column generation on the best ones."""
 
