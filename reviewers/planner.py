@@ -26,6 +26,13 @@ affinity between two plans, so the flow cost orders plans exactly as the objecti
 The full graph has |applications| x |reviewers| arcs (3 * 10**8 for the largest rounds), but
 almost all of them carry no explicit affinity and cost the same ``top``. Two exact routes:
 
+The input. ``plan_assignments`` takes pairs of ids (a dict of affinities, lists of conflicts
+and kept assignments); ``plan_assignments_from_matrices`` takes applications x reviewers
+matrices (scipy sparse, or dense arrays) and makes no Python object per pair. Both re-index
+the pairs as sorted integer keys ``a * reviewers + r`` (applications and reviewers in id order),
+and everything below works on those arrays; per-application Python sets are made only for the
+conflicted and kept pairs and, lazily, for the applications an augmenting path visits.
+
 1. Relaxation. The explicit positive-affinity arcs, plus a hub through which any application
    reaches any reviewer at cost ``top`` - ignoring conflicts and distinctness, so its optimum
    bounds the true one from below. The hub flow is then split into distinct, allowed,
@@ -38,7 +45,11 @@ almost all of them carry no explicit affinity and cost the same ``top``. Two exa
    candidate arcs plus every missing arc, the implicit ones relaxed all at once. If it settles,
    the distances are a feasible dual for the full problem and the plan is optimal (LP duality);
    otherwise missing arcs that keep lowering distances lie on negative cycles and are added
-   before solving again. It ends because each round adds arcs.
+   before solving again. It ends because each round adds arcs. Dense instances (more than
+   ``_DENSE_ARCS`` explicit arcs per unit of demand, e.g. every pair scored) start here: the
+   relaxation's graph would hold every explicit arc, while the candidate graph holds a few per
+   application and pricing checks the rest in bulk (reviewers that few applications may still
+   reach without an explicit arc get those implicit arcs listed).
 
 Feasibility. If the candidate graph cannot carry the demand, its maximum flow is completed by
 augmenting paths over the full graph. When an application cannot be augmented, the applications

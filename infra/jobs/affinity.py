@@ -22,6 +22,7 @@ Either way a round is computed only once its seal has lifted: ``text_inputs`` re
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -171,7 +172,11 @@ class AffinityWork:
         def store() -> AffinityComputation:
             with session_scope(self.engine) as session:
                 return store_text_affinity(
-                    session=session, inputs=loaded, document_texts=texts, now=self.clock()
+                    session=session,
+                    inputs=loaded,
+                    document_texts=texts,
+                    now=self.clock(),
+                    workers=os.cpu_count() or 1,  # large rounds use every core
                 )
 
         computation = await anyio.to_thread.run_sync(store)
