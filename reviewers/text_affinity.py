@@ -24,17 +24,19 @@ import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_TOP_K: Final = 50
 EVIDENCE_TERMS: Final = 5
 MAX_TERMS: Final = 128
 _BLOCK: Final = 2_000
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 IndexArray = npt.NDArray[np.intp]
 
@@ -72,7 +74,10 @@ class ApplicationText:
         return "\n".join([self.title, self.summary, " ; ".join(self.keywords), *self.documents])
 
 
-def _vectorizer(max_df: float, total: int) -> TfidfVectorizer:
+def _vectorizer(max_df: float, total: int) -> "TfidfVectorizer":
+    # Imported here: the worker processes that score blocks never load scikit-learn.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         lowercase=True,
         stop_words="english",
