@@ -73,6 +73,10 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     PostgreSQL, for API processes started with ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on
     SIGINT or SIGTERM."""
     import asyncio
+    import contextlib
+    import signal
+    from collections.abc import Coroutine
+    from typing import Any
 
     import structlog
 
@@ -117,15 +121,31 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
         affinity = make_affinity_jobs(settings, engine=engine, store=store, clock=system_clock)
         assert isinstance(affinity, ProcrastinateAffinity)  # on PostgreSQL
 
+        async def until_stopped(*workers: Coroutine[Any, Any, None]) -> None:
+            # One handler stops every worker: procrastinate's own (one per worker) would
+            # replace each other, and SIGTERM would stop only one of them.
+            running = asyncio.gather(*workers)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, running.cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
         async def work() -> None:
             async with webhooks.app.open_async(), affinity.app.open_async():
                 if not isinstance(scans, ProcrastinateScans):
                     log.info("worker.started", jobs="webhooks, affinity")
-                    await asyncio.gather(webhooks.work(), affinity.work())
+                    await until_stopped(
+                        webhooks.work(handle_signals=False), affinity.work(handle_signals=False)
+                    )
                 else:
                     async with scans.app.open_async():
                         log.info("worker.started", concurrency=settings.scan_concurrency)
-                        await asyncio.gather(scans.work(), webhooks.work(), affinity.work())
+                        await until_stopped(
+                            scans.work(handle_signals=False),
+                            webhooks.work(handle_signals=False),
+                            affinity.work(handle_signals=False),
+                        )
             log.info("worker.stopped")
 
         asyncio.run(work())
