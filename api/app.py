@@ -48,7 +48,7 @@ from infra.clock import system_clock
 from infra.db import LoopReader, make_engine, ping
 from infra.events import NotifyListener, install_event_signal
 from infra.jobs import make_document_scans
-from infra.jobs.affinity import AffinityWorker
+from infra.jobs.affinity import make_affinity_jobs
 from infra.logging import access_log, configure_logging
 from infra.metrics import process_exited
 from infra.outage import Dependency
@@ -105,8 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 listener = NotifyListener(settings.database_url, _app.state.event_signal)
                 listener.start()
                 background.callback(listener.stop)
-            if settings.affinity_in_process:
-                await background.enter_async_context(_app.state.affinities.running())
+            await background.enter_async_context(_app.state.affinities.running())
             yield
         database.close()
         engine.dispose()
@@ -147,11 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock=lambda: app.state.clock(),
     )
 
-    app.state.affinities = AffinityWorker(
-        engine=engine,
-        store=app.state.blob_store,
-        clock=lambda: app.state.clock(),
-        interval=settings.affinity_interval_seconds,
+    app.state.affinities = make_affinity_jobs(
+        settings, engine=engine, store=app.state.blob_store, clock=lambda: app.state.clock()
     )
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl

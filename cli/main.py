@@ -71,9 +71,14 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
-    """Run the background jobs (document scans, webhook deliveries) on PostgreSQL, for API
-    processes started with ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on SIGINT or SIGTERM."""
+    """Run the background jobs (document scans, webhook deliveries, text affinity) on
+    PostgreSQL, for API processes started with ``SHORTLIST_JOBS_IN_PROCESS=false``; stops on
+    SIGINT or SIGTERM."""
     import asyncio
+    import contextlib
+    import signal
+    from collections.abc import Coroutine
+    from typing import Any
 
     import structlog
 
@@ -81,6 +86,7 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     from infra.db import make_engine
     from infra.events import install_event_signal
     from infra.jobs import make_document_scans
+    from infra.jobs.affinity import ProcrastinateAffinity, make_affinity_jobs
     from infra.jobs.postgres import ProcrastinateScans
     from infra.logging import configure_logging
     from infra.scanner import make_scanner
@@ -113,16 +119,35 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
             settings, engine=engine, signal=install_event_signal(engine), clock=system_clock
         )
         assert isinstance(webhooks, ProcrastinateWebhooks)  # on PostgreSQL
+        store = make_blob_store(settings)
+        affinity = make_affinity_jobs(settings, engine=engine, store=store, clock=system_clock)
+        assert isinstance(affinity, ProcrastinateAffinity)  # on PostgreSQL
+
+        async def until_stopped(*workers: Coroutine[Any, Any, None]) -> None:
+            # One handler stops every worker: procrastinate's own (one per worker) would
+            # replace each other, and SIGTERM would stop only one of them.
+            running = asyncio.gather(*workers)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, running.cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
 
         async def work() -> None:
-            async with webhooks.app.open_async():
+            async with webhooks.app.open_async(), affinity.app.open_async():
                 if not isinstance(scans, ProcrastinateScans):
-                    log.info("worker.started", jobs="webhooks")
-                    await webhooks.work()
+                    log.info("worker.started", jobs="webhooks, affinity")
+                    await until_stopped(
+                        webhooks.work(handle_signals=False), affinity.work(handle_signals=False)
+                    )
                 else:
                     async with scans.app.open_async():
                         log.info("worker.started", concurrency=settings.scan_concurrency)
-                        await asyncio.gather(scans.work(), webhooks.work())
+                        await until_stopped(
+                            scans.work(handle_signals=False),
+                            webhooks.work(handle_signals=False),
+                            affinity.work(handle_signals=False),
+                        )
             log.info("worker.stopped")
 
         asyncio.run(work())

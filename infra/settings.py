@@ -38,11 +38,10 @@ class Settings(BaseSettings):
     # On PostgreSQL scans are procrastinate jobs: each API process runs a worker for them unless
     # this is off, and then `shortlist worker` processes must run them. (SQLite: always in-process.)
     jobs_in_process: bool = True
-    # Text affinity: each API process computes it in the background for rounds whose seal has
-    # lifted (when review starts, and this often for rounds whose inputs changed). Until it has
-    # (or with this off), automatic assignment compares titles, summaries, keywords and
-    # profiles only, without the documents.
-    affinity_in_process: bool = True
+    # Text affinity is a background job once a round's seal lifts (infra/jobs/affinity.py): on
+    # PostgreSQL a procrastinate job (run as the scans are), on SQLite a loop in the server
+    # process that looks this often for rounds whose inputs changed. Until it has run,
+    # automatic assignment compares titles, summaries, keywords and profiles only.
     affinity_interval_seconds: float = Field(default=60.0, gt=0)
     # Per-application quota on stored documents: every version that is not deleted counts.
     document_quota_bytes: int = Field(default=1024**3, ge=1)

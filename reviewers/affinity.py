@@ -226,17 +226,21 @@ def store_text_affinity(
     document_texts: Mapping[uuid.UUID, Sequence[str]],
     now: datetime,
     top_k: int = DEFAULT_TOP_K,
+    workers: int = 1,
 ) -> AffinityComputation:
     """Compute and store the round's text affinity (each application's ``top_k`` best
-    reviewers, with evidence), replacing the last computation. Refused while sealed: the round
-    is read again, locked, so a round's seal is judged as the rows are written."""
+    reviewers, with evidence), replacing the last computation, with up to ``workers``
+    processes (``text_affinity``). Refused while sealed: the round is read again, locked, so a
+    round's seal is judged as the rows are written."""
     round_ = load_round(session=session, round_id=inputs.round_id, lock=True)
     ensure_unsealed(round_, now)
     applications = {
         a: replace(text, documents=tuple(document_texts.get(a, ())))
         for a, text in inputs.applications.items()
     }
-    pairs = text_affinity(applications=applications, reviewers=inputs.reviewers, top_k=top_k)
+    pairs = text_affinity(
+        applications=applications, reviewers=inputs.reviewers, top_k=top_k, workers=workers
+    )
     count = _replace_rows(
         session,
         round_id=round_.id,

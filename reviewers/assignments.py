@@ -4,8 +4,11 @@ own list."""
 import hashlib
 import math
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import numpy as np
+import scipy.sparse
 from sqlmodel import Session, col, select
 
 from models.applications import Application, ApplicationStatus
@@ -35,7 +38,7 @@ from reviewers.conflicts import (
     is_conflicted,
     round_conflicts,
 )
-from reviewers.planner import ReviewerCapacity, plan_assignments
+from reviewers.planner import ReviewerCapacity, plan_assignments_from_matrices
 from reviewers.pool import active_loads, load_round, panel
 from reviewers.preferences import round_preferences, with_preferences
 from submissions import audit, outbox
@@ -69,6 +72,32 @@ def _active_assignments(session: Session, round_id: uuid.UUID) -> list[Assignmen
             )
         ).all()
     )
+
+
+def _matrix(
+    applications: Sequence[uuid.UUID],
+    reviewers: Sequence[uuid.UUID],
+    pairs: Iterable[tuple[tuple[uuid.UUID, uuid.UUID], float]],
+    *,
+    inside: bool = False,
+) -> scipy.sparse.csr_array:
+    """The planner's applications x reviewers input from ((application, reviewer), value)
+    pairs; a pair listed twice counts once (its last value). Pairs naming an application or
+    reviewer outside the round are left out, or with ``inside`` refused (a ValueError, as the
+    planner refuses a kept assignment outside the round)."""
+    rows_of = {a: i for i, a in enumerate(applications)}
+    cols_of = {r: j for j, r in enumerate(reviewers)}
+    found: dict[tuple[int, int], float] = {}
+    for (application_id, reviewer_id), value in pairs:
+        row, column = rows_of.get(application_id), cols_of.get(reviewer_id)
+        if row is not None and column is not None:
+            found[row, column] = value
+        elif inside:
+            raise ValueError(f"pair {application_id}/{reviewer_id} is outside the round")
+    rows = np.fromiter((k[0] for k in found), dtype=np.int64, count=len(found))
+    cols = np.fromiter((k[1] for k in found), dtype=np.int64, count=len(found))
+    values = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+    return scipy.sparse.csr_array((values, (rows, cols)), shape=(len(applications), len(reviewers)))
 
 
 def auto_assign(
@@ -111,16 +140,32 @@ def auto_assign(
         preferences,
         demand=len(applications) * round_.reviewers_per_application,
     )
-    plan = plan_assignments(
+    reviewer_ids = [m.user_id for m in members]
+    plan = plan_assignments_from_matrices(
         applications=list(applications),
         reviewers=[
             ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
             for m in members
         ],
         per_application=round_.reviewers_per_application,
-        conflicts=[*((c.reviewer_id, c.application_id) for c in conflicts), *ended],
-        affinity=objective,
-        existing=[(a.application_id, a.reviewer_id) for a in existing],
+        affinity=_matrix(applications, reviewer_ids, objective.items()),
+        conflicts=_matrix(
+            applications,
+            reviewer_ids,
+            (
+                ((application_id, reviewer_id), 1.0)
+                for reviewer_id, application_id in [
+                    *((c.reviewer_id, c.application_id) for c in conflicts),
+                    *ended,
+                ]
+            ),
+        ),
+        existing=_matrix(
+            applications,
+            reviewer_ids,
+            (((a.application_id, a.reviewer_id), 1.0) for a in existing),
+            inside=True,
+        ),
     )
     planned = []
     for p in plan.assignments:

@@ -26,6 +26,13 @@ affinity between two plans, so the flow cost orders plans exactly as the objecti
 The full graph has |applications| x |reviewers| arcs (3 * 10**8 for the largest rounds), but
 almost all of them carry no explicit affinity and cost the same ``top``. Two exact routes:
 
+The input. ``plan_assignments`` takes pairs of ids (a dict of affinities, lists of conflicts
+and kept assignments); ``plan_assignments_from_matrices`` takes applications x reviewers
+matrices (scipy sparse, or dense arrays) and makes no Python object per pair. Both re-index
+the pairs as sorted integer keys ``a * reviewers + r`` (applications and reviewers in id order),
+and everything below works on those arrays; per-application Python sets are made only for the
+conflicted and kept pairs and, lazily, for the applications an augmenting path visits.
+
 1. Relaxation. The explicit positive-affinity arcs, plus a hub through which any application
    reaches any reviewer at cost ``top`` - ignoring conflicts and distinctness, so its optimum
    bounds the true one from below. The hub flow is then split into distinct, allowed,
@@ -38,7 +45,11 @@ almost all of them carry no explicit affinity and cost the same ``top``. Two exa
    candidate arcs plus every missing arc, the implicit ones relaxed all at once. If it settles,
    the distances are a feasible dual for the full problem and the plan is optimal (LP duality);
    otherwise missing arcs that keep lowering distances lie on negative cycles and are added
-   before solving again. It ends because each round adds arcs.
+   before solving again. It ends because each round adds arcs. Dense instances (more than
+   ``_DENSE_ARCS`` explicit arcs per unit of demand, e.g. every pair scored) start here: the
+   relaxation's graph would hold every explicit arc, while the candidate graph holds a few per
+   application and pricing checks the rest in bulk (reviewers that few applications may still
+   reach without an explicit arc get those implicit arcs listed).
 
 Feasibility. If the candidate graph cannot carry the demand, its maximum flow is completed by
 augmenting paths over the full graph. When an application cannot be augmented, the applications
@@ -57,13 +68,14 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
 from models.errors import Conflict as ConflictError
@@ -71,11 +83,20 @@ from models.errors import Unprocessable
 
 Pair: TypeAlias = tuple[uuid.UUID, uuid.UUID]
 IntArray: TypeAlias = npt.NDArray[np.int64]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+Matrix: TypeAlias = scipy.sparse.sparray | scipy.sparse.spmatrix | npt.ArrayLike
+"""An applications x reviewers matrix, rows and columns in the order the ids are given: a scipy
+sparse matrix or array of any format (a CSR one, or ``coo_array((values, (rows, cols)))`` from
+index arrays), or a dense array. Entries not stored count as 0."""
 
 MAX_AFFINITY_DECIMALS: Final = 6
 _COST_LIMIT: Final = 2**60  # OR-tools multiplies costs by (nodes + 1); keep headroom for sums.
 _EXTRA_CANDIDATES: Final = 2
 _PATIENCE: Final = 50
+_FEW_APPLICATIONS: Final = 1024
+_DENSE_ARCS: Final = 50
+"""Beyond this many explicit arcs per unit of demand, skip the relaxation (its graph holds
+every explicit arc) and go straight to column generation on the best ones."""
 
 
 # --- public values ----------------------------------------------------------------------------
@@ -217,8 +238,10 @@ class _Problem:
     remaining: list[int]
     conflicted: list[set[int]]
     existing: list[set[int]]
-    affinity: list[dict[int, float]]
-    """Per application: reviewer -> the affinity as given, for every known pair."""
+    blocked_keys: IntArray
+    """The conflicted and kept pairs as sorted keys ``a * reviewers + r``."""
+    affinity: "_Pairs"
+    """The non-zero affinities as given."""
 
     @property
     def active(self) -> list[int]:
@@ -245,6 +268,97 @@ class _Ids:
     def get(self, value: uuid.UUID) -> int | None:
         return self._index.get(value.int)
 
+    def index(self, value: uuid.UUID) -> int:
+        return self._index[value.int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """Values of (application, reviewer) pairs, by sorted key ``a * reviewers + r``."""
+
+    keys: IntArray
+    values: npt.NDArray[Any]
+    reviewers: int
+
+    def bounds(self, applications: int) -> IntArray:
+        """Where each application's pairs start (and, last, where they end)."""
+        starts = np.arange(applications + 1, dtype=np.int64) * self.reviewers
+        return np.searchsorted(self.keys, starts).astype(np.int64)
+
+    def lookup(self, keys: IntArray, default: float | int = 0) -> npt.NDArray[Any]:
+        """The values at ``keys``, ``default`` where no pair is stored."""
+        if len(self.keys) == 0:
+            return np.full(len(keys), default, dtype=self.values.dtype)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return np.where(found, self.values[at], default).astype(self.values.dtype)
+
+
+def _unique(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Sorted distinct values (by sorting: numpy's hashing ``unique`` is slower on keys)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def _member(keys: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each key is among ``sorted_keys``."""
+    if len(sorted_keys) == 0:
+        return np.zeros(keys.shape, dtype=np.bool_)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.asarray(sorted_keys[at] == keys, dtype=np.bool_)
+
+
+def _rows(keys: IntArray, applications: int, reviewers: int) -> list[set[int]]:
+    """Sorted keys as one set of reviewers per application."""
+    starts = np.searchsorted(keys, np.arange(applications + 1, dtype=np.int64) * reviewers)
+    cols = (keys % reviewers).tolist() if reviewers else []
+    bounds = starts.tolist()
+    return [set(cols[bounds[a] : bounds[a + 1]]) for a in range(applications)]
+
+
+def _sorted_pairs(keys: IntArray, values: FloatArray, reviewers: int) -> _Pairs:
+    order = np.argsort(keys, kind="stable")
+    return _Pairs(keys[order], values[order], reviewers)
+
+
+def _capacities(reviewers: Sequence[ReviewerCapacity], revs: _Ids) -> list[int]:
+    caps = [0] * len(revs)
+    for reviewer in reviewers:
+        if reviewer.max_assignments < 0:
+            raise ValueError(f"reviewer {reviewer.reviewer_id} has a negative max_assignments")
+        index = revs.get(reviewer.reviewer_id)
+        assert index is not None
+        caps[index] = reviewer.max_assignments
+    return caps
+
+
+def _problem(
+    apps: _Ids,
+    revs: _Ids,
+    caps: list[int],
+    per_application: int,
+    *,
+    conflict_keys: IntArray,
+    existing_keys: IntArray,
+    affinity: _Pairs,
+) -> _Problem:
+    """The canonical problem from sorted, duplicate-free pair keys."""
+    n, m = len(apps), len(revs)
+    existing = _rows(existing_keys, n, m)
+    existing_load = np.bincount(existing_keys % max(m, 1), minlength=m).tolist() if m else []
+    return _Problem(
+        app_ids=apps.ordered,
+        rev_ids=revs.ordered,
+        per_application=per_application,
+        need=[max(0, per_application - len(kept)) for kept in existing],
+        existing_load=existing_load,
+        remaining=[max(0, cap - load) for cap, load in zip(caps, existing_load, strict=True)],
+        conflicted=_rows(conflict_keys, n, m),
+        existing=existing,
+        blocked_keys=_unique(np.concatenate([conflict_keys, existing_keys])).astype(np.int64),
+        affinity=affinity,
+    )
+
 
 def _canonical(
     applications: Sequence[uuid.UUID],
@@ -254,61 +368,101 @@ def _canonical(
     affinity: Mapping[Pair, float],
     existing: Sequence[Pair],
 ) -> _Problem:
+    """The problem from pairs of ids (one Python step per pair given)."""
     if per_application < 0:
         raise ValueError("per_application must not be negative")
     apps = _Ids(applications, "application")
     revs = _Ids((r.reviewer_id for r in reviewers), "reviewer")
-    caps = [0] * len(revs)
-    for reviewer in reviewers:
-        if reviewer.max_assignments < 0:
-            raise ValueError(f"reviewer {reviewer.reviewer_id} has a negative max_assignments")
-        index = revs.get(reviewer.reviewer_id)
-        assert index is not None
-        caps[index] = reviewer.max_assignments
-    problem = _Problem(
-        app_ids=apps.ordered,
-        rev_ids=revs.ordered,
-        per_application=per_application,
-        need=[],
-        existing_load=[0] * len(revs),
-        remaining=[],
-        conflicted=[set() for _ in range(len(apps))],
-        existing=[set() for _ in range(len(apps))],
-        affinity=[{} for _ in range(len(apps))],
-    )
-    _add_existing(problem, apps, revs, existing)
-    for rev_id, app_id in conflicts:
-        a, r = apps.get(app_id), revs.get(rev_id)
-        if a is not None and r is not None:
-            problem.conflicted[a].add(r)
-    _add_affinities(problem, apps, revs, affinity)
-    problem.need = [max(0, per_application - len(kept)) for kept in problem.existing]
-    problem.remaining = [
-        max(0, cap - load) for cap, load in zip(caps, problem.existing_load, strict=True)
-    ]
-    return problem
-
-
-def _add_existing(problem: _Problem, apps: _Ids, revs: _Ids, existing: Sequence[Pair]) -> None:
+    caps = _capacities(reviewers, revs)
+    m = len(revs)
+    kept: set[int] = set()
     for app_id, rev_id in existing:
         a, r = apps.get(app_id), revs.get(rev_id)
         if a is None or r is None:
             raise ValueError(f"existing assignment {app_id}/{rev_id} is outside the round")
-        if r in problem.existing[a]:
+        if a * m + r in kept:
             raise ValueError(f"existing assignment {app_id}/{rev_id} is listed twice")
-        problem.existing[a].add(r)
-        problem.existing_load[r] += 1
-
-
-def _add_affinities(
-    problem: _Problem, apps: _Ids, revs: _Ids, affinity: Mapping[Pair, float]
-) -> None:
+        kept.add(a * m + r)
+    conflicted = set()
+    for rev_id, app_id in conflicts:
+        a, r = apps.get(app_id), revs.get(rev_id)
+        if a is not None and r is not None:
+            conflicted.add(a * m + r)
+    keys, values = [], []
     for (app_id, rev_id), value in affinity.items():
         a, r = apps.get(app_id), revs.get(rev_id)
         if a is not None and r is not None:
             if not math.isfinite(value):
                 raise ValueError(f"affinity of {app_id}/{rev_id} is not a finite number")
-            problem.affinity[a][r] = value
+            if value:
+                keys.append(a * m + r)
+                values.append(value)
+    return _problem(
+        apps,
+        revs,
+        caps,
+        per_application,
+        conflict_keys=np.array(sorted(conflicted), dtype=np.int64),
+        existing_keys=np.array(sorted(kept), dtype=np.int64),
+        affinity=_sorted_pairs(
+            np.array(keys, dtype=np.int64), np.array(values, dtype=np.float64), m
+        ),
+    )
+
+
+def _coo(matrix: Matrix | None, shape: tuple[int, int], what: str) -> scipy.sparse.coo_array:
+    if matrix is None:
+        return scipy.sparse.coo_array(shape, dtype=np.float64)
+    coo = scipy.sparse.coo_array(matrix)
+    if coo.shape != shape:
+        raise ValueError(f"{what} has shape {coo.shape}, expected {shape}")
+    coo.sum_duplicates()
+    coo.eliminate_zeros()
+    return coo
+
+
+def _canonical_matrices(
+    applications: Sequence[uuid.UUID],
+    reviewers: Sequence[ReviewerCapacity],
+    per_application: int,
+    affinity: Matrix | None,
+    conflicts: Matrix | None,
+    existing: Matrix | None,
+) -> _Problem:
+    """The problem from matrices (no Python step per pair)."""
+    if per_application < 0:
+        raise ValueError("per_application must not be negative")
+    apps = _Ids(applications, "application")
+    revs = _Ids((r.reviewer_id for r in reviewers), "reviewer")
+    caps = _capacities(reviewers, revs)
+    n, m = len(apps), len(revs)
+    row_of = np.fromiter((apps.index(x) for x in applications), dtype=np.int64, count=n)
+    col_of = np.fromiter((revs.index(r.reviewer_id) for r in reviewers), dtype=np.int64, count=m)
+
+    def canonical_keys(coo: scipy.sparse.coo_array) -> IntArray:
+        rows = np.asarray(coo.row if coo.ndim == 2 else coo.coords[0], dtype=np.int64)
+        cols = np.asarray(coo.col if coo.ndim == 2 else coo.coords[1], dtype=np.int64)
+        return row_of[rows] * m + col_of[cols]
+
+    scores = _coo(affinity, (n, m), "affinity")
+    values = np.asarray(scores.data, dtype=np.float64)
+    bad = np.nonzero(~np.isfinite(values))[0]
+    if len(bad):
+        a, r = int(scores.row[bad[0]]), int(scores.col[bad[0]])
+        raise ValueError(
+            f"affinity of {applications[a]}/{reviewers[r].reviewer_id} is not a finite number"
+        )
+    conflict_keys = _unique(canonical_keys(_coo(conflicts, (n, m), "conflicts")))
+    existing_keys = _unique(canonical_keys(_coo(existing, (n, m), "existing")))
+    return _problem(
+        apps,
+        revs,
+        caps,
+        per_application,
+        conflict_keys=conflict_keys.astype(np.int64),
+        existing_keys=existing_keys.astype(np.int64),
+        affinity=_sorted_pairs(canonical_keys(scores), values, m),
+    )
 
 
 # --- infeasibility that needs no flow ---------------------------------------------------------
@@ -380,49 +534,84 @@ def _check_before_solving(problem: _Problem) -> None:
 
 
 def _exact(value: float) -> Decimal:
-    """The value as written, without trailing zeros: integers exactly, floats by their shortest
-    round-trip repr (so 0.1 is one tenth, and 2 and 2.0 are the same)."""
-    if isinstance(value, int):
-        return Decimal(value).normalize()
+    """The value as written, without trailing zeros: floats by their shortest round-trip repr
+    (so 0.1 is one tenth, and 2 and 2.0 are the same)."""
     return Decimal(str(float(value))).normalize()
 
 
-def _decimals_needed(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(0, -exponent)
+def _decimals(values: FloatArray) -> int:
+    """The fewest decimals (at most ``MAX_AFFINITY_DECIMALS``) that write every value exactly.
+
+    A value has at most k decimals in its shortest repr exactly when the decimal rint(v * 10**k)
+    / 10**k rounds back to v (IEEE division is correctly rounded).
+    """
+    rest = _unique(values)
+    for k in range(MAX_AFFINITY_DECIMALS + 1):
+        scale = 10.0**k
+        with np.errstate(over="ignore", invalid="ignore"):
+            exact = np.rint(rest * scale) / scale == rest
+        rest = rest[~exact]
+        if len(rest) == 0:
+            return k
+    return MAX_AFFINITY_DECIMALS
 
 
-@dataclass(frozen=True, slots=True)
+def _scaled(values: FloatArray, decimals: int) -> IntArray | None:
+    """The values in units of ``10 ** -decimals``, the value as written rounded half to even;
+    None when one would not fit in 62 bits.
+
+    ``rint(v * 10**k)`` is that rounding unless v * 10**k lies within rounding error of a
+    half, where the decimal digits decide: those few values are rounded by ``Decimal``.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = values * 10.0**decimals
+    if len(x) and not bool(np.all(np.abs(x) < 2.0**62)):
+        return None
+    rounded = np.rint(x)
+    off_half = np.abs(x - np.floor(x) - 0.5)
+    for i in np.nonzero(off_half <= 1e-9 * np.maximum(1.0, np.abs(x)))[0].tolist():
+        exact = _exact(float(values[i])).scaleb(decimals)
+        rounded[i] = int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+    return rounded.astype(np.int64)
+
+
+@dataclass(slots=True)
 class _Costs:
     """Integer arc costs. Arc a->r costs ``top - affinity``; load level L costs ``unit*(2L-1)``."""
 
     decimals: int
-    scaled: list[dict[int, int]]
-    """Per application: reviewer -> scaled affinity, non-zero values only."""
+    scaled: _Pairs
+    """The scaled affinities, non-zero values only."""
+    bounds: IntArray
     top: int
     unit: int
+    _rows: dict[int, dict[int, int]] = field(default_factory=dict)
 
-    def arc(self, a: int, r: int) -> int:
-        return self.top - self.scaled[a].get(r, 0)
+    def row(self, a: int) -> dict[int, int]:
+        """Application a's reviewers with a non-zero scaled affinity (built when first asked)."""
+        row = self._rows.get(a)
+        if row is None:
+            start, end = int(self.bounds[a]), int(self.bounds[a + 1])
+            m = self.scaled.reviewers
+            revs = (self.scaled.keys[start:end] % m).tolist()
+            values = self.scaled.values[start:end].tolist()
+            row = self._rows[a] = dict(zip(revs, values, strict=True))
+        return row
+
+    def arcs(self, apps: IntArray, revs: IntArray) -> IntArray:
+        """The costs of arcs a->r."""
+        keys = apps * self.scaled.reviewers + revs
+        return self.top - self.scaled.lookup(keys).astype(np.int64)
 
 
-def _costs_at(problem: _Problem, exact: list[dict[int, Decimal]], decimals: int) -> _Costs | None:
+def _costs_at(problem: _Problem, decimals: int) -> _Costs | None:
     """Costs at ``decimals`` of affinity resolution, or None when they could overflow int64."""
-    integral: dict[Decimal, int] = {}
-
-    def scale(value: Decimal) -> int:
-        if value not in integral:
-            rounded = value.scaleb(decimals).to_integral_value(rounding=ROUND_HALF_EVEN)
-            integral[value] = int(rounded)
-        return integral[value]
-
-    scaled: list[dict[int, int]] = []
-    for row in exact:
-        rounded = {r: scale(v) for r, v in row.items()}
-        scaled.append({r: v for r, v in rounded.items() if v})
-    values = [v for row in scaled for v in row.values()]
-    top, bottom = max([0, *values]), min([0, *values])
+    rounded = _scaled(np.asarray(problem.affinity.values, dtype=np.float64), decimals)
+    if rounded is None:
+        return None
+    nonzero = rounded != 0
+    scaled = _Pairs(problem.affinity.keys[nonzero], rounded[nonzero], len(problem.rev_ids))
+    top, bottom = int(rounded.max(initial=0)), int(rounded.min(initial=0))
     demand = sum(problem.need)
     # Any two plans differ by less than `unit` in affinity, so one unit of sum(load**2) dominates.
     unit = demand * (top - bottom) + 1
@@ -439,22 +628,14 @@ def _costs_at(problem: _Problem, exact: list[dict[int, Decimal]], decimals: int)
     nodes = len(problem.app_ids) + len(problem.rev_ids) + 1
     if largest_cost * (max(nodes, demand) + 1) > _COST_LIMIT:
         return None
-    return _Costs(decimals, scaled, top, unit)
+    return _Costs(decimals, scaled, scaled.bounds(apps), top, unit)
 
 
 def _costs(problem: _Problem) -> _Costs:
     """Exact costs at the finest affinity resolution (at most 6 decimals) that fits int64."""
-    known: dict[float, Decimal] = {}  # affinities repeat (keyword overlaps are small integers)
-    exact = [
-        {r: known[v] if v in known else known.setdefault(v, _exact(v)) for r, v in row.items()}
-        for row in problem.affinity
-    ]
-    decimals = max(
-        (min(MAX_AFFINITY_DECIMALS, _decimals_needed(v)) for row in exact for v in row.values()),
-        default=0,
-    )
+    decimals = _decimals(np.asarray(problem.affinity.values, dtype=np.float64))
     for k in range(decimals, -40, -1):
-        costs = _costs_at(problem, exact, k)
+        costs = _costs_at(problem, k)
         if costs is not None:
             return costs
     raise ValueError("the instance is too large for 64-bit flow costs")
@@ -467,36 +648,57 @@ def _eligible(problem: _Problem, a: int, r: int) -> bool:
     return problem.remaining[r] > 0 and not problem.blocked(a, r)
 
 
+def _by_application_then_value(apps: IntArray, values: IntArray) -> IntArray:
+    """The order of pairs sorted by key (application, reviewer) that sorts them by application,
+    then by value from the highest, then by reviewer: one stable sort of a combined key when
+    it fits in 63 bits (three times faster than ``lexsort``)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    high, low = int(values.max()), int(values.min())
+    span = high - low + 1
+    if (int(apps.max()) + 1) * span < 2**62:
+        return np.argsort(apps * span + (high - values), kind="stable").astype(np.int64)
+    return np.lexsort((-values, apps)).astype(np.int64)
+
+
 def _initial_candidates(problem: _Problem, costs: _Costs) -> list[set[int]]:
     """Per application, with ``w = need + 2``: its ``3w`` best positive-affinity reviewers, ``w``
     zero-affinity reviewers handed out round-robin (so every reviewer gets about the same number
     of arcs and can reach a fair load), and its least negative ones while it has fewer than
     ``2w``. Only a starting point: ``_certify`` adds whatever else the optimum needs.
     """
-    active = problem.active
-    cursor = 0
-    candidates: list[set[int]] = []
-    for a, need in enumerate(problem.need):
-        chosen: set[int] = set()
-        width = need + _EXTRA_CANDIDATES if need else 0
-        scaled = costs.scaled[a]
-        ranked = sorted(
-            (r for r in scaled if _eligible(problem, a, r)), key=lambda r: (-scaled[r], r)
-        )
-        chosen.update(r for r in ranked[: 3 * width] if scaled[r] > 0)
-        taken = seen = 0
-        while taken < width and seen < len(active):
-            r = active[cursor]
-            cursor, seen = (cursor + 1) % len(active), seen + 1
-            if r not in scaled and not problem.blocked(a, r):
-                chosen.add(r)
-                taken += 1
-        for r in (r for r in ranked if scaled[r] < 0):
-            if len(chosen) >= 2 * width:
-                break
-            chosen.add(r)
-        candidates.append(chosen)
-    return candidates
+    n, m = len(problem.app_ids), len(problem.rev_ids)
+    if not m:
+        return [set() for _ in range(n)]
+    need = np.asarray(problem.need, dtype=np.int64)
+    width = np.where(need > 0, need + _EXTRA_CANDIDATES, 0)
+    remaining = np.asarray(problem.remaining, dtype=np.int64)
+    keys, values = costs.scaled.keys, costs.scaled.values
+    allowed = (remaining[keys % m] > 0) & ~_member(keys, problem.blocked_keys)
+    keys, values = keys[allowed], values[allowed]
+    order = _by_application_then_value(keys // m, values)
+    keys, values = keys[order], values[order]
+    apps = keys // m
+    rank = np.arange(len(keys)) - np.searchsorted(apps, apps)
+    best = (values > 0) & (rank < 3 * width[apps])
+    chosen = [keys[best]]
+    active = np.nonzero(remaining > 0)[0]
+    wanting = np.nonzero(width)[0]
+    if len(active) and len(wanting):
+        # Round-robin: each application scans the next stretch of the active reviewers.
+        span = min(len(active), 3 * int(width.max()))
+        offset = (np.cumsum(width[wanting]) - width[wanting]) % len(active)
+        grid = active[(offset[:, None] + np.arange(span)[None, :]) % len(active)]
+        grid_keys = wanting[:, None] * m + grid
+        free = ~_member(grid_keys, costs.scaled.keys) & ~_member(grid_keys, problem.blocked_keys)
+        free &= np.cumsum(free, axis=1) <= width[wanting][:, None]
+        chosen.append(grid_keys[free])
+    taken = np.bincount(np.concatenate(chosen) // m, minlength=n)
+    negative = values < 0
+    neg_apps = apps[negative]
+    neg_rank = np.arange(len(neg_apps)) - np.searchsorted(neg_apps, neg_apps)
+    chosen.append(keys[negative][neg_rank < 2 * width[neg_apps] - taken[neg_apps]])
+    return _rows(_unique(np.concatenate(chosen)), n, m)
 
 
 # --- the flow ---------------------------------------------------------------------------------
@@ -522,19 +724,15 @@ class _Flow:
         return direct + self.via_hub_revs
 
 
-def _arcs(costs: _Costs, candidates: list[set[int]]) -> tuple[IntArray, IntArray, IntArray]:
+def _candidate_arcs(candidates: list[set[int]]) -> tuple[IntArray, IntArray]:
+    """The candidate sets as arrays of (application, reviewer), in order."""
     apps = np.fromiter(
         (a for a, row in enumerate(candidates) for _ in row), dtype=np.int64, count=-1
     )
     revs = np.fromiter(
         (r for row in candidates for r in sorted(row)), dtype=np.int64, count=len(apps)
     )
-    cost = np.fromiter(
-        (costs.arc(int(a), int(r)) for a, r in zip(apps, revs, strict=True)),
-        dtype=np.int64,
-        count=len(apps),
-    )
-    return apps, revs, cost
+    return apps, revs
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,11 +780,12 @@ def _initial_levels(problem: _Problem) -> int:
 
 
 def _solve(
-    problem: _Problem, costs: _Costs, candidates: list[set[int]], *, hub: bool = False
+    problem: _Problem, costs: _Costs, arcs: tuple[IntArray, IntArray], *, hub: bool = False
 ) -> _Flow:
-    """The min-cost flow over the candidate arcs (and, with ``hub``, over the relaxation's hub:
-    any application to any reviewer at zero affinity)."""
-    apps, revs, cost = _arcs(costs, candidates)
+    """The min-cost flow over the candidate arcs (application, reviewer) (and, with ``hub``,
+    over the relaxation's hub: any application to any reviewer at zero affinity)."""
+    apps, revs = arcs
+    cost = costs.arcs(apps, revs)
     levels = _initial_levels(problem)
     while True:
         flow, pooled_used = _solve_once(problem, costs, (apps, revs, cost), hub, levels)
@@ -819,12 +1018,14 @@ def _raise_shared(problem: _Problem, state: _State) -> None:
 # --- the relaxation ---------------------------------------------------------------------------
 
 
-def _explicit_candidates(problem: _Problem, costs: _Costs) -> list[set[int]]:
-    """Per application, the allowed reviewers with a positive (scaled) affinity."""
-    return [
-        {r for r, value in row.items() if value > 0 and _eligible(problem, a, r)}
-        for a, row in enumerate(costs.scaled)
-    ]
+def _explicit_candidates(problem: _Problem, costs: _Costs) -> tuple[IntArray, IntArray]:
+    """The allowed (application, reviewer) pairs with a positive (scaled) affinity."""
+    keys, m = costs.scaled.keys, len(problem.rev_ids)
+    revs = keys % m if m else keys
+    remaining = np.asarray(problem.remaining, dtype=np.int64)
+    allowed = (costs.scaled.values > 0) & (remaining[revs] > 0)
+    allowed &= ~_member(keys, problem.blocked_keys)
+    return keys[allowed] // m, revs[allowed]
 
 
 def _pair(problem: _Problem, costs: _Costs, flow: _Flow) -> tuple[list[set[int]], bool]:
@@ -839,7 +1040,7 @@ def _pair(problem: _Problem, costs: _Costs, flow: _Flow) -> tuple[list[set[int]]
     supply = flow.via_hub_revs.tolist()
 
     def forbidden(a: int, r: int) -> bool:
-        return problem.blocked(a, r) or r in costs.scaled[a]
+        return problem.blocked(a, r) or r in costs.row(a)
 
     state = _State.of(_greedy_pairs(demand, supply, forbidden), demand, supply)
     complete = _fill(state, forbidden)
@@ -946,7 +1147,10 @@ class _Arcs:
     @classmethod
     def of(cls, tails: IntArray, heads: IntArray, cost: IntArray) -> "_Arcs":
         order = np.argsort(heads, kind="stable")
-        targets, starts = np.unique(heads[order], return_index=True)
+        sorted_heads = heads[order]
+        starts = np.nonzero(np.r_[True, sorted_heads[1:] != sorted_heads[:-1]])[0]
+        starts = starts[: len(sorted_heads)]
+        targets = sorted_heads[starts]
         return cls(tails[order], heads[order], cost[order], targets, starts.astype(np.int64))
 
     def relax(self, distance: IntArray) -> IntArray:
@@ -966,39 +1170,56 @@ class _Arcs:
 
 def _missing_explicit(problem: _Problem, costs: _Costs, candidates: list[set[int]]) -> _Arcs:
     """Missing arcs with an explicit (non-zero) affinity, application -> reviewer node."""
-    n = len(problem.app_ids)
-    found = [
-        (a, n + r, costs.top - value)
-        for a, row in enumerate(costs.scaled)
-        if problem.need[a]
-        for r, value in row.items()
-        if r not in candidates[a] and _eligible(problem, a, r)
-    ]
-    arcs = np.array(found, dtype=np.int64).reshape(-1, 3)
-    return _Arcs.of(arcs[:, 0], arcs[:, 1], arcs[:, 2])
+    n, m = len(problem.app_ids), len(problem.rev_ids)
+    keys = costs.scaled.keys
+    apps, revs = keys // m, keys % m
+    chosen_apps, chosen_revs = _candidate_arcs(candidates)
+    missing = np.asarray(problem.need, dtype=np.int64)[apps] > 0
+    missing &= np.asarray(problem.remaining, dtype=np.int64)[revs] > 0
+    missing &= ~_member(keys, problem.blocked_keys)
+    missing &= ~_member(keys, chosen_apps * m + chosen_revs)
+    return _Arcs.of(apps[missing], n + revs[missing], costs.top - costs.scaled.values[missing])
 
 
 class _Implicit:
     """The missing arcs without explicit affinity: from each application with a need to each
     reviewer below their cap that it does not exclude (candidate, conflicted, kept, or explicit),
-    all at cost ``top``. Far too many to list, so they are relaxed all at once."""
+    all at cost ``top``. Far too many to list, so they are relaxed all at once, except those
+    into the reviewers that few applications may still reach (as in dense instances, where
+    nearly every pair is explicit): those few are listed."""
 
     def __init__(self, problem: _Problem, costs: _Costs, candidates: list[set[int]]) -> None:
         self.problem, self.costs, self.candidates = problem, costs, candidates
         self.apps = np.array([a for a, need in enumerate(problem.need) if need], dtype=np.int64)
         self.inactive = np.asarray(problem.remaining, dtype=np.int64) == 0
+        m = len(problem.rev_ids)
+        chosen_apps, chosen_revs = _candidate_arcs(candidates)
+        excluded = _unique(
+            np.concatenate([chosen_apps * m + chosen_revs, costs.scaled.keys, problem.blocked_keys])
+        )
+        excluded = excluded[np.asarray(problem.need, dtype=np.int64)[excluded // max(m, 1)] > 0]
+        by_reviewer = excluded[np.argsort(excluded % max(m, 1), kind="stable")]
+        bounds = np.searchsorted(by_reviewer % max(m, 1), np.arange(m + 1)).tolist()
+        reach = len(self.apps) - np.diff(bounds)
+        self.few = (reach <= min(len(self.apps) // 4, _FEW_APPLICATIONS)) & ~self.inactive
+        listed = [
+            np.setdiff1d(self.apps, by_reviewer[bounds[r] : bounds[r + 1]] // m, assume_unique=True)
+            for r in np.nonzero(self.few)[0].tolist()
+        ]
+        self.listed_apps = np.concatenate([np.zeros(0, np.int64), *listed]).astype(np.int64)
+        self.listed_revs = np.repeat(np.nonzero(self.few)[0], [len(x) for x in listed])
 
     def _excluded(self, a: int) -> set[int]:
         problem = self.problem
         return (
             self.candidates[a]
-            | self.costs.scaled[a].keys()
+            | self.costs.row(a).keys()
             | problem.conflicted[a]
             | problem.existing[a]
         )
 
     def _excludes(self, a: int, r: int) -> bool:
-        return r in self.candidates[a] or r in self.costs.scaled[a] or self.problem.blocked(a, r)
+        return r in self.candidates[a] or r in self.costs.row(a) or self.problem.blocked(a, r)
 
     def relax(self, distance: IntArray) -> list[tuple[int, int]]:
         """Lowers each reviewer to the best application that may reach it; returns the arcs
@@ -1012,10 +1233,20 @@ class _Implicit:
         proposal = np.full(len(source), distance[ranked[0]] + top, dtype=np.int64)
         for r in self._excluded(ranked[0]):
             proposal[r] = _INFINITY
+            if self.few[r]:
+                continue
             for a in itertools.islice(ranked, 1, None):
                 if not self._excludes(a, r):
                     source[r], proposal[r] = a, distance[a] + top
                     break
+        proposal[self.few] = _INFINITY
+        if len(self.listed_apps):
+            through = distance[self.listed_apps] + top
+            order = np.lexsort((self.listed_apps, through, self.listed_revs))
+            revs = self.listed_revs[order]
+            first = order[np.r_[True, revs[1:] != revs[:-1]]]
+            source[self.listed_revs[first]] = self.listed_apps[first]
+            proposal[self.listed_revs[first]] = through[first]
         proposal[self.inactive] = _INFINITY
         better = np.nonzero(proposal < distance[n : n + len(source)])[0]
         distance[n + better] = proposal[better]
@@ -1097,17 +1328,48 @@ def plan_assignments(
     """
     started = time.perf_counter()
     problem = _canonical(applications, reviewers, per_application, conflicts, affinity, existing)
+    return _solve_problem(problem, started)
+
+
+def plan_assignments_from_matrices(
+    *,
+    applications: Sequence[uuid.UUID],
+    reviewers: Sequence[ReviewerCapacity],
+    per_application: int,
+    affinity: Matrix | None = None,
+    conflicts: Matrix | None = None,
+    existing: Matrix | None = None,
+) -> AssignmentPlan:
+    """``plan_assignments`` for input given as applications x reviewers matrices (rows in the
+    order of ``applications``, columns in the order of ``reviewers``), so that no Python object
+    is made per pair: the plan is the same as for the same pairs given as ids.
+
+    ``affinity`` holds the scores (entries not stored count as 0; duplicates of a sparse
+    matrix add up); a stored non-zero entry of ``conflicts`` marks a conflicted pair, of
+    ``existing`` a kept assignment.
+    """
+    started = time.perf_counter()
+    problem = _canonical_matrices(
+        applications, reviewers, per_application, affinity, conflicts, existing
+    )
+    return _solve_problem(problem, started)
+
+
+def _solve_problem(problem: _Problem, started: float) -> AssignmentPlan:
     _check_existing(problem)
     _check_before_solving(problem)
     costs = _costs(problem)
-    relaxed = _solve(problem, costs, _explicit_candidates(problem, costs), hub=True)
-    pairs, paired = _pair(problem, costs, relaxed) if relaxed.complete else ([], False)
-    hints = _used(relaxed)
-    for row, zero in zip(hints, pairs, strict=False):
-        row.update(zero)
-    if paired:
-        edges = len(relaxed.apps) + int(np.count_nonzero(problem.need)) + len(problem.active)
-        return _plan(problem, hints, AssignmentMethod.relaxation, costs, edges, 0, started)
+    explicit = _explicit_candidates(problem, costs)
+    hints: list[set[int]] = [set() for _ in problem.app_ids]
+    if len(explicit[0]) <= _DENSE_ARCS * (sum(problem.need) + 1):
+        relaxed = _solve(problem, costs, explicit, hub=True)
+        pairs, paired = _pair(problem, costs, relaxed) if relaxed.complete else ([], False)
+        hints = _used(relaxed)
+        for row, zero in zip(hints, pairs, strict=False):
+            row.update(zero)
+        if paired:
+            edges = len(relaxed.apps) + int(np.count_nonzero(problem.need)) + len(problem.active)
+            return _plan(problem, hints, AssignmentMethod.relaxation, costs, edges, 0, started)
     candidates = _initial_candidates(problem, costs)
     for row, hint in zip(candidates, hints, strict=True):
         row.update(hint)
@@ -1122,7 +1384,7 @@ def _column_generation(
     """Solves on the candidate graph and adds missing arcs until ``_certify`` finds none."""
     rounds = 0
     while True:
-        flow = _solve(problem, costs, candidates)
+        flow = _solve(problem, costs, _candidate_arcs(candidates))
         if not flow.complete:
             for row, assigned in zip(candidates, _complete(problem, flow), strict=True):
                 row.update(assigned)
@@ -1152,12 +1414,11 @@ def _plan(
     rounds: int,
     started: float,
 ) -> AssignmentPlan:
+    apps, revs = _candidate_arcs(assigned)
+    given = problem.affinity.lookup(apps * len(problem.rev_ids) + revs, 0.0).tolist()
     assignments = tuple(
-        NewAssignment(
-            problem.app_ids[a], problem.rev_ids[r], float(problem.affinity[a].get(r, 0.0))
-        )
-        for a, row in enumerate(assigned)
-        for r in sorted(row)
+        NewAssignment(problem.app_ids[a], problem.rev_ids[r], float(value))
+        for a, r, value in zip(apps.tolist(), revs.tolist(), given, strict=True)
     )
     loads = list(problem.existing_load)
     for row in assigned:

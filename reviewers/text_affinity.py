@@ -13,23 +13,30 @@ expertise API and the Toronto Paper Matching System:
   as 0), with the evidence: the terms contributing most to the pair's score.
 
 The product of the application and reviewer matrices is taken in blocks of applications, so
-memory stays bounded by the block, not by applications x reviewers.
+memory stays bounded by the block, not by applications x reviewers. With ``workers > 1`` and
+more than one block per worker, the blocks are shared out between this process and
+``workers - 1`` others (spawned: safe beside threads), since scipy's sparse product and the
+per-row ranking hold the GIL; the result is the same.
 """
 
+import multiprocessing
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_TOP_K: Final = 50
 EVIDENCE_TERMS: Final = 5
 MAX_TERMS: Final = 128
 _BLOCK: Final = 2_000
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 IndexArray = npt.NDArray[np.intp]
 
@@ -67,7 +74,10 @@ class ApplicationText:
         return "\n".join([self.title, self.summary, " ; ".join(self.keywords), *self.documents])
 
 
-def _vectorizer(max_df: float, total: int) -> TfidfVectorizer:
+def _vectorizer(max_df: float, total: int) -> "TfidfVectorizer":
+    # Imported here: the worker processes that score blocks never load scikit-learn.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         lowercase=True,
         stop_words="english",
@@ -90,10 +100,11 @@ def text_affinity(
     evidence_terms: int = EVIDENCE_TERMS,
     max_df: float = 0.5,
     max_terms: int = MAX_TERMS,
+    workers: int = 1,
 ) -> list[ScoredPair]:
     """Each application's best ``top_k`` reviewers by TF-IDF cosine, score > 0 only, best first
     per application (ties by reviewer id), applications in id order. Deterministic: the result
-    depends on the texts, not on the mappings' order."""
+    depends on the texts, not on the mappings' order (nor on ``workers``)."""
     app_ids = sorted(applications)
     rev_ids = sorted(reviewers)
     if not app_ids or not rev_ids or top_k <= 0:
@@ -108,34 +119,88 @@ def text_affinity(
     matrix = _strongest(sparse.csr_matrix(matrix), max_terms)
     apps = sparse.csr_matrix(matrix[: len(app_ids)])
     revs = sparse.csr_matrix(matrix[len(app_ids) :])
-    revs_t = sparse.csc_matrix(revs.T)
-    weights = np.zeros(len(terms), dtype=np.float32)  # one application's vector, dense
+    blocks = [
+        (start, min(start + _BLOCK, len(app_ids))) for start in range(0, len(app_ids), _BLOCK)
+    ]
+    # A worker process costs its start (imports, the reviewers' matrix): worth it from two blocks
+    # each.
+    workers = workers if len(blocks) >= 2 * workers else 1
+    shares = [blocks[i::workers] for i in range(max(1, workers))]
+    if len(shares) == 1:
+        scored = [_score_blocks(apps, revs, shares[0], top_k, evidence_terms)]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(shares) - 1, mp_context=context) as pool:
+            others = [
+                pool.submit(_score_blocks, apps, revs, share, top_k, evidence_terms)
+                for share in shares[1:]
+            ]
+            scored = [_score_blocks(apps, revs, shares[0], top_k, evidence_terms)]
+            scored += [other.result() for other in others]
+    found = {block[0]: part for share in scored for block, part in zip(*share, strict=True)}
     out: list[ScoredPair] = []
-    for start in range(0, len(app_ids), _BLOCK):
-        scores = sparse.csr_matrix(apps[start : start + _BLOCK] @ revs_t)
+    words = terms.tolist()
+    for start, _ in blocks:
+        rows, cols, vals, evidence = found[start]
+        out.extend(
+            ScoredPair(
+                application_id=app_ids[a],
+                reviewer_id=rev_ids[c],
+                score=round(v, 6),
+                evidence=tuple(words[t] for t in e if t >= 0),
+            )
+            for a, c, v, e in zip(
+                rows.tolist(), cols.tolist(), vals.tolist(), evidence.tolist(), strict=True
+            )
+        )
+    return out
+
+
+_Scored = tuple[IndexArray, IndexArray, npt.NDArray[np.float64], IndexArray]
+"""Application rows, reviewer columns, scores and evidence (term indices, -1 padded)."""
+
+
+def _score_blocks(
+    apps: sparse.csr_matrix,
+    revs: sparse.csr_matrix,
+    blocks: list[tuple[int, int]],
+    top_k: int,
+    evidence_terms: int,
+) -> tuple[list[tuple[int, int]], list[_Scored]]:
+    """Each block's application rows scored against every reviewer (also run in a worker
+    process: module-level, arguments and result picklable)."""
+    revs_t = sparse.csc_matrix(revs.T)
+    weights = np.zeros(apps.shape[1], dtype=np.float32)  # one application's vector, dense
+    parts: list[_Scored] = []
+    for start, end in blocks:
+        scores = sparse.csr_matrix(apps[start:end] @ revs_t)
+        rows: list[IndexArray] = []
+        cols: list[IndexArray] = []
+        vals: list[npt.NDArray[np.float64]] = []
+        evidence: list[IndexArray] = []
         for row in range(scores.shape[0]):
             lo, hi = scores.indptr[row], scores.indptr[row + 1]
             if lo == hi:
                 continue
-            cols = scores.indices[lo:hi]
-            vals = scores.data[lo:hi]
-            keep = _best(cols, vals, top_k)
+            keep = _best(scores.indices[lo:hi], scores.data[lo:hi], top_k)
+            chosen = scores.indices[lo:hi][keep].astype(np.intp)
             a = start + row
             a_lo, a_hi = apps.indptr[a], apps.indptr[a + 1]
             weights[apps.indices[a_lo:a_hi]] = apps.data[a_lo:a_hi]
-            chosen = cols[keep]
-            evidence = _evidence(revs[chosen], weights, terms, evidence_terms)
+            evidence.append(_evidence(revs[chosen], weights, evidence_terms))
             weights[apps.indices[a_lo:a_hi]] = 0.0
-            out.extend(
-                ScoredPair(
-                    application_id=app_ids[a],
-                    reviewer_id=rev_ids[int(c)],
-                    score=round(float(v), 6),
-                    evidence=e,
-                )
-                for c, v, e in zip(chosen.tolist(), vals[keep].tolist(), evidence, strict=True)
+            rows.append(np.full(len(chosen), a, dtype=np.intp))
+            cols.append(chosen)
+            vals.append(scores.data[lo:hi][keep].astype(np.float64))
+        parts.append(
+            (
+                np.concatenate([np.zeros(0, np.intp), *rows]),
+                np.concatenate([np.zeros(0, np.intp), *cols]),
+                np.concatenate([np.zeros(0, np.float64), *vals]),
+                np.concatenate([np.zeros((0, evidence_terms), np.intp), *evidence]),
             )
-    return out
+        )
+    return blocks, parts
 
 
 def _best(cols: npt.NDArray[np.int32], vals: npt.NDArray[np.float32], k: int) -> IndexArray:
@@ -166,13 +231,10 @@ def _strongest(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
 
 
 def _evidence(
-    reviewers: sparse.csr_matrix,
-    weights: npt.NDArray[np.float32],
-    terms: npt.NDArray[np.str_],
-    count: int,
-) -> list[tuple[str, ...]]:
-    """Per reviewer row: the terms contributing most to its cosine with the application whose
-    vector is ``weights``, largest first (ties by term)."""
+    reviewers: sparse.csr_matrix, weights: npt.NDArray[np.float32], count: int
+) -> IndexArray:
+    """Per reviewer row: the terms (indices, -1 padded to ``count``) contributing most to its
+    cosine with the application whose vector is ``weights``, largest first (ties by term)."""
     k = reviewers.shape[0]
     products = reviewers.data * weights[reviewers.indices]
     rows = np.repeat(np.arange(k), np.diff(reviewers.indptr))
@@ -180,10 +242,11 @@ def _evidence(
     order = hits[np.lexsort((reviewers.indices[hits], -products[hits], rows[hits]))]
     ranked_rows = rows[order]
     rank = np.arange(len(order)) - np.searchsorted(ranked_rows, ranked_rows)
-    chosen = order[rank < count]
-    words = terms[reviewers.indices[chosen]].tolist()
-    bounds = np.searchsorted(rows[chosen], np.arange(k + 1)).tolist()
-    return [tuple(words[bounds[i] : bounds[i + 1]]) for i in range(k)]
+    keep = rank < count
+    chosen = order[keep]
+    table = np.full((k, count), -1, dtype=np.intp)
+    table[rows[chosen], rank[keep]] = reviewers.indices[chosen]
+    return table
 
 
 def keyword_evidence(application_keywords: Sequence[str], expertise: Sequence[str]) -> list[str]:

@@ -189,9 +189,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://testserver",
         log_json=True,
         log_level="WARNING",
-        # Text affinity is computed by the tests that test it (app.state.affinities), not by a
-        # background pass racing every other test's requests.
-        affinity_in_process=False,
     )
 
 
@@ -215,6 +212,9 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     """The app, its server clock standing at ``NOW`` (``app.state.clock``, a ``Clock``)."""
     app = create_app(settings)
     app.state.clock = Clock(NOW)
+    # Text affinity is computed by the tests that test it (app.state.affinities.compute), not
+    # by background work racing every other test's requests.
+    app.state.affinities.background = False
     yield app
     app.state.engine.dispose()
     app.state.reader.dispose()

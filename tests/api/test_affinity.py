@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from infra.db import open_session
-from infra.jobs.affinity import AffinityWorker
+from infra.jobs.affinity import AffinityWork, ProcrastinateAffinity
 from models.errors import Conflict
 from models.reviewers import AffinityComputation, RoundAffinity
 from reviewers.affinity import rounds_needing_text_affinity
@@ -102,7 +102,7 @@ def test_no_affinity_is_computed_from_sealed_bids(app: FastAPI, client: TestClie
 
 def anyio_due(app: FastAPI) -> list[uuid.UUID]:
     """The rounds the background job would compute now."""
-    worker: AffinityWorker = app.state.affinities
+    worker: AffinityWork | ProcrastinateAffinity = app.state.affinities
     session = open_session(worker.engine)
     try:
         return rounds_needing_text_affinity(session=session, now=worker.clock())
