@@ -192,6 +192,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # Text affinity is computed by the tests that test it (app.state.affinities), not by a
         # background pass racing every other test's requests.
         affinity_in_process=False,
+        # Every request reads its token's user: on PostgreSQL the default cache would start
+        # answering once the listener connects, at a moment no test controls. The tests of the
+        # cache turn it on (tests/api/test_actor_cache.py, tests/integration/).
+        actor_cache_seconds=0.0,
     )
 
 
