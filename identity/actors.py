@@ -20,7 +20,7 @@ from sqlmodel import Session
 from identity.accounts import provision_external_user
 from identity.tokens import AuthError, VerifiedToken
 from infra.db import open_session
-from infra.metrics import ACTOR_CACHE_BYPASSES, ACTOR_CACHE_INVALIDATIONS
+from infra.metrics import ACTOR_CACHE_BYPASSES, ACTOR_CACHE_INVALIDATIONS, ACTOR_CACHE_PROBES
 from models.errors import NotFound
 from models.identity import Actor, OAuthClient, RevokedToken, Role, User
 
@@ -43,6 +43,13 @@ ACTORS_CHANNEL = "shortlist_actors"
 """The PostgreSQL ``NOTIFY`` channel of changes to what ``TOKEN_USER`` reads (a token revoked, a
 user's roles or state, a client deleted): sent inside the changing transaction, so delivered to
 every listening process when, and only if, it commits."""
+
+PROBE = "probe"
+"""A notification on ``ACTORS_CHANNEL`` with this payload changes nothing: each process counts
+it (``probes``, ``shortlist_actor_cache_probes_total``) without forgetting. Notifications reach
+a listener in commit order, so once a process has counted a probe it has heard every change
+committed before the probe was sent: how the tests and the revocation benchmark know that a
+process has caught up, without a clock."""
 
 
 class ActorCache:
@@ -77,6 +84,8 @@ class ActorCache:
         self.generation = 0
         self.invalidations = 0
         """Notifications of another process's change taken (``notified``)."""
+        self.probes = 0
+        """``PROBE`` notifications counted."""
         # A listened cache is bypassed until its listener listens.
         self._trusted = not listened
         # ``forget`` runs in whichever thread commits (or listens); a read on the event loop
@@ -139,8 +148,13 @@ class ActorCache:
         if bypassed:
             ACTOR_CACHE_BYPASSES.inc()
 
-    def notified(self) -> None:
-        """Another process (or this one) committed a change to a token, user or client."""
+    def notified(self, payload: str = "") -> None:
+        """Another process (or this one) committed a change to a token, user or client; or,
+        with the payload ``PROBE``, asked whether this process has caught up (it counts it)."""
+        if payload == PROBE:
+            self.probes += 1
+            ACTOR_CACHE_PROBES.inc()
+            return
         self.invalidations += 1
         ACTOR_CACHE_INVALIDATIONS.inc()
         self.forget()

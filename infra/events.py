@@ -107,8 +107,8 @@ class ChannelSubscriber(Protocol):
     def deaf(self) -> None:
         """The connection is lost: notifications may be missed until ``listening``."""
 
-    def notified(self) -> None:
-        """A notification on the subscriber's channel."""
+    def notified(self, payload: str) -> None:
+        """A notification on the subscriber's channel, with its payload."""
 
 
 class NotifyListener:
@@ -154,10 +154,10 @@ class NotifyListener:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def _deliver(self, channel: str) -> None:
+    def _deliver(self, channel: str, payload: str) -> None:
         subscriber = self._subscribers.get(channel)
         if subscriber is not None:
-            subscriber.notified()
+            subscriber.notified(payload)
         else:
             self._signal.notify()
 
@@ -177,7 +177,7 @@ class NotifyListener:
                         subscriber.listening()
                     while not self._stop.is_set():
                         for notification in connection.notifies(timeout=0.5):
-                            self._deliver(notification.channel)
+                            self._deliver(notification.channel, notification.payload)
             except psycopg.Error as exc:
                 log.warning("event listener disconnected", error=str(exc))
             finally:

@@ -87,6 +87,12 @@ ACTOR_CACHE_INVALIDATIONS = Counter(
     "actor cache",
     registry=REGISTRY,
 )
+ACTOR_CACHE_PROBES = Counter(
+    "shortlist_actor_cache_probes",
+    "Probes heard on the actor cache's channel (NOTIFY shortlist_actors, 'probe'): once one is "
+    "counted, every change committed before it was heard",
+    registry=REGISTRY,
+)
 ACTOR_CACHE_BYPASSES = Counter(
     "shortlist_actor_cache_bypasses",
     "Times the listening connection was lost: the actor cache was bypassed until it was back",

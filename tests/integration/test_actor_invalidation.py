@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from identity.accounts import revoke_access_token
-from identity.actors import ACTORS_CHANNEL, ActorCache
+from identity.actors import ACTORS_CHANNEL, PROBE, ActorCache
 from infra.db import make_engine, open_session
 from infra.events import EventSignal, NotifyListener
-from models.events import EVENTS_CHANNEL
 from models.identity import Role, User
 from tests.factories import NOW, make_user
 
@@ -37,7 +36,6 @@ class Gate:
         self.down = threading.Event()
         self._release = threading.Event()
         self._release.set()
-        self.signal = EventSignal()
 
     def hold(self) -> None:
         self._release.clear()
@@ -56,8 +54,8 @@ class Gate:
         self.down.set()
         assert self._release.wait(WAIT)
 
-    def notified(self) -> None:
-        self.cache.notified()
+    def notified(self, payload: str) -> None:
+        self.cache.notified(payload)
 
 
 class _Subscriber:
@@ -70,8 +68,8 @@ class _Subscriber:
     def deaf(self) -> None:
         self.gate.deaf()
 
-    def notified(self) -> None:
-        self.gate.notified()
+    def notified(self, payload: str) -> None:
+        self.gate.notified(payload)
 
 
 @pytest.fixture
@@ -85,9 +83,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 def listened(database_url: str) -> Iterator[tuple[ActorCache, Gate, NotifyListener]]:
     cache = ActorCache(30.0, listened=True)
     gate = Gate(cache)
-    gate.signal = EventSignal()
     listener = NotifyListener(
-        database_url, gate.signal, subscribers={ACTORS_CHANNEL: _Subscriber(gate)}
+        database_url, EventSignal(), subscribers={ACTORS_CHANNEL: _Subscriber(gate)}
     )
     listener.start()
     try:
@@ -139,7 +136,7 @@ def test_the_cache_is_bypassed_while_the_listening_connection_is_down(
 def test_a_committed_change_is_heard_and_a_rolled_back_one_is_not(
     listened: tuple[ActorCache, Gate, NotifyListener], engine: Engine
 ) -> None:
-    cache, gate, _listener = listened
+    cache, _gate, _listener = listened
     user_id = uuid.uuid4()
     # A change rolled back: no notification (PostgreSQL sends a transaction's at its commit).
     session = open_session(engine, write=True)
@@ -165,15 +162,29 @@ def test_a_committed_change_is_heard_and_a_rolled_back_one_is_not(
         session.commit()
     finally:
         session.close()
-    # Then a marker on the events' channel, heard by the same thread after everything
-    # committed before it: once it is heard, every actor notification sent before it was.
-    version = gate.signal.version
+    # Then a probe: heard by the same thread after everything committed before it.
     with engine.begin() as connection:
-        connection.execute(sa.select(sa.func.pg_notify(EVENTS_CHANNEL, "")))
+        connection.execute(sa.select(sa.func.pg_notify(ACTORS_CHANNEL, PROBE)))
     deadline = time.monotonic() + WAIT
-    while gate.signal.version == version:
-        assert time.monotonic() < deadline, "the marker's notification never came"
+    while cache.probes == 0:
+        assert time.monotonic() < deadline, "the probe's notification never came"
         time.sleep(0.01)
     # The user's creation and the revocation; not the rolled-back deactivation.
     assert cache.invalidations == 2
     assert cache.get(user_id, "jti") is None
+
+
+def test_a_probe_forgets_nothing(
+    listened: tuple[ActorCache, Gate, NotifyListener], engine: Engine
+) -> None:
+    cache, _gate, _listener = listened
+    user_id = uuid.uuid4()
+    _remember(cache, user_id)
+    with engine.begin() as connection:
+        connection.execute(sa.select(sa.func.pg_notify(ACTORS_CHANNEL, PROBE)))
+    deadline = time.monotonic() + WAIT
+    while cache.probes == 0:
+        assert time.monotonic() < deadline, "the probe's notification never came"
+        time.sleep(0.01)
+    assert cache.invalidations == 0
+    assert cache.get(user_id, "jti") == (("row",),)
