@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -72,17 +73,72 @@ def sign_headers(prepared: PreparedDelivery, at: datetime) -> dict[str, str]:
     }
 
 
+class PinnedClients:
+    """HTTP clients that connect to the addresses ``check_url`` approved, never to whatever the
+    name resolves to a moment later (DNS rebinding: a name that answers a public address to
+    the check and a loopback one to the connection). A request goes to the checked IP address,
+    with the ``Host`` header and the TLS server name (SNI, hence the certificate checked) set to
+    the URL's host. One client per host name, so that a kept-alive connection, whose TLS
+    session was verified for one name, never carries a request for another name on the same
+    address."""
+
+    def __init__(self, *, timeout: float, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._timeout = timeout
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def client(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.get(host)
+        if client is None:
+            client = self._clients[host] = httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=False, transport=self._transport
+            )
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    async def __aenter__(self) -> "PinnedClients":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def post(
+        self, url: str, addresses: Sequence[str], *, content: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST ``url`` through the first of ``addresses`` that accepts a connection."""
+        target = httpx.URL(url)
+        host = target.host
+        pinned_headers = {**headers, "host": urlsplit(url).netloc}
+        last: httpx.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self.client(host).post(
+                    target.copy_with(host=address),
+                    content=content,
+                    headers=pinned_headers,
+                    extensions={"sni_hostname": host},
+                )
+            except httpx.ConnectError as exc:
+                last = exc
+        raise last or httpx.ConnectError(f"no address to connect to for {host}")
+
+
 async def send(
-    client: httpx.AsyncClient, prepared: PreparedDelivery, policy: UrlPolicy, at: datetime
+    clients: PinnedClients, prepared: PreparedDelivery, policy: UrlPolicy, at: datetime
 ) -> tuple[int | None, str | None]:
-    """One attempt: the status code, or ``None`` and why there was none."""
+    """One attempt: the status code, or ``None`` and why there was none. The host is resolved
+    and checked now, and the request goes to an address that passed the check."""
     try:
-        await anyio.to_thread.run_sync(check_url, prepared.url, policy)
+        addresses = await anyio.to_thread.run_sync(check_url, prepared.url, policy)
     except Unprocessable as exc:
         return None, f"refused: {exc.detail}"
     try:
-        response = await client.post(
-            prepared.url, content=prepared.body, headers=sign_headers(prepared, at)
+        response = await clients.post(
+            prepared.url, addresses, content=prepared.body, headers=sign_headers(prepared, at)
         )
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
@@ -165,9 +221,7 @@ class WebhookDeliveries:
             pass
         attempted = 0
         limiter = anyio.CapacityLimiter(self.concurrency)
-        async with httpx.AsyncClient(
-            timeout=TIMEOUT_SECONDS, follow_redirects=False, transport=self.transport
-        ) as client:
+        async with PinnedClients(timeout=TIMEOUT_SECONDS, transport=self.transport) as clients:
 
             async def one(delivery_id: Any) -> None:
                 nonlocal attempted
@@ -175,7 +229,7 @@ class WebhookDeliveries:
                     prepared = await anyio.to_thread.run_sync(self._prepare, delivery_id)
                     if prepared is None:
                         return
-                    code, error = await send(client, prepared, self.policy, self.clock())
+                    code, error = await send(clients, prepared, self.policy, self.clock())
                     status = await anyio.to_thread.run_sync(self._record, delivery_id, code, error)
                     attempted += 1
                     if status == DeliveryStatus.failed:
