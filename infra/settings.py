@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "ko"] = "en"
     webhook_interval_seconds: float = Field(default=5.0, gt=0)
     webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    # PostgreSQL: a webhook pass whose worker sent no heartbeat for this long (killed) is ended,
+    # which frees the pass's lock; its deliveries, never recorded, are sent again (same
+    # webhook-id). Workers send a heartbeat every third of it.
+    webhook_stalled_seconds: float = Field(default=30.0, ge=1.0)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
 
     # External OpenID Connect provider (optional); the built-in issuer may then be switched off.

@@ -287,7 +287,12 @@ class ProcrastinateWebhooks:
     them."""
 
     def __init__(
-        self, *, database_url: str, deliveries: WebhookDeliveries, in_process: bool = True
+        self,
+        *,
+        database_url: str,
+        deliveries: WebhookDeliveries,
+        in_process: bool = True,
+        stalled_seconds: float = 30.0,
     ) -> None:
         import procrastinate
 
@@ -295,6 +300,8 @@ class ProcrastinateWebhooks:
 
         self.deliveries = deliveries
         self.in_process = in_process
+        self.stalled_seconds = stalled_seconds
+        """A pass whose worker sent no heartbeat for this long is ended (``recover_stalled``)."""
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
                 conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
@@ -316,11 +323,32 @@ class ProcrastinateWebhooks:
             return False
         return True
 
+    async def recover_stalled(self) -> int:
+        """End the passes whose worker died (no heartbeat for ``stalled_seconds``): their lock
+        would hold every later pass back. What they were sending was never recorded, so the
+        next pass sends it again. How many were ended."""
+        from procrastinate.jobs import Status
+
+        manager = self.app.job_manager
+        ended = 0
+        for job in await manager.get_stalled_jobs(
+            queue=WEBHOOK_QUEUE,
+            task_name=DELIVER_TASK,
+            seconds_since_heartbeat=self.stalled_seconds,
+        ):
+            with contextlib.suppress(Exception):  # finished meanwhile
+                await manager.finish_job(job, status=Status.FAILED, delete_job=True)
+                ended += 1
+        if ended:
+            log.warning("webhooks.stalled_pass_ended", passes=ended)
+        return ended
+
     async def _wake(self) -> None:
         signal = self.deliveries.signal
         while True:
             version = signal.version if signal is not None else 0
             try:
+                await self.recover_stalled()
                 await self.defer()
             except Exception:
                 log.exception("webhooks.defer_failed")
@@ -330,15 +358,36 @@ class ProcrastinateWebhooks:
                 await asyncio.sleep(self.deliveries.interval)
 
     async def work(self, *, wait: bool = True, handle_signals: bool = True) -> None:
-        await self.app.run_worker_async(
-            queues=[WEBHOOK_QUEUE],
-            name="shortlist-webhooks",
-            concurrency=1,
-            wait=wait,
-            delete_jobs="successful",
-            shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
-            install_signal_handlers=handle_signals,
-        )
+        """Run a worker for the passes (until stopped; without ``wait``, until none is
+        waiting). Beside it, every half of ``stalled_seconds``: passes whose worker died are
+        ended and a pass deferred, so that a worker alone (``shortlist worker``, no API
+        process deferring) finishes what a killed one left."""
+        recovery = asyncio.create_task(self._recover_periodically(), name="webhook-recovery")
+        try:
+            await self.app.run_worker_async(
+                queues=[WEBHOOK_QUEUE],
+                name="shortlist-webhooks",
+                concurrency=1,
+                wait=wait,
+                delete_jobs="successful",
+                shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
+                install_signal_handlers=handle_signals,
+                update_heartbeat_interval=self.stalled_seconds / 3,
+                stalled_worker_timeout=self.stalled_seconds,
+            )
+        finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
+
+    async def _recover_periodically(self) -> None:
+        while True:
+            try:
+                if await self.recover_stalled():
+                    await self.defer()
+            except Exception:
+                log.exception("webhooks.recovery_failed")
+            await asyncio.sleep(self.stalled_seconds / 2)
 
     async def _keep_working(self) -> None:
         while True:
@@ -395,5 +444,6 @@ def make_webhook_deliveries(
             database_url=settings.database_url,
             deliveries=deliveries,
             in_process=settings.jobs_in_process,
+            stalled_seconds=settings.webhook_stalled_seconds,
         )
     return deliveries
