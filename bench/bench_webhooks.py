@@ -63,7 +63,11 @@ def receive(directory: Path) -> None:
             sink, guard = out, lock
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
+                length = int(self.headers["content-length"])
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was received
+                    self.close_connection = True
+                    return
                 line = json.dumps(
                     {
                         "id": self.headers.get("webhook-id", ""),

@@ -65,7 +65,11 @@ def receivers() -> Iterator[list[Receiver]]:
             receiver = state
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
+                length = int(self.headers["content-length"])
+                body = self.rfile.read(length)
+                if len(body) < length:  # the worker died mid-request: nothing was received
+                    self.close_connection = True
+                    return
                 time.sleep(0.005)
                 with self.receiver.lock:
                     self.receiver.received.append(
