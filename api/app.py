@@ -40,7 +40,7 @@ from api.routes import (
     users,
     webhooks,
 )
-from identity.actors import ActorCache
+from identity.actors import ACTORS_CHANNEL, ActorCache
 from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
 from identity.oidc import OidcKeys
 from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
@@ -54,7 +54,7 @@ from infra.metrics import process_exited
 from infra.outage import Dependency
 from infra.ratelimit import make_rate_limiter
 from infra.scanner import make_scanner
-from infra.settings import Settings, get_settings
+from infra.settings import LISTENED_ACTOR_CACHE_SECONDS, Settings, get_settings
 from infra.storage import make_blob_store
 from infra.telemetry import make_tracer_provider, trace_engine, use_globally
 from infra.webhooks import make_webhook_deliveries
@@ -100,9 +100,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
             await background.enter_async_context(_app.state.webhooks.running())
-            if engine.dialect.name == "postgresql":
-                # Feed readers wake on events committed by other processes.
-                listener = NotifyListener(settings.database_url, _app.state.event_signal)
+            if postgresql:
+                # Feed readers wake on events committed by other processes, and the actor
+                # cache forgets what another process changed (and is bypassed while this
+                # connection is down): one listening connection per process.
+                listener = NotifyListener(
+                    settings.database_url,
+                    _app.state.event_signal,
+                    subscribers={ACTORS_CHANNEL: _app.state.actor_cache},
+                )
+                _app.state.listener = listener
                 listener.start()
                 background.callback(listener.stop)
             await background.enter_async_context(_app.state.affinities.running())
@@ -152,7 +159,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keys = BuiltinKeys(
         engine, clock=lambda: app.state.clock(), token_ttl=settings.access_token_ttl
     )
-    app.state.actor_cache = ActorCache(settings.actor_cache_seconds)
+    postgresql = engine.dialect.name == "postgresql"
+    cache_seconds = settings.actor_cache_seconds
+    if cache_seconds is None:
+        cache_seconds = LISTENED_ACTOR_CACHE_SECONDS if postgresql else 0.0
+    app.state.actor_cache = ActorCache(cache_seconds, listened=postgresql)
     app.state.token_verifier = TokenVerifier(
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )

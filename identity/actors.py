@@ -20,6 +20,7 @@ from sqlmodel import Session
 from identity.accounts import provision_external_user
 from identity.tokens import AuthError, VerifiedToken
 from infra.db import open_session
+from infra.metrics import ACTOR_CACHE_BYPASSES, ACTOR_CACHE_INVALIDATIONS, ACTOR_CACHE_PROBES
 from models.errors import NotFound
 from models.identity import Actor, OAuthClient, RevokedToken, Role, User
 
@@ -38,34 +39,70 @@ TOKEN_USER = sa.select(
 (which ends every token it holds, client credentials' ones included), in one statement."""
 
 
+ACTORS_CHANNEL = "shortlist_actors"
+"""The PostgreSQL ``NOTIFY`` channel of changes to what ``TOKEN_USER`` reads (a token revoked, a
+user's roles or state, a client deleted): sent inside the changing transaction, so delivered to
+every listening process when, and only if, it commits."""
+
+PROBE = "probe"
+"""A notification on ``ACTORS_CHANNEL`` with this payload changes nothing: each process counts
+it (``probes``, ``shortlist_actor_cache_probes_total``) without forgetting. Notifications reach
+a listener in commit order, so once a process has counted a probe it has heard every change
+committed before the probe was sent: how the tests and the revocation benchmark know that a
+process has caught up, without a clock."""
+
+
 class ActorCache:
     """What ``TOKEN_USER`` said about a built-in token (its user's roles and state, and whether
     it is revoked), remembered by this process for ``seconds``, so that a client's requests in
-    quick succession read it once.
+    quick succession read it once. ``seconds = 0`` turns it off.
 
     A change made through this process (a token revoked, a user's roles or state changed and
-    committed in any session) forgets everything at once; one made by another process reaches
-    this one within ``seconds``. A read that raced with such a change is not remembered (the
-    generation it started in has ended). ``seconds = 0`` turns it off."""
+    committed in any session) forgets everything at once. A change made by another process:
+
+    - ``listened`` (PostgreSQL): the process's listener (``infra.events.NotifyListener``) calls
+      ``notified`` on each ``ACTORS_CHANNEL`` notification, which forgets everything. The cache
+      is trusted only while that listener listens: until ``listening`` and after ``deaf`` (its
+      connection lost, notifications may be missed) every request reads, as if it were off.
+    - not ``listened``: it reaches this process within ``seconds``.
+
+    A read that raced with a change is not remembered (the generation it started in has ended)."""
 
     def __init__(
-        self, seconds: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        seconds: float,
+        *,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        listened: bool = False,
     ) -> None:
         self.seconds = seconds
         self.size = size
+        self.listened = listened
         self._clock = clock
         self._rows: dict[tuple[uuid.UUID, str], tuple[float, Any]] = {}
         self.generation = 0
-        # ``forget`` runs in whichever thread commits; a read on the event loop must not store
-        # its row between ``forget``'s two steps.
+        self.invalidations = 0
+        """Notifications of another process's change taken (``notified``)."""
+        self.probes = 0
+        """``PROBE`` notifications counted."""
+        # A listened cache is bypassed until its listener listens.
+        self._trusted = not listened
+        # ``forget`` runs in whichever thread commits (or listens); a read on the event loop
+        # must not store its row between ``forget``'s two steps.
         self._lock = threading.Lock()
         with _ACTOR_CACHES_LOCK:
             _ACTOR_CACHES.add(self)
 
+    @property
+    def active(self) -> bool:
+        """Whether a request may be answered from the cache now (on, and trusted)."""
+        return bool(self.seconds) and self._trusted
+
     def get(self, user_id: uuid.UUID, jti: str) -> tuple[Any] | None:
         """``(row,)`` as last read (the row ``None`` when the user does not exist), or ``None``
-        when nothing fresh is remembered (always, when off)."""
-        if not self.seconds:
+        when nothing fresh is remembered (always, when off or bypassed)."""
+        if not self.seconds or not self._trusted:
             return None
         found = self._rows.get((user_id, jti))
         if found is None:
@@ -79,7 +116,7 @@ class ActorCache:
         if not self.seconds:
             return
         with self._lock:
-            if generation != self.generation:
+            if generation != self.generation or not self._trusted:
                 return
             if len(self._rows) >= self.size:
                 self._rows.clear()
@@ -90,6 +127,38 @@ class ActorCache:
             self.generation += 1
             self._rows.clear()
 
+    # The listener's side (``infra.events.ChannelSubscriber``).
+
+    def listening(self) -> None:
+        """The listener listens (again): what was read before is forgotten (a change may have
+        gone unheard), then the cache is trusted."""
+        with self._lock:
+            self.generation += 1
+            self._rows.clear()
+            self._trusted = True
+
+    def deaf(self) -> None:
+        """The listener's connection is lost: bypassed (every request reads) until
+        ``listening``."""
+        with self._lock:
+            bypassed = self._trusted and self.listened
+            self._trusted = not self.listened
+            self.generation += 1
+            self._rows.clear()
+        if bypassed:
+            ACTOR_CACHE_BYPASSES.inc()
+
+    def notified(self, payload: str = "") -> None:
+        """Another process (or this one) committed a change to a token, user or client; or,
+        with the payload ``PROBE``, asked whether this process has caught up (it counts it)."""
+        if payload == PROBE:
+            self.probes += 1
+            ACTOR_CACHE_PROBES.inc()
+            return
+        self.invalidations += 1
+        ACTOR_CACHE_INVALIDATIONS.inc()
+        self.forget()
+
 
 _ACTOR_CACHES: "weakref.WeakSet[ActorCache]" = weakref.WeakSet()
 _ACTOR_CACHES_LOCK = threading.Lock()
@@ -97,9 +166,15 @@ _ACTOR_CACHES_LOCK = threading.Lock()
 
 @sa.event.listens_for(OrmSession, "after_flush")
 def _note_actor_changes(session: OrmSession, _context: Any) -> None:
+    if session.info.get("shortlist.actors_changed"):
+        return
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, RevokedToken | User | OAuthClient):
             session.info["shortlist.actors_changed"] = True
+            connection = session.connection()
+            if connection.dialect.name == "postgresql":
+                # Every process's cache forgets when (and only if) this transaction commits.
+                connection.execute(sa.select(sa.func.pg_notify(ACTORS_CHANNEL, "")))
             return
 
 

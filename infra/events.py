@@ -7,9 +7,12 @@ feed reads again, so a lost notification (the listener reconnecting) costs laten
 """
 
 import asyncio
+import itertools
+import os
 import threading
 import weakref
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -94,18 +97,50 @@ def install_event_signal(engine: Engine) -> EventSignal:
     return signal
 
 
+class ChannelSubscriber(Protocol):
+    """What listens through a ``NotifyListener`` on a channel of its own besides the events'
+    (the actor cache, ``identity.actors.ActorCache``)."""
+
+    def listening(self) -> None:
+        """The connection listens (again): notifications from now on will be heard."""
+
+    def deaf(self) -> None:
+        """The connection is lost: notifications may be missed until ``listening``."""
+
+    def notified(self, payload: str) -> None:
+        """A notification on the subscriber's channel, with its payload."""
+
+
 class NotifyListener:
     """A thread that ``LISTEN``s on a PostgreSQL channel and notifies ``signal`` on each
     notification; it reconnects after a dropped connection (notifying once on reconnect, since
-    notifications sent meanwhile were lost). ``connected`` says whether it listens now."""
+    notifications sent meanwhile were lost). ``connected`` says whether it listens now.
 
-    def __init__(self, url: str, signal: EventSignal, *, channel: str = EVENTS_CHANNEL) -> None:
+    One connection per process serves every channel: ``subscribers`` maps further channels to
+    whoever takes their notifications, and hears when the connection listens and when it is
+    lost (``ChannelSubscriber``)."""
+
+    def __init__(
+        self,
+        url: str,
+        signal: EventSignal,
+        *,
+        channel: str = EVENTS_CHANNEL,
+        subscribers: Mapping[str, ChannelSubscriber] | None = None,
+    ) -> None:
         engine = sa.create_engine(url)
         _, params = engine.dialect.create_connect_args(engine.url)
         engine.dispose()
-        self._params: dict[str, Any] = {**params, "autocommit": True}
+        self.application_name = f"shortlist-listen-{os.getpid()}-{next(_LISTENERS)}"
+        """The connection's ``application_name`` (in ``pg_stat_activity``)."""
+        self._params: dict[str, Any] = {
+            **params,
+            "autocommit": True,
+            "application_name": self.application_name,
+        }
         self._signal = signal
         self._channel = channel
+        self._subscribers = dict(subscribers or {})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
@@ -119,6 +154,13 @@ class NotifyListener:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def _deliver(self, channel: str, payload: str) -> None:
+        subscriber = self._subscribers.get(channel)
+        if subscriber is not None:
+            subscriber.notified(payload)
+        else:
+            self._signal.notify()
+
     def _run(self) -> None:
         import psycopg
 
@@ -126,16 +168,24 @@ class NotifyListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(**self._params) as connection:
-                    connection.execute(f'LISTEN "{self._channel}"')
+                    for channel in (self._channel, *self._subscribers):
+                        connection.execute(f'LISTEN "{channel}"')
                     self.connected.set()
                     delay = 0.1
                     self._signal.notify()
+                    for subscriber in self._subscribers.values():
+                        subscriber.listening()
                     while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=0.5):
-                            self._signal.notify()
+                        for notification in connection.notifies(timeout=0.5):
+                            self._deliver(notification.channel, notification.payload)
             except psycopg.Error as exc:
                 log.warning("event listener disconnected", error=str(exc))
             finally:
                 self.connected.clear()
+                for subscriber in self._subscribers.values():
+                    subscriber.deaf()
             self._stop.wait(delay)
             delay = min(delay * 2, 5.0)
+
+
+_LISTENERS = itertools.count(1)

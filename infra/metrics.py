@@ -81,6 +81,23 @@ WEBHOOK_DELIVERIES_FAILED = Counter(
     registry=REGISTRY,
 )
 MAILS_SENT = Counter("shortlist_mails_sent", "Mails handed to the mail server", registry=REGISTRY)
+ACTOR_CACHE_INVALIDATIONS = Counter(
+    "shortlist_actor_cache_invalidations",
+    "Changes to tokens, users or clients heard from the database (NOTIFY): each empties the "
+    "actor cache",
+    registry=REGISTRY,
+)
+ACTOR_CACHE_PROBES = Counter(
+    "shortlist_actor_cache_probes",
+    "Probes heard on the actor cache's channel (NOTIFY shortlist_actors, 'probe'): once one is "
+    "counted, every change committed before it was heard",
+    registry=REGISTRY,
+)
+ACTOR_CACHE_BYPASSES = Counter(
+    "shortlist_actor_cache_bypasses",
+    "Times the listening connection was lost: the actor cache was bypassed until it was back",
+    registry=REGISTRY,
+)
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"

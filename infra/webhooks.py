@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -72,17 +73,72 @@ def sign_headers(prepared: PreparedDelivery, at: datetime) -> dict[str, str]:
     }
 
 
+class PinnedClients:
+    """HTTP clients that connect to the addresses ``check_url`` approved, never to whatever the
+    name resolves to a moment later (DNS rebinding: a name that answers a public address to
+    the check and a loopback one to the connection). A request goes to the checked IP address,
+    with the ``Host`` header and the TLS server name (SNI, hence the certificate checked) set to
+    the URL's host. One client per host name, so that a kept-alive connection, whose TLS
+    session was verified for one name, never carries a request for another name on the same
+    address."""
+
+    def __init__(self, *, timeout: float, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._timeout = timeout
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def client(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.get(host)
+        if client is None:
+            client = self._clients[host] = httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=False, transport=self._transport
+            )
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    async def __aenter__(self) -> "PinnedClients":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def post(
+        self, url: str, addresses: Sequence[str], *, content: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST ``url`` through the first of ``addresses`` that accepts a connection."""
+        target = httpx.URL(url)
+        host = target.host
+        pinned_headers = {**headers, "host": urlsplit(url).netloc}
+        last: httpx.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self.client(host).post(
+                    target.copy_with(host=address),
+                    content=content,
+                    headers=pinned_headers,
+                    extensions={"sni_hostname": host},
+                )
+            except httpx.ConnectError as exc:
+                last = exc
+        raise last or httpx.ConnectError(f"no address to connect to for {host}")
+
+
 async def send(
-    client: httpx.AsyncClient, prepared: PreparedDelivery, policy: UrlPolicy, at: datetime
+    clients: PinnedClients, prepared: PreparedDelivery, policy: UrlPolicy, at: datetime
 ) -> tuple[int | None, str | None]:
-    """One attempt: the status code, or ``None`` and why there was none."""
+    """One attempt: the status code, or ``None`` and why there was none. The host is resolved
+    and checked now, and the request goes to an address that passed the check."""
     try:
-        await anyio.to_thread.run_sync(check_url, prepared.url, policy)
+        addresses = await anyio.to_thread.run_sync(check_url, prepared.url, policy)
     except Unprocessable as exc:
         return None, f"refused: {exc.detail}"
     try:
-        response = await client.post(
-            prepared.url, content=prepared.body, headers=sign_headers(prepared, at)
+        response = await clients.post(
+            prepared.url, addresses, content=prepared.body, headers=sign_headers(prepared, at)
         )
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
@@ -165,9 +221,7 @@ class WebhookDeliveries:
             pass
         attempted = 0
         limiter = anyio.CapacityLimiter(self.concurrency)
-        async with httpx.AsyncClient(
-            timeout=TIMEOUT_SECONDS, follow_redirects=False, transport=self.transport
-        ) as client:
+        async with PinnedClients(timeout=TIMEOUT_SECONDS, transport=self.transport) as clients:
 
             async def one(delivery_id: Any) -> None:
                 nonlocal attempted
@@ -175,7 +229,7 @@ class WebhookDeliveries:
                     prepared = await anyio.to_thread.run_sync(self._prepare, delivery_id)
                     if prepared is None:
                         return
-                    code, error = await send(client, prepared, self.policy, self.clock())
+                    code, error = await send(clients, prepared, self.policy, self.clock())
                     status = await anyio.to_thread.run_sync(self._record, delivery_id, code, error)
                     attempted += 1
                     if status == DeliveryStatus.failed:
@@ -233,7 +287,12 @@ class ProcrastinateWebhooks:
     them."""
 
     def __init__(
-        self, *, database_url: str, deliveries: WebhookDeliveries, in_process: bool = True
+        self,
+        *,
+        database_url: str,
+        deliveries: WebhookDeliveries,
+        in_process: bool = True,
+        stalled_seconds: float = 30.0,
     ) -> None:
         import procrastinate
 
@@ -241,6 +300,8 @@ class ProcrastinateWebhooks:
 
         self.deliveries = deliveries
         self.in_process = in_process
+        self.stalled_seconds = stalled_seconds
+        """A pass whose worker sent no heartbeat for this long is ended (``recover_stalled``)."""
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
                 conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
@@ -262,11 +323,32 @@ class ProcrastinateWebhooks:
             return False
         return True
 
+    async def recover_stalled(self) -> int:
+        """End the passes whose worker died (no heartbeat for ``stalled_seconds``): their lock
+        would hold every later pass back. What they were sending was never recorded, so the
+        next pass sends it again. How many were ended."""
+        from procrastinate.jobs import Status
+
+        manager = self.app.job_manager
+        ended = 0
+        for job in await manager.get_stalled_jobs(
+            queue=WEBHOOK_QUEUE,
+            task_name=DELIVER_TASK,
+            seconds_since_heartbeat=self.stalled_seconds,
+        ):
+            with contextlib.suppress(Exception):  # finished meanwhile
+                await manager.finish_job(job, status=Status.FAILED, delete_job=True)
+                ended += 1
+        if ended:
+            log.warning("webhooks.stalled_pass_ended", passes=ended)
+        return ended
+
     async def _wake(self) -> None:
         signal = self.deliveries.signal
         while True:
             version = signal.version if signal is not None else 0
             try:
+                await self.recover_stalled()
                 await self.defer()
             except Exception:
                 log.exception("webhooks.defer_failed")
@@ -276,15 +358,36 @@ class ProcrastinateWebhooks:
                 await asyncio.sleep(self.deliveries.interval)
 
     async def work(self, *, wait: bool = True, handle_signals: bool = True) -> None:
-        await self.app.run_worker_async(
-            queues=[WEBHOOK_QUEUE],
-            name="shortlist-webhooks",
-            concurrency=1,
-            wait=wait,
-            delete_jobs="successful",
-            shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
-            install_signal_handlers=handle_signals,
-        )
+        """Run a worker for the passes (until stopped; without ``wait``, until none is
+        waiting). Beside it, every half of ``stalled_seconds``: passes whose worker died are
+        ended and a pass deferred, so that a worker alone (``shortlist worker``, no API
+        process deferring) finishes what a killed one left."""
+        recovery = asyncio.create_task(self._recover_periodically(), name="webhook-recovery")
+        try:
+            await self.app.run_worker_async(
+                queues=[WEBHOOK_QUEUE],
+                name="shortlist-webhooks",
+                concurrency=1,
+                wait=wait,
+                delete_jobs="successful",
+                shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
+                install_signal_handlers=handle_signals,
+                update_heartbeat_interval=self.stalled_seconds / 3,
+                stalled_worker_timeout=self.stalled_seconds,
+            )
+        finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
+
+    async def _recover_periodically(self) -> None:
+        while True:
+            try:
+                if await self.recover_stalled():
+                    await self.defer()
+            except Exception:
+                log.exception("webhooks.recovery_failed")
+            await asyncio.sleep(self.stalled_seconds / 2)
 
     async def _keep_working(self) -> None:
         while True:
@@ -341,5 +444,6 @@ def make_webhook_deliveries(
             database_url=settings.database_url,
             deliveries=deliveries,
             in_process=settings.jobs_in_process,
+            stalled_seconds=settings.webhook_stalled_seconds,
         )
     return deliveries

@@ -189,6 +189,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://testserver",
         log_json=True,
         log_level="WARNING",
+        # Every request reads its token's user: on PostgreSQL the default cache would start
+        # answering once the listener connects, at a moment no test controls. The tests of the
+        # cache turn it on (tests/api/test_actor_cache.py, tests/integration/).
+        actor_cache_seconds=0.0,
     )
 
 

@@ -1,7 +1,9 @@
 """``SHORTLIST_ACTOR_CACHE_SECONDS``: a process may remember a built-in token's user and
-revocation for a moment. Off by default (every request reads them, so a revocation holds
-everywhere at once); when on, a change made through this process holds at once, and one made
-elsewhere (another process, plain SQL) within the window."""
+revocation for a moment. Off by default on SQLite (every request reads them, so a revocation
+holds everywhere at once); on by default on PostgreSQL, where each process hears the others'
+changes (``NOTIFY``, tests/integration/test_actor_invalidation.py) and bypasses the cache while
+it cannot. When on without a listener, a change made through this process holds at once, and
+one made elsewhere (another process, plain SQL) within the window."""
 
 import uuid
 from datetime import timedelta
@@ -11,9 +13,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from identity.actors import ActorCache
 from infra.db import open_session
-from infra.settings import Settings
+from infra.settings import LISTENED_ACTOR_CACHE_SECONDS, Settings
 from models.identity import Role, User
 from tests.api.test_query_counts import counting
 from tests.factories import NOW, bearer, make_oauth_client, make_user
@@ -85,7 +88,26 @@ def _refused(client: TestClient, token: str) -> bool:
     return False
 
 
-def test_off_by_default_every_request_reads_and_revocation_holds_at_once(
+def test_the_default_is_off_on_sqlite_and_listened_on_postgresql(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"actor_cache_seconds": None}))
+    try:
+        cache: ActorCache = app.state.actor_cache
+        if app.state.engine.dialect.name == "postgresql":
+            assert cache.seconds == LISTENED_ACTOR_CACHE_SECONDS
+            assert cache.listened
+            # Until its listener listens (the app's lifespan), every request reads.
+            assert not cache.active
+            cache.put(uuid.uuid4(), "jti", ("row",), generation=cache.generation)
+            assert cache._rows == {}
+        else:
+            assert cache.seconds == 0
+            assert not cache.active
+    finally:
+        app.state.engine.dispose()
+        app.state.reader.dispose()
+
+
+def test_off_every_request_reads_and_revocation_holds_at_once(
     app: FastAPI, client: TestClient, token: tuple[User, str, dict[str, str]]
 ) -> None:
     assert app.state.actor_cache.seconds == 0
@@ -189,3 +211,30 @@ def test_the_cache_is_bounded_and_remembers_absent_users() -> None:
     assert cache.get(ids[-1], "") == (None,)  # "no such user" is remembered as such
     clock.now += 1.0
     assert cache.get(ids[-1], "") is None
+
+
+def test_a_listened_cache_is_trusted_only_while_it_listens() -> None:
+    clock = Clock()
+    cache = ActorCache(1.0, clock=clock, listened=True)
+    user_id = uuid.uuid4()
+    cache.put(user_id, "jti", ("row",), generation=cache.generation)
+    assert cache.get(user_id, "jti") is None  # not listening yet: bypassed
+    started = cache.generation
+    cache.listening()
+    # A read that began before the listener listened may hold what a change unheard replaced.
+    cache.put(user_id, "jti", ("row",), generation=started)
+    assert cache.get(user_id, "jti") is None
+    cache.put(user_id, "jti", ("row",), generation=cache.generation)
+    assert cache.get(user_id, "jti") == (("row",),)
+    cache.notified()
+    assert cache.get(user_id, "jti") is None
+    assert cache.invalidations == 1
+    cache.put(user_id, "jti", ("row",), generation=cache.generation)
+    cache.deaf()
+    assert not cache.active
+    assert cache.get(user_id, "jti") is None
+    cache.put(user_id, "jti", ("row",), generation=cache.generation)
+    assert cache.get(user_id, "jti") is None
+    cache.listening()
+    assert cache.active
+    assert cache.get(user_id, "jti") is None  # what was read while deaf is not kept

@@ -2,6 +2,8 @@
 refusals, signatures that the ``standardwebhooks`` library verifies (across a secret rotation),
 a receiver that fails and is retried until delivered, manual retry, and the seal."""
 
+import ipaddress
+import socket
 import threading
 import time
 import uuid
@@ -10,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
+import anyio
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -20,8 +25,9 @@ from standardwebhooks import Webhook
 from api.app import create_app
 from infra.db import open_session
 from infra.settings import Settings
+from infra.webhooks import PinnedClients, resolve_host, send
 from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookStatus
-from notifications.webhooks import UrlPolicy
+from notifications.webhooks import PreparedDelivery, UrlPolicy, new_secret
 from tests.api.intake import assert_guarded, assert_problem, build_world, headers_for
 from tests.factories import Clock, ok
 
@@ -397,3 +403,91 @@ def test_only_admins_tokens_with_rounds_admin(app: FastAPI, client: TestClient) 
     narrowed = headers_for(app, world.admin.user, ["applications:read", "reviews:read"])
     assert_problem(client.get(HOOKS, headers=narrowed), 403)
     assert_problem(client.get(HOOKS, headers=world.reviewer.headers), 403)
+
+
+class _OffLine(httpx.AsyncBaseTransport):
+    """The real transport, except that a public IP address is refused as this sandboxed
+    machine would (no request leaves it); names are resolved and connected to as usual.
+    Records where each request was sent."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        try:
+            public = not ipaddress.ip_address(request.url.host).is_loopback
+        except ValueError:  # a name: the real transport resolves it
+            public = False
+        if public:
+            raise httpx.ConnectError("no route to the internet here", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_dns_rebinding_connects_to_the_checked_address(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check resolves the name to a public address; a moment later the name resolves to
+    loopback (where an internal service listens: the receiver). The request goes to the checked
+    address, named by its Host header and TLS server name, and never reaches loopback."""
+    port = urlsplit(receiver.url).port
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebound(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.example":
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebound)
+    assert resolve_host("rebind.example") == ["127.0.0.1"]  # the connection's answer
+    # The check's answer: public.
+    checked = UrlPolicy(resolve=lambda _host: ["93.184.216.34"])
+    prepared = PreparedDelivery(
+        delivery_id=uuid.uuid4(),
+        url=f"https://rebind.example:{port}/hook",
+        message_id="msg_rebinding",
+        body=b"{}",
+        secrets=(new_secret(),),
+    )
+    transport = _OffLine()
+
+    async def attempt() -> tuple[int | None, str | None]:
+        async with PinnedClients(timeout=5.0, transport=transport) as clients:
+            return await send(clients, prepared, checked, datetime.now(UTC))
+
+    code, error = anyio.run(attempt)
+    assert code is None
+    assert error is not None
+    assert "ConnectError" in error
+    [request] = transport.sent
+    assert request.url.host == "93.184.216.34"
+    assert request.headers["host"] == f"rebind.example:{port}"
+    assert request.extensions["sni_hostname"] == "rebind.example"
+    assert receiver.received == []
+
+
+def test_pinned_clients_reach_a_loopback_receiver_by_name(receiver: Receiver) -> None:
+    """The same path in development: ``localhost`` checked (private allowed), connected to the
+    checked address, and the receiver sees the name in ``Host``."""
+    port = urlsplit(receiver.url).port
+    allowed = UrlPolicy(resolve=resolve_host, allow_private=True, allow_http_loopback=True)
+    prepared = PreparedDelivery(
+        delivery_id=uuid.uuid4(),
+        url=f"http://localhost:{port}/hook",
+        message_id="msg_loopback",
+        body=b"{}",
+        secrets=(new_secret(),),
+    )
+
+    async def attempt() -> tuple[int | None, str | None]:
+        async with PinnedClients(timeout=5.0, transport=None) as clients:
+            return await send(clients, prepared, allowed, datetime.now(UTC))
+
+    assert anyio.run(attempt) == (200, None)
+    [(headers, _body)] = receiver.received
+    assert headers["host"] == f"localhost:{port}"
+    assert headers["webhook-id"] == "msg_loopback"
