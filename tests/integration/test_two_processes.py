@@ -83,7 +83,7 @@ def servers(shared_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
         logs.append(log)
     try:
         for process, port, log in zip(processes, ports, logs, strict=True):
-            wait_for_port(process, port, log, timeout=60)
+            wait_for_port(process, port, log, timeout=180)  # a cold interpreter, under load
         yield Servers(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}", issuer)
     finally:
         for process in processes:
