@@ -14,31 +14,24 @@ expertise API and the Toronto Paper Matching System:
 
 The product of the application and reviewer matrices is taken in blocks of applications, so
 memory stays bounded by the block, not by applications x reviewers.
-
-numpy, scipy and scikit-learn are imported by the functions that compute, not by the module:
-they are half of the app's import time (seconds for every server process and worker that
-starts), and only the affinity pass uses them.
 """
-
-from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    IndexArray = npt.NDArray[np.intp]
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_TOP_K: Final = 50
 EVIDENCE_TERMS: Final = 5
 MAX_TERMS: Final = 128
 _BLOCK: Final = 2_000
+
+IndexArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +68,6 @@ class ApplicationText:
 
 
 def _vectorizer(max_df: float, total: int) -> TfidfVectorizer:
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     return TfidfVectorizer(
         lowercase=True,
         stop_words="english",
@@ -104,9 +94,6 @@ def text_affinity(
     """Each application's best ``top_k`` reviewers by TF-IDF cosine, score > 0 only, best first
     per application (ties by reviewer id), applications in id order. Deterministic: the result
     depends on the texts, not on the mappings' order."""
-    import numpy as np
-    from scipy import sparse
-
     app_ids = sorted(applications)
     rev_ids = sorted(reviewers)
     if not app_ids or not rev_ids or top_k <= 0:
@@ -154,8 +141,6 @@ def text_affinity(
 def _best(cols: npt.NDArray[np.int32], vals: npt.NDArray[np.float32], k: int) -> IndexArray:
     """Positions of the ``k`` largest positive values, best first, ties by column (reviewer id
     order)."""
-    import numpy as np
-
     positive = np.flatnonzero(vals > 0)
     if len(positive) > 4 * k:  # only the candidates can be among the best k
         cut = np.partition(vals[positive], len(positive) - k)[len(positive) - k]
@@ -169,9 +154,6 @@ def _strongest(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     score is then the part of its cosine carried by both texts' most distinctive terms. Words
     common to many texts (low IDF) fall out, so the matrix product costs what the topics share,
     not what every text shares."""
-    import numpy as np
-    from scipy import sparse
-
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     order = np.lexsort((matrix.indices, -matrix.data, rows))
     rank = np.arange(len(order)) - matrix.indptr[rows[order]]
@@ -191,8 +173,6 @@ def _evidence(
 ) -> list[tuple[str, ...]]:
     """Per reviewer row: the terms contributing most to its cosine with the application whose
     vector is ``weights``, largest first (ties by term)."""
-    import numpy as np
-
     k = reviewers.shape[0]
     products = reviewers.data * weights[reviewers.indices]
     rows = np.repeat(np.arange(k), np.diff(reviewers.indptr))
