@@ -55,6 +55,8 @@ _DESCRIPTIONS = {
     "500": "Unexpected error (quote the X-Request-ID)",
 }
 _WRITE = {"post", "put", "patch", "delete"}
+# On the OAuth endpoints, the codes whose answers are problems, not RFC 6749 errors.
+_OAUTH_PROBLEMS = {"413", "429", "500"}
 API_PREFIX = "/api/v1"
 
 
@@ -196,8 +198,12 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
             operation["summary"] = summary_of(operation["operationId"])
             responses: dict[str, Any] = operation.setdefault("responses", {})
             if path.startswith("/oauth/"):
-                # OAuth endpoints answer RFC 6749 errors, declared by their routes.
-                responses["500"] = _problem_response("500")
+                # OAuth endpoints answer RFC 6749 errors, declared by their routes; what the edge
+                # (413, 500) and the rate limiter (429) answer there is a problem as anywhere.
+                for code in sorted(_OAUTH_PROBLEMS & {*responses, "500"}):
+                    problem = _problem_response(code)
+                    problem["description"] = responses.get(code, problem)["description"]
+                    responses[code] = problem
                 continue
             codes = {"500"}
             if operation.get("parameters") or operation.get("requestBody"):

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -124,6 +124,29 @@ def floor_app() -> Any:
             await cursor.fetchall()
         return BARE_BODY
 
+    return app
+
+
+def app_without_edge_figures() -> Any:
+    """Informative (issue 17): the app as served, less what the edge middleware does for the
+    metrics and for outages on every request (its request counter and latency histogram, and the
+    check whether a dependency is down), to weigh their cost against the same app with them.
+    Only this benchmark's server process is changed: its metrics become a no-op and the edge is
+    given no dependency to watch, before the first request builds the middleware stack."""
+    import api.middleware
+    from api.app import app_from_env
+    from api.middleware import EdgeMiddleware
+    from infra.metrics import RequestMetrics
+
+    class NoMetrics(RequestMetrics):
+        def observe(self, **_labels: Any) -> None:
+            return None
+
+    api.middleware.request_metrics = NoMetrics()  # type: ignore[attr-defined]
+    app = app_from_env()
+    for middleware in app.user_middleware:
+        if middleware.cls is cast(Any, EdgeMiddleware):
+            middleware.kwargs["outages"] = ()
     return app
 
 
@@ -229,6 +252,7 @@ def measure(
             cached: _Beside | None = None
             floor: _Beside | None = None
             floor_one: _Beside | None = None
+            beside_edge: list[_Beside] = []
             if workers == 1:
                 # The cache is on by default on PostgreSQL (listened), off on SQLite: beside
                 # the default, the other way.
@@ -244,6 +268,38 @@ def measure(
                     ready_path="/healthz",
                     header=header,
                 )
+            # With one worker, also the app without the edge's metrics and outage check, and
+            # with the metrics in multiprocess mode (as `shortlist serve --workers N` runs them):
+            # what they cost each request (issue 17; informative).
+            if workers == 1:
+                figures_dir = scratch / "prometheus"
+                figures_dir.mkdir(exist_ok=True)
+                beside_edge = [
+                    _Beside(
+                        name=f"{label} without the edge's metrics and outage check: requests/s",
+                        target="(informative: the cost of both, against the app's figure)",
+                        server=stack.enter_context(
+                            Server("bench.bench_read:app_without_edge_figures", workers=1, env=env)
+                        ),
+                        path=path,
+                        ready_path="/healthz",
+                        header=header,
+                    ),
+                    _Beside(
+                        name=f"{label} with multiprocess metrics: requests/s",
+                        target="(informative: metrics in files, as with several workers)",
+                        server=stack.enter_context(
+                            Server(
+                                "api.app:app_from_env",
+                                workers=1,
+                                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(figures_dir)},
+                            )
+                        ),
+                        path=path,
+                        ready_path="/healthz",
+                        header=header,
+                    ),
+                ]
             if workers == 1 and database == "postgresql":
                 floor = _Beside(
                     name=f"read floor {database} {workers}w c{CONNECTIONS}: bare + two round "
@@ -264,7 +320,7 @@ def measure(
                     path=FLOOR_ONE_PATH,
                     ready_path=FLOOR_ONE_PATH,
                 )
-            beside = [b for b in (cached, floor, floor_one) if b is not None]
+            beside = [*(b for b in (cached, floor, floor_one) if b is not None), *beside_edge]
             bare.wait_ready(BARE_PATH)
             app.wait_ready("/healthz")
             _check(bare.base_url, BARE_PATH, None)
@@ -332,6 +388,8 @@ def measure(
                 },
             }
         )
+    for other in beside_edge:
+        extra.append(other.figure(base, app_share=target.rps / _best(other.runs).rps))
     return [
         {
             "name": f"{label}: requests/s",

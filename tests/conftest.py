@@ -30,18 +30,25 @@ from identity.oauth.keys import ensure_signing_key
 from infra.db import make_engine, open_session, session_scope
 from infra.migrate import upgrade
 from infra.settings import Settings
+from tests.examples import PROFILE as HYPOTHESIS_PROFILE
+from tests.examples import register_profiles
 from tests.factories import NOW, Clock
 
 PG_URL = os.environ.get("SHORTLIST_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
 # The faked offset when the system clock is shifted by libfaketime (make test-faketime).
 FAKETIME = os.environ.get("FAKETIME") if "libfaketime" in os.environ.get("LD_PRELOAD", "") else None
+# Hypothesis: thorough in CI's main pass, a quarter of the examples elsewhere (tests/examples.py).
+register_profiles()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     database = "postgresql" if PG_URL else "sqlite"
     clock = f"shifted by libfaketime ({FAKETIME})" if FAKETIME else "not shifted"
-    return f"shortlist database: {database}; CI={IN_CI}; system clock: {clock}"
+    return (
+        f"shortlist database: {database}; CI={IN_CI}; system clock: {clock}; "
+        f"hypothesis profile: {HYPOTHESIS_PROFILE}"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

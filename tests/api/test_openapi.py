@@ -8,10 +8,17 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
-from api.openapi import OPERATION_IDS, operation_id, summary_of
+from api.app import create_app
+from api.openapi import OPERATION_IDS, PROBLEM_SCHEMA, operation_id, summary_of
+from infra.settings import Settings
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+# On the OAuth endpoints, the answers that come from the edge (413, 500) and the rate limiter
+# (429): problems, as everywhere else, not RFC 6749 errors.
+OAUTH_PROBLEMS = {"413", "429", "500"}
+OAUTH_FORMS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/authorize"]
 
 
 def operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
@@ -74,10 +81,57 @@ def test_errors_are_problems_and_the_version_is_the_package(app: FastAPI) -> Non
         assert "500" in errors, (method, path)
         for code in errors:
             content = responses[code].get("content", {})
-            if path.startswith("/oauth/") and code != "500":
+            if path.startswith("/oauth/") and code not in OAUTH_PROBLEMS:
                 continue  # RFC 6749 errors, declared by the OAuth routes themselves
             assert content["application/problem+json"]["schema"] == problem, (method, path, code)
         if operation.get("security"):
             assert {"401", "403"} <= errors, (method, path)
         if "{" in path:
             assert "404" in errors, (method, path)
+
+
+def _is_problem(body: Any, status: int) -> bool:
+    """``body`` has PROBLEM_SCHEMA's required members, of its types, and says ``status``."""
+    types = {"string": str, "integer": int}
+    properties = PROBLEM_SCHEMA["properties"]
+    return (
+        isinstance(body, dict)
+        and all(
+            isinstance(body.get(name), types[properties[name]["type"]])
+            for name in PROBLEM_SCHEMA["required"]
+        )
+        and body["status"] == status
+    )
+
+
+def test_oauth_413_and_429_are_declared_and_answered_as_problems(settings: Settings) -> None:
+    """Issue 17: the OAuth form endpoints declared their 413 and 429 without a body, while the
+    edge (body cap) and the rate limiter answer them as problems."""
+    app = create_app(settings.model_copy(update={"rate_limit_token_per_minute": 1}))
+    try:
+        document = app.openapi()["paths"]
+        problem = {"$ref": "#/components/schemas/Problem"}
+        too_big = {"grant_type": "x" * (settings.max_body_bytes + 1)}
+        with TestClient(app) as client:
+            for path in OAUTH_FORMS:
+                responses = document[path]["post"]["responses"]
+                for code in ("413", "429"):
+                    assert list(responses[code]["content"]) == ["application/problem+json"]
+                    assert responses[code]["content"]["application/problem+json"]["schema"] == (
+                        problem
+                    ), (path, code)
+                    assert responses[code]["description"] != "Error", (path, code)
+                refused = client.post(path, data=too_big)
+                assert refused.status_code == 413, (path, refused.text)
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert _is_problem(refused.json(), 413), refused.text
+                # One request a minute per address and endpoint family: the second is refused.
+                limited = [client.post(path, data={"grant_type": "client_credentials"})]
+                limited.append(client.post(path, data={"grant_type": "client_credentials"}))
+                assert limited[-1].status_code == 429, (path, limited[-1].text)
+                assert limited[-1].headers["content-type"] == "application/problem+json"
+                assert int(limited[-1].headers["retry-after"]) >= 1
+                assert _is_problem(limited[-1].json(), 429), limited[-1].text
+    finally:
+        app.state.engine.dispose()
+        app.state.reader.dispose()

@@ -249,7 +249,7 @@ def server(app: FastAPI, settings: Settings, tmp_path: Path) -> Iterator[Server]
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(process, port, log, timeout=60)
+        wait_for_port(process, port, log, timeout=180)  # a cold interpreter, under load
         yield Server(process, port, env)
     finally:
         if process.poll() is None:

@@ -19,6 +19,7 @@ from reviewers.conflict_detection import (
     is_webmail,
     normalize_domain,
 )
+from tests.examples import examples
 
 ORG_A = uuid.UUID(int=0xA)
 ORG_B = uuid.UUID(int=0xB)
@@ -409,7 +410,7 @@ def conflict_instances(
     return reviewers, applications, declared
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=examples(100), deadline=None, derandomize=True)
 @given(conflict_instances(), st.randoms(use_true_random=False))
 def test_matches_a_pairwise_reference_in_any_input_order(
     instance: tuple[list[ReviewerFacts], list[ApplicationFacts], list[DeclaredConflict]],

@@ -38,6 +38,7 @@ from reviewers.decision import (
 from reviewers.decision import stability as scoring
 from reviewers.decision.calibration import _FixedPointFactor
 from submissions.canonical import canonical_json
+from tests.examples import examples
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 D = Decimal
@@ -388,7 +389,7 @@ def calibrated_deviation(deviation: int, n: int, variance: Fraction, ssq: int) -
     return magnitude if deviation >= 0 else -magnitude
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.integers(-(10**9), 10**9),
     st.integers(3, 40),
@@ -853,7 +854,7 @@ def assert_matches_reference(round_: Round, result: ShortlistResult) -> None:
     assert result.n_shortlisted == len(shortlisted_totals)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(rounds())
 def test_matches_the_reference_and_the_naive_leave_one_out(round_: Round) -> None:
     result = compute_shortlist(
@@ -865,7 +866,7 @@ def test_matches_the_reference_and_the_naive_leave_one_out(round_: Round) -> Non
     assert result.n_stable == sum(stable.values())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(rounds(calibration="none"))
 def test_leave_one_out_is_the_public_function_without_that_reviewer(round_: Round) -> None:
     result = compute_shortlist(
@@ -949,7 +950,7 @@ def swinging_rounds(draw: st.DrawFn) -> Round:
     return Round(rules, tuple(candidates), reviews)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(swinging_rounds())
 def test_leave_one_out_when_a_reviewer_moves_many_rows(round_: Round) -> None:
     result = compute_shortlist(
@@ -969,7 +970,7 @@ def test_leave_one_out_when_a_reviewer_moves_many_rows(round_: Round) -> None:
     assert {row.application_id: row.stable for row in result.rows} == stable
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(rounds(), st.randoms(use_true_random=False))
 def test_any_order_gives_the_same_result(round_: Round, rnd: random.Random) -> None:
     def shuffled(items: Iterable[Any]) -> list[Any]:
@@ -1008,7 +1009,7 @@ def test_any_order_gives_the_same_result(round_: Round, rnd: random.Random) -> N
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rounds(calibration="none"), st.data())
 def test_raising_an_applications_scores_never_lowers_its_rank(
     round_: Round, data: st.DataObject
@@ -1039,7 +1040,7 @@ def test_raising_an_applications_scores_never_lowers_its_rank(
         assert after.total >= before.total
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rounds())
 def test_gate_threshold_and_size_rules_hold(round_: Round) -> None:
     rules = round_.rules
@@ -1120,7 +1121,7 @@ def calibrated_rounds(draw: st.DrawFn) -> tuple[Round, int, int]:
     return Round(rules, candidates, tuple(reviews)), harsh, offset
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(calibrated_rounds())
 def test_zscore_removes_a_constant_offset_of_one_reviewer(case: tuple[Round, int, int]) -> None:
     round_, harsh, offset = case

@@ -27,6 +27,7 @@ from reviewers.planner import (
     ReviewerCapacity,
     plan_assignments,
 )
+from tests.examples import examples
 
 Pair = tuple[uuid.UUID, uuid.UUID]
 
@@ -345,7 +346,7 @@ def check_against(
     assert affinity_tenths(instance, new) == optimum.affinity, "most affinity among those"
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=examples(80), deadline=None, derandomize=True)
 @given(small_instances())
 def test_plans_match_brute_force_or_report_the_right_reason(instance: Instance) -> None:
     optimum = brute_force(instance)
@@ -382,7 +383,7 @@ def contested_instances(draw: st.DrawFn) -> Instance:
     )
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=examples(60), deadline=None, derandomize=True)
 @given(contested_instances())
 def test_contested_reviewers_match_brute_force_or_name_the_competing_group(
     instance: Instance,
@@ -403,7 +404,7 @@ def outcome(instance: Instance) -> AssignmentPlan | AssignmentInfeasible:
         return error
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=examples(40), deadline=None, derandomize=True)
 @given(small_instances(), st.randoms(use_true_random=False))
 def test_the_same_input_in_any_order_gives_the_same_plan(
     instance: Instance, rng: random.Random
