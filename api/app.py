@@ -2,7 +2,6 @@
 
 import gc
 import os
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -43,7 +42,7 @@ from identity.oauth.keys import SIGNING_ALG, BuiltinKeys
 from identity.oidc import OidcKeys
 from identity.tokens import ASYMMETRIC_ALGS, TokenVerifier, TrustedIssuer
 from infra.clock import system_clock
-from infra.db import LoopReader, make_engine, ping
+from infra.db import Reader, make_engine, ping
 from infra.events import NotifyListener, install_event_signal
 from infra.jobs import make_document_scans
 from infra.jobs.affinity import AffinityWorker
@@ -70,31 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    reader = LoopReader(
-        settings.database_url,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        async_pool_size=settings.db_read_pool_size,
-    )
-    # While the database is down, requests are answered 503 at once; its probe renews the
-    # reader's pool when it is back (see infra/outage.py).
-    database = Dependency(
-        "database",
-        probe=lambda: ping(engine),
-        on_down=reader.drop_pool,
-        on_up=reader.renew_pool,
-    )
+    reader = Reader(engine)
+    # While the database is down, requests are answered 503 at once (see infra/outage.py).
+    database = Dependency("database", probe=lambda: ping(engine))
     tracer_provider = make_tracer_provider(settings)
     if tracer_provider is not None:
         trace_engine(engine, tracer_provider)
-        trace_engine(reader.engine, tracer_provider)
         reader.tracer = tracer_provider.get_tracer("shortlist.db")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as background:
             background.callback(access_log.flush)
-            await reader.open()
-            background.push_async_callback(reader.close)
             if _app.state.scans is not None:
                 await background.enter_async_context(_app.state.scans.running())
             await background.enter_async_context(_app.state.webhooks.running())
@@ -108,7 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         database.close()
         engine.dispose()
-        reader.dispose()
         if tracer_provider is not None:
             tracer_provider.shutdown()  # (its last spans are sent)
         process_exited(os.getpid())
@@ -132,8 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outages = [database]
     app.state.tracer_provider = tracer_provider
     app.state.reader = reader
-    # An app dropped without its lifespan (tests, scripts) still closes the reader's connection.
-    weakref.finalize(app, reader.dispose)
     app.state.clock = system_clock
     app.state.blob_store = make_blob_store(settings)
     app.state.scanner = make_scanner(settings.scanner_url)

@@ -33,7 +33,6 @@ def document_for_clients() -> dict[str, Any]:
             return app.openapi()
         finally:
             app.state.engine.dispose()
-            app.state.reader.dispose()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import WRITE_METHODS
 from identity.actors import TOKEN_USER, ActorCache, builtin_actor, external_actor, subject_user
 from identity.tokens import AuthError, InsufficientScope, TokenVerifier, VerifiedToken
-from infra.db import LoopReader
+from infra.db import Reader
 from infra.ratelimit import enforce
 from infra.settings import Settings
 from models.identity import Actor, Scope
@@ -65,9 +65,9 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     """Authenticate the bearer token, then require every scope the route declares.
 
     Runs on the event loop: a token seen in the last minute is recalled without a signature
-    check, and a built-in token's user and revocation are one indexed read (``LoopReader``),
-    remembered for a moment (``ActorCache``).
-    Only what may wait on something slower takes a worker thread: a first sight of a token
+    check, and a built-in token's user and revocation are one indexed read (``Reader``, in a
+    worker thread), remembered for a moment (``ActorCache``).
+    What may wait on something slower also takes a worker thread: a first sight of a token
     (the key set may need loading), an external issuer's user (provisioning writes), and the
     write rate limit (which may be Redis)."""
     state = request.app.state
@@ -84,7 +84,7 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
         if remembered is not None:
             rows = [remembered[0]] if remembered[0] is not None else []
         else:
-            reader: LoopReader = state.reader
+            reader: Reader = state.reader
             generation = cache.generation
             rows = await reader.fetch(
                 TOKEN_USER, user_id=user_id, jti=known.jti, client_id=known.client_id

@@ -1,21 +1,18 @@
 """The database engine and sessions: one engine per app, one session and one commit per request."""
 
-import asyncio
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
-from infra.prepared import Prepared, prepared
-
-T = TypeVar("T")
+from infra.prepared import prepared
 
 IMMEDIATE = {"sqlite_begin": "BEGIN IMMEDIATE"}
 """Execution options for a session that will write: on SQLite it takes the write lock up front,
@@ -68,180 +65,42 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return Session(bind, expire_on_commit=False, autoflush=True)
 
 
-class LoopReader:
-    """Short reads that run on the event loop itself, without a threadpool hop.
+class Reader:
+    """The hottest reads (the token's user, one application, ``/me``): a module's constant
+    select, run prepared (``infra.prepared``) on a connection of the app's engine in a worker
+    thread, as every other database call of a request runs. (An event-loop reader with an
+    asynchronous PostgreSQL pool was measured against this and was not worth its weight:
+    docs/speed.md.) A connection that turns out dead (a database restart) is replaced and the
+    read tried once more."""
 
-    Handing a request's work to a worker thread and back costs more CPU than an indexed point
-    read on SQLite or a loopback PostgreSQL round trip, so the hottest read paths (the token's
-    user, one application) run here, synchronously. The rules that make this safe: the work is
-    a few statements on primary keys or indexes and finishes before anything awaits, so the
-    reader's one kept connection is free whenever the loop's thread asks for it; it is
-    autocommit, so it never holds a snapshot or a lock between reads; on SQLite it is
-    ``query_only``, so it cannot write."""
-
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15000, async_pool_size: int = 4) -> None:
-        parsed = sa.make_url(url)
-        common: dict[str, Any] = {
-            "isolation_level": "AUTOCOMMIT",
-            "pool_size": 1,
-            "max_overflow": 4,  # for a second thread reading at the same time (rare)
-            "pool_timeout": 5,
-            "pool_reset_on_return": None,
-        }
-        if parsed.get_backend_name() == "sqlite":
-            self.engine = sa.create_engine(
-                parsed,
-                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-                **common,
-            )
-
-            @sa.event.listens_for(self.engine, "connect")
-            def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-                cursor = dbapi_connection.cursor()
-                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-                cursor.execute("PRAGMA query_only=ON")
-                cursor.close()
-
-        else:
-            self.engine = sa.create_engine(parsed, **common)
-        self._connection: sa.Connection | None = None
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.tracer: Tracer | None = None
         """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
         past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
-        self._lock = threading.Lock()
-        self._pool: Any = None
-        self._pool_loop: asyncio.AbstractEventLoop | None = None
-        self.async_pool_size = async_pool_size if parsed.get_backend_name() == "postgresql" else 0
-
-    async def open(self) -> None:
-        """On PostgreSQL, open a small pool of asynchronous connections for ``fetch`` on the
-        running event loop (the app's lifespan does). Until then, and on any other loop (a test
-        client without its lifespan), and on SQLite, ``fetch`` reads synchronously."""
-        if not self.async_pool_size or self._pool is not None:
-            return
-        from psycopg_pool import AsyncConnectionPool
-
-        dialect = self.engine.dialect
-        _, params = dialect.create_connect_args(self.engine.url)
-        pool = AsyncConnectionPool(
-            "",
-            kwargs={**params, "autocommit": True},
-            min_size=1,
-            max_size=self.async_pool_size,
-            open=False,
-            name="shortlist-reader",
-            # A read waits this long for a connection (the database down) before it fails.
-            timeout=5,
-        )
-        # Connects in the background: the app starts whether or not the database is up yet,
-        # as with its other (lazily connecting) engines.
-        await pool.open(wait=False)
-        self._pool, self._pool_loop = pool, asyncio.get_running_loop()
-
-    async def close(self) -> None:
-        pool, self._pool, self._pool_loop = self._pool, None, None
-        if pool is not None:
-            await pool.close()
-
-    def drop_pool(self) -> None:
-        """Close the asynchronous pool, from any thread (the database is down): reads waiting
-        for one of its connections fail at once instead of after the pool's timeout, and its
-        reconnect backoff, which grows while the database stays down, is not waited out when
-        it returns (``renew_pool`` opens a fresh one)."""
-        pool, loop = self._pool, self._pool_loop
-        if pool is None or loop is None:
-            return
-        self._pool = None  # (the loop is kept: renew_pool opens the next pool on it)
-        asyncio.run_coroutine_threadsafe(pool.close(timeout=0), loop)
-
-    def renew_pool(self, timeout: float = 2.0) -> None:
-        """Open a fresh asynchronous pool on the app's loop, from another thread (the database
-        is back), if one was dropped."""
-        loop = self._pool_loop
-        if self._pool is not None or loop is None or loop.is_closed():
-            return
-        asyncio.run_coroutine_threadsafe(self.open(), loop).result(timeout)
-
-    async def ping(self, timeout: float = 2.0) -> None:
-        """One ``SELECT 1`` through the asynchronous pool (when open on this loop), else on
-        the reader's engine."""
-        pool = self._pool
-        if pool is None or asyncio.get_running_loop() is not self._pool_loop:
-            if self.async_pool_size and self._pool_loop is not None:
-                raise ConnectionError("the reader pool is closed (the database was down)")
-            await asyncio.to_thread(ping, self.engine)
-            return
-        async with pool.connection(timeout=timeout) as connection:
-            await connection.execute("SELECT 1")
 
     async def fetch(self, statement: sa.Select[Any], **params: Any) -> list[Any]:
-        """The rows of ``statement`` (a hot read: a module's constant select, run prepared):
-        on PostgreSQL through the asynchronous pool when it is open on this loop (the loop
-        serves other requests while the database answers), else as ``read`` does. A dead
-        connection is replaced and the read tried once more."""
-        hot = prepared(statement)
-        pool = self._pool
-        if pool is None or asyncio.get_running_loop() is not self._pool_loop:
-            return self.read(lambda connection: hot.all(connection, **params))
+        """The rows of ``statement`` with ``params`` (a ``Fetch``, as the domain's hot reads
+        take)."""
         if self.tracer is None:
-            return await self._fetch(pool, hot, params)
-        with self._span():
-            return await self._fetch(pool, hot, params)
+            return await anyio.to_thread.run_sync(self.read, statement, params)
+        with self.tracer.start_as_current_span(
+            "db.read",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
+        ):
+            return await anyio.to_thread.run_sync(self.read, statement, params)
 
-    async def _fetch(self, pool: Any, hot: Prepared, params: dict[str, Any]) -> list[Any]:
-        dialect = self.engine.dialect
+    def read(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
+        hot = prepared(statement)
         for attempt in (1, 2):
-            async with pool.connection() as connection:
+            with self.engine.connect() as connection:
                 try:
-                    return await hot.fetch(connection, dialect, **params)
+                    return hot.all(connection, **params)
                 except sa.exc.DBAPIError as exc:
                     if not exc.connection_invalidated or attempt == 2:
                         raise
         raise AssertionError("unreachable")
-
-    def read(self, work: Callable[[sa.Connection], T]) -> T:
-        """``work(connection)`` on the reader's connection, kept open between reads (opening
-        and returning one cost more than the read); retried once on a fresh connection when
-        the kept one turns out to be dead (a database restart). Should two threads ever read
-        at once (event loops in several threads), the second takes a connection of its own."""
-        if self.tracer is None:  # (the hot path: not even a null context)
-            return self._read(work)
-        with self._span():
-            return self._read(work)
-
-    def _span(self) -> AbstractContextManager[Any]:
-        assert self.tracer is not None
-        return self.tracer.start_as_current_span(
-            "db.read",
-            kind=SpanKind.CLIENT,
-            attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
-        )
-
-    def _read(self, work: Callable[[sa.Connection], T]) -> T:
-        if not self._lock.acquire(blocking=False):
-            with self.engine.connect() as connection:
-                return work(connection)
-        try:
-            kept = self._connection
-            if kept is None or kept.invalidated or kept.closed:
-                kept = self._connection = self.engine.connect()
-            try:
-                return work(kept)
-            except sa.exc.DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-            kept.close()
-            fresh = self._connection = self.engine.connect()
-            return work(fresh)
-        finally:
-            self._lock.release()
-
-    def dispose(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-        self.engine.dispose()
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Hot reads without the per-statement cost of SQLAlchemy's execution machinery.
 
 The domain and identity declare their hot reads as plain selects; ``prepared(select)`` is the
-one way in (the event-loop reader, ``infra.db.LoopReader.fetch``, takes a select and runs it
+one way in (the hot-read reader, ``infra.db.Reader.fetch``, takes a select and runs it
 through here). Measured in docs/speed.md.
 
 A ``Prepared`` select is compiled once per dialect; each run passes its parameters through the

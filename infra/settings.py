@@ -94,9 +94,6 @@ class Settings(BaseSettings):
     """Serve /docs, /redoc and /openapi.json; unset: on, except in production."""
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
-    db_read_pool_size: int = Field(default=4, ge=0)
-    """PostgreSQL: the asynchronous connections each process keeps for the hottest reads (0: none,
-    they run synchronously on the event loop)."""
     actor_cache_seconds: float = Field(default=0.0, ge=0, le=60)
     """How long each process may trust what it read of a built-in token's user and revocation
     (default 0: read on every request, so a revocation holds everywhere at once). With N > 0 a

@@ -217,7 +217,6 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     app.state.clock = Clock(NOW)
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from api.http.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, Idempotency
 from api.http.pagination import PageDep
 from api.lean import lean
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
-from infra.db import LoopReader
+from infra.db import Reader
 from models.applications import (
     Application,
     ApplicationStatus,
@@ -94,7 +94,7 @@ async def get_application(
     # The busiest read of the review period: the reader and the clock straight from the app's
     # state rather than as dependencies, each of which costs every request its resolution.
     now = request.app.state.clock()
-    reader: LoopReader = request.app.state.reader
+    reader: Reader = request.app.state.reader
     out = await load_application(reader.fetch, actor=actor, application_id=application_id, now=now)
     set_application_etag(response, out)
     return out

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import SQLModel
 
 from api.errors import problem
-from infra.db import LoopReader, ping
+from infra.db import ping
 from infra.metrics import CONTENT_TYPE, exposition, read_database_figures
 from infra.outage import Dependency
 from infra.settings import Settings
@@ -68,16 +68,13 @@ async def readyz(request: Request) -> Readiness | JSONResponse:
     outages: list[Dependency] = getattr(state, "outages", [])
 
     async def database() -> None:
-        """Every pool: the sessions' engine, and the reader's (its asynchronous pool)."""
+        """The engine's pool (the sessions' and the hot reads')."""
         try:
             await anyio.to_thread.run_sync(ping, state.engine)
         except Exception as exc:
             for dependency in outages:
                 dependency.failed(exc)  # the edge answers 503 until its probe succeeds
             raise
-        loop_reader: LoopReader | None = getattr(state, "reader", None)
-        if loop_reader is not None:
-            await loop_reader.ping()
 
     async def redis() -> None:
         await anyio.to_thread.run_sync(state.rate_limiter.ping)

@@ -81,3 +81,30 @@ def test_errors_are_problems_and_the_version_is_the_package(app: FastAPI) -> Non
             assert {"401", "403"} <= errors, (method, path)
         if "{" in path:
             assert "404" in errors, (method, path)
+
+
+def test_every_reference_points_into_the_documents_components(app: FastAPI) -> None:
+    """A schema declared by hand (``openapi_extra``) keeps no ``#/$defs/...`` reference, which
+    would point nowhere (ReDoc refuses the whole document): ``api.openapi.inlined_schema``."""
+    document = app.openapi()
+    references: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                references.append(ref)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    assert references
+    components = document["components"]["schemas"]
+    for ref in references:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.removeprefix("#/components/schemas/") in components, ref
+    body = document["paths"]["/api/v1/rounds/{round_id}/affinities"]["put"]["requestBody"]
+    assert "$defs" not in str(body)

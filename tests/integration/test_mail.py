@@ -82,7 +82,6 @@ def app(settings: Settings, sink: tuple[Sink, int]) -> Iterator[FastAPI]:
     app.state.clock = Clock(T0)
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 @pytest.fixture

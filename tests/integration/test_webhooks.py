@@ -89,7 +89,6 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     app.state.clock = Clock(datetime.now(UTC).replace(microsecond=0))
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 @pytest.fixture
