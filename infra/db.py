@@ -67,14 +67,17 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
 
 class Reader:
     """The hottest reads (the token's user, one application, ``/me``): a module's constant
-    select, run prepared (``infra.prepared``) on a connection of the app's engine in a worker
-    thread, as every other database call of a request runs. (An event-loop reader with an
-    asynchronous PostgreSQL pool was measured against this and was not worth its weight:
-    docs/speed.md.) A connection that turns out dead (a database restart) is replaced and the
-    read tried once more."""
+    select, run prepared (``infra.prepared``) on a connection of the app's engine. On SQLite
+    the read runs on the event loop itself: an indexed read in a local file costs less than
+    the hop to a worker thread and back, and under WAL it never waits for a writer. Anywhere
+    else (a database across a network) it runs in a worker thread, as every other database
+    call of a request does. (Measured in docs/speed.md, against an event-loop reader with an
+    asynchronous PostgreSQL pool, which was not worth its weight.) A connection that turns out
+    dead (a database restart) is replaced and the read tried once more."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.on_loop = engine.dialect.name == "sqlite"
         self.tracer: Tracer | None = None
         """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
         past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
@@ -83,12 +86,16 @@ class Reader:
         """The rows of ``statement`` with ``params`` (a ``Fetch``, as the domain's hot reads
         take)."""
         if self.tracer is None:
+            if self.on_loop:
+                return self.read(statement, params)
             return await anyio.to_thread.run_sync(self.read, statement, params)
         with self.tracer.start_as_current_span(
             "db.read",
             kind=SpanKind.CLIENT,
             attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
         ):
+            if self.on_loop:
+                return self.read(statement, params)
             return await anyio.to_thread.run_sync(self.read, statement, params)
 
     def read(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:

@@ -35,7 +35,12 @@ from reviewers.conflicts import (
     is_conflicted,
     round_conflicts,
 )
-from reviewers.planner import ReviewerCapacity, plan_assignments
+from reviewers.planner import (
+    AssignmentInfeasible,
+    ConflictedExistingAssignment,
+    ReviewerCapacity,
+    plan_assignments,
+)
 from reviewers.pool import active_loads, load_round, panel
 from reviewers.preferences import round_preferences, with_preferences
 from submissions import audit, outbox
@@ -111,17 +116,36 @@ def auto_assign(
         preferences,
         demand=len(applications) * round_.reviewers_per_application,
     )
-    plan = plan_assignments(
-        applications=list(applications),
-        reviewers=[
-            ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
-            for m in members
-        ],
-        per_application=round_.reviewers_per_application,
-        conflicts=[*((c.reviewer_id, c.application_id) for c in conflicts), *ended],
-        affinity=objective,
-        existing=[(a.application_id, a.reviewer_id) for a in existing],
-    )
+    try:
+        plan = plan_assignments(
+            applications=list(applications),
+            reviewers=[
+                ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
+                for m in members
+            ],
+            per_application=round_.reviewers_per_application,
+            conflicts=[*((c.reviewer_id, c.application_id) for c in conflicts), *ended],
+            affinity=objective,
+            existing=[(a.application_id, a.reviewer_id) for a in existing],
+        )
+    except AssignmentInfeasible as infeasible:
+        # The pure planner says why; the domain's error carries it to the client (422).
+        raise Unprocessable(
+            infeasible.message,
+            type=infeasible.type,
+            title=infeasible.title,
+            status=infeasible.status,
+            errors=infeasible.errors,
+            extra=infeasible.extra,
+        ) from infeasible
+    except ConflictedExistingAssignment as conflicted:
+        raise Conflict(
+            conflicted.message,
+            type=conflicted.type,
+            title=conflicted.title,
+            status=conflicted.status,
+            errors=conflicted.errors,
+        ) from conflicted
     planned = []
     for p in plan.assignments:
         scored = scores.scores.get((p.application_id, p.reviewer_id))
