@@ -19,11 +19,12 @@ def test_verify_result_of_a_round_without_a_result_is_one_line_and_exit_1(
     capsys: pytest.CaptureFixture[str],
     which: str,
 ) -> None:
-    round_id = {
-        "unknown": lambda: str(uuid.uuid4()),
-        "not closed": lambda: str(make_round(session).id),
-        "not an id": lambda: "round-7",
-    }[which]()
+    if which == "unknown":
+        round_id = str(uuid.uuid4())
+    elif which == "not closed":
+        round_id = str(make_round(session).id)
+    else:
+        round_id = "round-7"
     session.commit()
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["verify-result", round_id]) == 1
