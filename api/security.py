@@ -65,8 +65,8 @@ async def resolve_actor(request: Request, security_scopes: SecurityScopes) -> Ac
     """Authenticate the bearer token, then require every scope the route declares.
 
     Runs on the event loop: a token seen in the last minute is recalled without a signature
-    check, and a built-in token's user and revocation are one indexed read (``Reader``, in a
-    worker thread), remembered for a moment (``ActorCache``).
+    check, and a built-in token's user and revocation are one indexed read (``Reader``: on the
+    loop on SQLite, in a worker thread elsewhere), remembered for a moment (``ActorCache``).
     What may wait on something slower also takes a worker thread: a first sight of a token
     (the key set may need loading), an external issuer's user (provisioning writes), and the
     write rate limit (which may be Redis)."""
