@@ -2,6 +2,7 @@
 
 import gc
 import os
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    reader = Reader(engine)
+    reader = Reader(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     # While the database is down, requests are answered 503 at once (see infra/outage.py).
     database = Dependency("database", probe=lambda: ping(engine))
     tracer_provider = make_tracer_provider(settings)
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         database.close()
         engine.dispose()
+        reader.dispose()
         if tracer_provider is not None:
             tracer_provider.shutdown()  # (its last spans are sent)
         process_exited(os.getpid())
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outages = [database]
     app.state.tracer_provider = tracer_provider
     app.state.reader = reader
+    # An app dropped without its lifespan (tests, scripts) still closes the reads' connections.
+    weakref.finalize(app, reader.dispose)
     app.state.clock = system_clock
     app.state.blob_store = make_blob_store(settings)
     app.state.scanner = make_scanner(settings.scanner_url)

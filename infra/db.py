@@ -26,8 +26,17 @@ def _sqlite_path(url: sa.URL) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 15000) -> Engine:
+def make_engine(
+    url: str | sa.URL,
+    *,
+    pool_size: int = 10,
+    busy_timeout_ms: int = 15000,
+    overflow: int | None = None,
+) -> Engine:
+    """The engine for ``url``: ``pool_size`` connections kept, as many again (or ``overflow``;
+    -1: any number) made for a burst."""
     parsed = sa.make_url(url)
+    max_overflow = pool_size if overflow is None else overflow
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_path(parsed)
         if path is not None:
@@ -36,7 +45,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 15000) 
             parsed,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=max_overflow,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -55,7 +64,9 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 15000) 
             conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
         return engine
-    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return sa.create_engine(
+        parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
 
 
 def open_session(engine: Engine, *, write: bool = False) -> Session:
@@ -70,14 +81,22 @@ class Reader:
     select, run prepared (``infra.prepared``) on a connection of the app's engine. On SQLite
     the read runs on the event loop itself: an indexed read in a local file costs less than
     the hop to a worker thread and back, and under WAL it never waits for a writer. Anywhere
-    else (a database across a network) it runs in a worker thread, as every other database
-    call of a request does. (Measured in docs/speed.md, against an event-loop reader with an
-    asynchronous PostgreSQL pool, which was not worth its weight.) A connection that turns out
-    dead (a database restart) is replaced and the read tried once more."""
+    else (a database across a network) it runs in a worker thread on the app's engine, as every
+    other database call of a request does. (Measured in docs/speed.md, against an event-loop
+    reader with an asynchronous PostgreSQL pool, which was not worth its weight.) A connection
+    that turns out dead (a database restart) is replaced and the read tried once more."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, *, busy_timeout_ms: int = 15000) -> None:
         self.on_loop = engine.dialect.name == "sqlite"
+        # A read on the loop must never wait for a pooled connection (the loop would stop, and
+        # with it whatever would give one back): on SQLite the reads keep a connection of their
+        # own, and make another at once should two event loops (threads) read at the same time.
+        self.engine = (
+            make_engine(engine.url, pool_size=1, overflow=-1, busy_timeout_ms=busy_timeout_ms)
+            if self.on_loop
+            else engine
+        )
+        self.owns_engine = self.on_loop
         self.tracer: Tracer | None = None
         """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
         past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
@@ -97,6 +116,11 @@ class Reader:
             if self.on_loop:
                 return self.read(statement, params)
             return await anyio.to_thread.run_sync(self.read, statement, params)
+
+    def dispose(self) -> None:
+        """Close the reads' own connections (SQLite; elsewhere the app's engine is the app's)."""
+        if self.owns_engine:
+            self.engine.dispose()
 
     def read(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
         hot = prepared(statement)

@@ -52,6 +52,25 @@ def test_reader_runs_a_failing_statement_as_an_error_not_a_dead_connection(
     assert asyncio.run(reader.fetch(_ME_SELECT, user_id=owner.id))[0].email == owner.email
 
 
+def test_a_read_on_the_loop_never_waits_for_the_apps_pool(app: FastAPI, session: Session) -> None:
+    """On SQLite the hot reads run on the event loop: with every connection of the app's
+    engine taken (a burst of requests in worker threads), they still answer at once, from
+    connections of their own, instead of stopping the loop until one is given back."""
+    reader: Reader = app.state.reader
+    if not reader.on_loop:
+        pytest.skip("only SQLite reads on the loop; elsewhere the read waits in a worker thread")
+    owner = make_user(session, roles=[Role.applicant])
+    session.commit()
+    engine = app.state.engine
+    taken = [engine.connect() for _ in range(2 * app.state.settings.db_pool_size)]
+    try:
+        rows = asyncio.run(reader.fetch(_ME_SELECT, user_id=owner.id))
+        assert rows[0].email == owner.email
+    finally:
+        for connection in taken:
+            connection.close()
+
+
 def test_sqlite_conversions_are_interned_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A text seen before gives the very value converted the first time (UUIDs and timestamps
     are immutable); what does not convert is never remembered; the table stays bounded."""
