@@ -1,5 +1,6 @@
 """The database engine and sessions: one engine per app, one session and one commit per request."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,17 +27,8 @@ def _sqlite_path(url: sa.URL) -> Path | None:
     return Path(database)
 
 
-def make_engine(
-    url: str | sa.URL,
-    *,
-    pool_size: int = 10,
-    busy_timeout_ms: int = 15000,
-    overflow: int | None = None,
-) -> Engine:
-    """The engine for ``url``: ``pool_size`` connections kept, as many again (or ``overflow``;
-    -1: any number) made for a burst."""
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 15000) -> Engine:
     parsed = sa.make_url(url)
-    max_overflow = pool_size if overflow is None else overflow
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_path(parsed)
         if path is not None:
@@ -45,7 +37,7 @@ def make_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=pool_size,
-            max_overflow=max_overflow,
+            max_overflow=pool_size,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -64,9 +56,7 @@ def make_engine(
             conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
         return engine
-    return sa.create_engine(
-        parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-    )
+    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def open_session(engine: Engine, *, write: bool = False) -> Session:
@@ -78,25 +68,41 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
 
 class Reader:
     """The hottest reads (the token's user, one application, ``/me``): a module's constant
-    select, run prepared (``infra.prepared``) on a connection of the app's engine. On SQLite
-    the read runs on the event loop itself: an indexed read in a local file costs less than
-    the hop to a worker thread and back, and under WAL it never waits for a writer. Anywhere
-    else (a database across a network) it runs in a worker thread on the app's engine, as every
-    other database call of a request does. (Measured in docs/speed.md, against an event-loop
-    reader with an asynchronous PostgreSQL pool, which was not worth its weight.) A connection
+    select, run prepared (``infra.prepared``).
+
+    On SQLite the read runs on the event loop itself, on a connection the reader keeps: an
+    indexed read in a local file costs less than the hop to a worker thread and back, or than
+    taking a connection from a pool and giving it back (docs/speed.md). That is safe because
+    the work is one statement on primary keys or indexes that finishes before anything awaits,
+    so the kept connection is free whenever the loop's thread asks for it; it is autocommit
+    (no snapshot or lock held between reads; under WAL a reader never waits for a writer) and
+    ``query_only``. Anywhere else (a database across a network) the read runs in a worker
+    thread on the app's engine, as every other database call of a request does. A connection
     that turns out dead (a database restart) is replaced and the read tried once more."""
 
     def __init__(self, engine: Engine, *, busy_timeout_ms: int = 15000) -> None:
         self.on_loop = engine.dialect.name == "sqlite"
-        # A read on the loop must never wait for a pooled connection (the loop would stop, and
-        # with it whatever would give one back): on SQLite the reads keep a connection of their
-        # own, and make another at once should two event loops (threads) read at the same time.
-        self.engine = (
-            make_engine(engine.url, pool_size=1, overflow=-1, busy_timeout_ms=busy_timeout_ms)
-            if self.on_loop
-            else engine
-        )
-        self.owns_engine = self.on_loop
+        self.engine = engine
+        self._kept: sa.Connection | None = None
+        self._lock = threading.Lock()
+        if self.on_loop:
+            self.engine = sa.create_engine(
+                engine.url,
+                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                isolation_level="AUTOCOMMIT",
+                pool_size=1,
+                max_overflow=4,  # for a second event loop (thread) reading at the same time
+                pool_timeout=5,
+                pool_reset_on_return=None,
+            )
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                cursor.execute("PRAGMA query_only=ON")
+                cursor.close()
+
         self.tracer: Tracer | None = None
         """Set when traces are exported: the reads run on the DBAPI cursor (``Prepared``),
         past SQLAlchemy's events that its instrumentation listens to, so they get a span here."""
@@ -106,23 +112,18 @@ class Reader:
         take)."""
         if self.tracer is None:
             if self.on_loop:
-                return self.read(statement, params)
-            return await anyio.to_thread.run_sync(self.read, statement, params)
+                return self._read_kept(statement, params)
+            return await anyio.to_thread.run_sync(self._read_pooled, statement, params)
         with self.tracer.start_as_current_span(
             "db.read",
             kind=SpanKind.CLIENT,
             attributes={"db.system": self.engine.dialect.name, "db.operation.name": "SELECT"},
         ):
             if self.on_loop:
-                return self.read(statement, params)
-            return await anyio.to_thread.run_sync(self.read, statement, params)
+                return self._read_kept(statement, params)
+            return await anyio.to_thread.run_sync(self._read_pooled, statement, params)
 
-    def dispose(self) -> None:
-        """Close the reads' own connections (SQLite; elsewhere the app's engine is the app's)."""
-        if self.owns_engine:
-            self.engine.dispose()
-
-    def read(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
+    def _read_pooled(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
         hot = prepared(statement)
         for attempt in (1, 2):
             with self.engine.connect() as connection:
@@ -132,6 +133,38 @@ class Reader:
                     if not exc.connection_invalidated or attempt == 2:
                         raise
         raise AssertionError("unreachable")
+
+    def _read_kept(self, statement: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
+        """On the kept connection; should two event loops (threads) read at once, the second
+        takes a connection of its own."""
+        hot = prepared(statement)
+        if not self._lock.acquire(blocking=False):
+            with self.engine.connect() as connection:
+                return hot.all(connection, **params)
+        try:
+            kept = self._kept
+            if kept is None or kept.invalidated or kept.closed:
+                kept = self._kept = self.engine.connect()
+            try:
+                return hot.all(kept, **params)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            kept.close()
+            fresh = self._kept = self.engine.connect()
+            return hot.all(fresh, **params)
+        finally:
+            self._lock.release()
+
+    def dispose(self) -> None:
+        """Close the reader's own connections (SQLite; elsewhere the engine is the app's)."""
+        if not self.on_loop:
+            return
+        with self._lock:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None
+        self.engine.dispose()
 
 
 @contextmanager
