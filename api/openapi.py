@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from api.errors import PROBLEM_JSON
 
@@ -166,6 +167,28 @@ def summary_of(operation_id: str) -> str:
 def api_version() -> str:
     """The installed package's version, which ``info.version`` announces."""
     return version("shortlist")
+
+
+def inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its ``$defs`` written in place, for a request body declared
+    by hand (``openapi_extra``): such a schema sits outside the document's components, where
+    ``#/$defs/...`` would point nowhere (ReDoc refuses the whole document for it). The one place
+    for such fixes of the document."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = resolve(schema)
+    return inlined
 
 
 def _problem_response(code: str) -> dict[str, Any]:

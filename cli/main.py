@@ -357,12 +357,21 @@ def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
     from infra.db import make_engine, session_scope
+    from models.errors import DomainError
     from reviewers.closing import verify_result
 
+    try:
+        round_id = uuid.UUID(args.round_id)
+    except ValueError:
+        print(f"verify-result: {args.round_id!r} is not a round id", file=sys.stderr)
+        return 1
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         with session_scope(engine, write=False) as session:
-            outcome = verify_result(session=session, round_id=uuid.UUID(args.round_id))
+            outcome = verify_result(session=session, round_id=round_id)
+    except DomainError as exc:  # no such round, or not closed: nothing to verify
+        print(f"verify-result: {exc.detail}", file=sys.stderr)
+        return 1
     finally:
         engine.dispose()
     print(json.dumps(outcome))

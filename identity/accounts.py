@@ -140,8 +140,7 @@ _ME = (
 
 async def load_me(fetch: Fetch, *, actor: Actor) -> MePublic:
     """The caller, their roles and organizations, in one statement, through an asynchronous
-    ``fetch`` of prepared rows (the event loop's reader, which on PostgreSQL does not block the
-    loop while the database answers)."""
+    ``fetch`` of prepared rows (the API's ``infra.db.LoopReader``)."""
     rows = await fetch(_ME, user_id=actor.user_id)
     if not rows or not rows[0].is_active:
         raise NotFound("no such user")

@@ -53,7 +53,6 @@ from submissions.pagination import encode_cursor
 from submissions.rounds import is_sealed
 
 TEXT_CONTENT_TYPES: Final = ("application/pdf", "text/plain")
-MAX_IMPORT_BYTES: Final = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

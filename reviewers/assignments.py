@@ -38,7 +38,12 @@ from reviewers.conflicts import (
     is_conflicted,
     round_conflicts,
 )
-from reviewers.planner import ReviewerCapacity, plan_assignments_from_matrices
+from reviewers.planner import (
+    AssignmentInfeasible,
+    ConflictedExistingAssignment,
+    ReviewerCapacity,
+    plan_assignments_from_matrices,
+)
 from reviewers.pool import active_loads, load_round, panel
 from reviewers.preferences import round_preferences, with_preferences
 from submissions import audit, outbox
@@ -140,33 +145,52 @@ def auto_assign(
         preferences,
         demand=len(applications) * round_.reviewers_per_application,
     )
-    reviewer_ids = [m.user_id for m in members]
-    plan = plan_assignments_from_matrices(
-        applications=list(applications),
-        reviewers=[
-            ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
-            for m in members
-        ],
-        per_application=round_.reviewers_per_application,
-        affinity=_matrix(applications, reviewer_ids, objective.items()),
-        conflicts=_matrix(
-            applications,
-            reviewer_ids,
-            (
-                ((application_id, reviewer_id), 1.0)
-                for reviewer_id, application_id in [
-                    *((c.reviewer_id, c.application_id) for c in conflicts),
-                    *ended,
-                ]
+    try:
+        reviewer_ids = [m.user_id for m in members]
+        plan = plan_assignments_from_matrices(
+            applications=list(applications),
+            reviewers=[
+                ReviewerCapacity(reviewer_id=m.user_id, max_assignments=m.max_assignments)
+                for m in members
+            ],
+            per_application=round_.reviewers_per_application,
+            affinity=_matrix(applications, reviewer_ids, objective.items()),
+            conflicts=_matrix(
+                applications,
+                reviewer_ids,
+                (
+                    ((application_id, reviewer_id), 1.0)
+                    for reviewer_id, application_id in [
+                        *((c.reviewer_id, c.application_id) for c in conflicts),
+                        *ended,
+                    ]
+                ),
             ),
-        ),
-        existing=_matrix(
-            applications,
-            reviewer_ids,
-            (((a.application_id, a.reviewer_id), 1.0) for a in existing),
-            inside=True,
-        ),
-    )
+            existing=_matrix(
+                applications,
+                reviewer_ids,
+                (((a.application_id, a.reviewer_id), 1.0) for a in existing),
+                inside=True,
+            ),
+        )
+    except AssignmentInfeasible as infeasible:
+        # The pure planner says why; the domain's error carries it to the client (422).
+        raise Unprocessable(
+            infeasible.message,
+            type=infeasible.type,
+            title=infeasible.title,
+            status=infeasible.status,
+            errors=infeasible.errors,
+            extra=infeasible.extra,
+        ) from infeasible
+    except ConflictedExistingAssignment as conflicted:
+        raise Conflict(
+            conflicted.message,
+            type=conflicted.type,
+            title=conflicted.title,
+            status=conflicted.status,
+            errors=conflicted.errors,
+        ) from conflicted
     planned = []
     for p in plan.assignments:
         scored = scores.scores.get((p.application_id, p.reviewer_id))

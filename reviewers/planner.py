@@ -78,9 +78,6 @@ import numpy.typing as npt
 import scipy.sparse
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
-from models.errors import Conflict as ConflictError
-from models.errors import Unprocessable
-
 Pair: TypeAlias = tuple[uuid.UUID, uuid.UUID]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 FloatArray: TypeAlias = npt.NDArray[np.float64]
@@ -168,15 +165,17 @@ class Shortfall:
     message: str
 
 
-class AssignmentInfeasible(Unprocessable):
+class AssignmentInfeasible(Exception):
     """No plan meets every constraint. ``constraint`` says which one a program officer must relax.
 
     ``shortfalls`` names each application left short (empty when only the total capacity is
     lacking: then no application in particular is at fault). For ``shared_reviewers``,
     ``competing_applications`` is the set of applications whose joint demand exceeds what
-    their unconflicted reviewers can take.
+    their unconflicted reviewers can take. ``errors`` and ``extra`` are the same as plain values,
+    as a problem document lists them (the service raises the domain's error with them).
     """
 
+    status = 422
     type = "assignment-infeasible"
     title = "Assignment infeasible"
 
@@ -188,39 +187,38 @@ class AssignmentInfeasible(Unprocessable):
         shortfalls: Sequence[Shortfall] = (),
         competing_applications: Sequence[uuid.UUID] = (),
     ) -> None:
-        super().__init__(
-            message,
-            errors=[
-                {"loc": ["applications", str(s.application_id)], "msg": s.message}
-                for s in shortfalls
-            ],
-            extra={"constraint": constraint.value},
-        )
+        super().__init__(message)
         self.constraint = constraint
         self.message = message
         self.shortfalls = tuple(shortfalls)
         self.competing_applications = tuple(competing_applications)
+        self.errors = [
+            {"loc": ["applications", str(s.application_id)], "msg": s.message} for s in shortfalls
+        ]
+        self.extra = {"constraint": constraint.value}
 
 
-class ConflictedExistingAssignment(ConflictError):
+class ConflictedExistingAssignment(Exception):
     """An assignment to keep pairs a reviewer with a conflicted application: end it first."""
 
+    status = 409
     type = "conflicted-assignment"
     title = "Conflicted assignment"
 
     def __init__(self, pairs: Sequence[Pair]) -> None:
         self.pairs = tuple(pairs)
-        super().__init__(
+        self.message = (
             f"{len(pairs)} existing assignments pair a reviewer with a conflicted application; "
-            "end them before planning",
-            errors=[
-                {
-                    "loc": ["applications", str(app)],
-                    "msg": f"reviewer {rev} is assigned to application {app} but is conflicted",
-                }
-                for app, rev in self.pairs
-            ],
+            "end them before planning"
         )
+        super().__init__(self.message)
+        self.errors = [
+            {
+                "loc": ["applications", str(app)],
+                "msg": f"reviewer {rev} is assigned to application {app} but is conflicted",
+            }
+            for app, rev in self.pairs
+        ]
 
 
 # --- the canonical problem --------------------------------------------------------------------

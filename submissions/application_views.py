@@ -303,15 +303,15 @@ def read_application(
 
 Fetch = Callable[Concatenate[sa.Select[Any], ...], Awaitable[list[Any]]]
 """Runs a select with its parameters and gives its rows, asynchronously: what the hot reads
-take (the API's event-loop reader, which runs them prepared), so that the domain declares its
-reads as plain selects and stays free of the reader's classes."""
+take (the API's reader, which runs them prepared in a worker thread), so that the domain
+declares its reads as plain selects and stays free of the reader's classes."""
 
 
 async def load_application(
     fetch: Fetch, *, actor: Actor, application_id: uuid.UUID, now: datetime
 ) -> ApplicationView:
-    """``read_application`` through an asynchronous ``fetch`` (the event loop's reader, which
-    runs it prepared and on PostgreSQL does not block the loop while the database answers)."""
+    """``read_application`` through an asynchronous ``fetch`` (the API's reader, which runs it
+    prepared)."""
     rows = await fetch(ONE_APPLICATION, application_id=application_id, user_id=actor.user_id)
     return _application_view(rows, actor=actor, now=now)
 

@@ -228,7 +228,6 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     app.state.affinities.background = False
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.openapi import inlined_schema
 from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from models.errors import DomainError, Unprocessable
 from models.pagination import Page
@@ -21,7 +22,6 @@ from models.reviewers import (
     PreferencePublic,
 )
 from reviewers.affinity import (
-    MAX_IMPORT_BYTES,
     import_affinities,
     list_affinities,
     parse_affinity_csv,
@@ -37,30 +37,10 @@ router = APIRouter(prefix="/api/v1", tags=["affinities"], responses=AUTH_RESPONS
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
 
 
-def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON schema with its ``$defs`` written in place: a request body declared by
-    hand sits outside the document's components, where ``#/$defs/...`` would point nowhere
-    (ReDoc refuses the whole document for it)."""
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    inlined: dict[str, Any] = resolve(schema)
-    return inlined
-
-
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
     "content": {
-        "application/json": {"schema": _inlined(AffinityImport.model_json_schema())},
+        "application/json": {"schema": inlined_schema(AffinityImport)},
         "text/csv": {
             "schema": {"type": "string", "description": "header application_id,reviewer_id,score"}
         },
@@ -109,7 +89,8 @@ async def put_round_affinities(
     round_id: uuid.UUID, request: Request, actor: RoundsAdmin, session: SessionDep, now: NowDep
 ) -> AffinityImportResult:
     """Replace the round's imported scores, as JSON ``{"items": [...]}`` or as CSV (admin)."""
-    body = await _bounded_body(request)
+    # The edge caps the body (SHORTLIST_MAX_BODY_BYTES, 413) before it gets here.
+    body = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "text/csv":
         data = parse_affinity_csv(body)
@@ -140,22 +121,6 @@ async def put_round_affinities(
         return result
 
     return await run_in_threadpool(store)
-
-
-async def _bounded_body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise DomainError(
-                f"an import is at most {MAX_IMPORT_BYTES} bytes",
-                type="too-large",
-                title="Content too large",
-                status=413,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.get(

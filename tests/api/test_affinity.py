@@ -2,6 +2,7 @@
 scores, and the admin's reading of both (API.md: "Affinity")."""
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -195,6 +196,40 @@ def test_a_bad_import_is_422_and_changes_nothing(
     )
     assert_problem(response, 422)
     assert stored_rows(app) == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "streamed"])
+def test_an_import_over_the_body_cap_is_413_and_changes_nothing(
+    app: FastAPI, client: TestClient, chunked: bool
+) -> None:
+    """The one cap on an import is the edge's (SHORTLIST_MAX_BODY_BYTES): a valid CSV one byte
+    over it is refused whole, declared or streamed, and nothing of it is stored."""
+    world = TopicRound(app, client, affinity="imported")
+    world.start_review()
+    limit = app.state.settings.max_body_bytes
+    row = f"{world.apps[0]},{world.marine_user.id},0.5\n"
+    content = ("application_id,reviewer_id,score\n" + row).encode()
+    content += b"\n" * (limit + 1 - len(content))  # blank lines: a valid CSV, one byte too long
+    assert len(content) == limit + 1
+
+    def streamed() -> Iterator[bytes]:
+        for start in range(0, len(content), 64 * 1024):
+            yield content[start : start + 64 * 1024]
+
+    response = client.put(
+        f"/api/v1/rounds/{world.rid}/affinities",
+        content=streamed() if chunked else content,
+        headers={**world.admin, "Content-Type": "text/csv"},
+    )
+    assert_problem(response, 413)
+    assert stored_rows(app) == 0
+    # One byte less is taken.
+    response = client.put(
+        f"/api/v1/rounds/{world.rid}/affinities",
+        content=content[:-1],
+        headers={**world.admin, "Content-Type": "text/csv"},
+    )
+    assert ok(response)["imported"] == 1
 
 
 def test_affinity_routes_are_guarded(app: FastAPI, client: TestClient) -> None:

@@ -135,3 +135,30 @@ def test_oauth_413_and_429_are_declared_and_answered_as_problems(settings: Setti
     finally:
         app.state.engine.dispose()
         app.state.reader.dispose()
+
+
+def test_every_reference_points_into_the_documents_components(app: FastAPI) -> None:
+    """A schema declared by hand (``openapi_extra``) keeps no ``#/$defs/...`` reference, which
+    would point nowhere (ReDoc refuses the whole document): ``api.openapi.inlined_schema``."""
+    document = app.openapi()
+    references: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                references.append(ref)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    assert references
+    components = document["components"]["schemas"]
+    for ref in references:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.removeprefix("#/components/schemas/") in components, ref
+    body = document["paths"]["/api/v1/rounds/{round_id}/affinities"]["put"]["requestBody"]
+    assert "$defs" not in str(body)

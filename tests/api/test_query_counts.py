@@ -45,7 +45,7 @@ def counting(app: FastAPI) -> Iterator[list[str]]:
     def record_prepared(statement: str) -> None:
         record(None, None, statement)
 
-    engines = [app.state.engine, app.state.reader.engine]
+    engines = [app.state.engine]
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", record)
     Prepared.listeners.append(record_prepared)

@@ -38,7 +38,6 @@ def make_app(settings: Settings) -> Iterator[Any]:
     yield make
     for app in made:
         app.state.engine.dispose()
-        app.state.reader.dispose()
 
 
 def ready(app: FastAPI) -> tuple[int, dict[str, Any]]:

@@ -62,7 +62,6 @@ def live_app(settings: Settings) -> Iterator[FastAPI]:
     app.state.clock = system_clock
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 def demo_environment(client_path: Path, tmp_path: Path) -> dict[str, str]:

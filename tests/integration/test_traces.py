@@ -90,7 +90,6 @@ def test_a_request_is_exported_with_its_database_spans(
         # Leaving the client ran the lifespan's end: the provider sent what it held.
     finally:
         app.state.engine.dispose()
-        app.state.reader.dispose()
 
     assert receiver.paths
     assert set(receiver.paths) == {"/v1/traces"}

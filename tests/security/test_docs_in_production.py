@@ -25,7 +25,6 @@ def serving(settings: Settings) -> Iterator[TestClient]:
             yield client
     finally:
         app.state.engine.dispose()
-        app.state.reader.dispose()
 
 
 def from_environment(

@@ -27,7 +27,6 @@ def guarded(settings: Settings) -> Iterator[FastAPI]:
     app.state.clock = Clock(NOW)
     yield app
     app.state.engine.dispose()
-    app.state.reader.dispose()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])

@@ -1,0 +1,95 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it accepts, for the mail tests
+(tests/integration/test_mail.py, tests/security/test_mail_seal_attacks.py)."""
+
+import email
+import email.policy
+import threading
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from infra.settings import Settings
+from tests.api.test_review_flow import T0
+from tests.factories import Clock
+from tests.integration.conftest import free_port
+
+
+class Sink:
+    """An SMTP server that keeps what it accepts; ``fail_next`` answers the next DATA 451."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.fail_next = 0
+        self.refused = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.fail_next:
+                self.fail_next -= 1
+                self.refused += 1
+                return "451 4.3.0 try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} mails arrived, not {count}")
+            time.sleep(0.02)
+        return list(self.messages)
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def body(message: EmailMessage, kind: str = "plain") -> str:
+    part = message.get_body(preferencelist=(kind,))
+    assert part is not None, f"no text/{kind} part"
+    content: str = part.get_content()
+    return content
+
+
+def to(message: EmailMessage) -> str:
+    return str(message["To"])
+
+
+@pytest.fixture
+def app(settings: Settings, sink: tuple[Sink, int]) -> Iterator[FastAPI]:
+    _, port = sink
+    app = create_app(
+        settings.model_copy(
+            update={
+                "smtp_url": SecretStr(f"smtp://127.0.0.1:{port}"),
+                "mail_from": "Shortlist <noreply@shortlist.example>",
+                "webhook_interval_seconds": 0.1,
+            }
+        )
+    )
+    app.state.clock = Clock(T0)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
