@@ -8,10 +8,12 @@ from .application_create import ApplicationCreate
 from .application_for_preference import ApplicationForPreference
 from .application_member_in import ApplicationMemberIn
 from .application_organization_public import ApplicationOrganizationPublic
+from .application_progress import ApplicationProgress
 from .application_public import ApplicationPublic
 from .application_sealed import ApplicationSealed
 from .application_status import ApplicationStatus
 from .application_update import ApplicationUpdate
+from .assignment_counts import AssignmentCounts
 from .assignment_create import AssignmentCreate
 from .assignment_public import AssignmentPublic
 from .assignment_status import AssignmentStatus
@@ -42,6 +44,7 @@ from .event_public import EventPublic
 from .event_public_data import EventPublicData
 from .event_type import EventType
 from .gate import Gate
+from .get_round_report_locale_type_0 import GetRoundReportLocaleType0
 from .health import Health
 from .introspect_token_body import IntrospectTokenBody
 from .introspect_token_body_token_type_hint import IntrospectTokenBodyTokenTypeHint
@@ -119,11 +122,13 @@ from .review_public_scores import ReviewPublicScores
 from .review_status import ReviewStatus
 from .reviewer_profile_in import ReviewerProfileIn
 from .reviewer_profile_public import ReviewerProfilePublic
+from .reviewer_progress import ReviewerProgress
 from .revoke_token_body import RevokeTokenBody
 from .revoke_token_body_token_type_hint import RevokeTokenBodyTokenTypeHint
 from .role import Role
 from .round_create import RoundCreate
 from .round_create_affinity import RoundCreateAffinity
+from .round_progress import RoundProgress
 from .round_public import RoundPublic
 from .round_public_affinity import RoundPublicAffinity
 from .round_reviewer_create import RoundReviewerCreate
@@ -155,10 +160,12 @@ __all__ = (
     "ApplicationForPreference",
     "ApplicationMemberIn",
     "ApplicationOrganizationPublic",
+    "ApplicationProgress",
     "ApplicationPublic",
     "ApplicationSealed",
     "ApplicationStatus",
     "ApplicationUpdate",
+    "AssignmentCounts",
     "AssignmentCreate",
     "AssignmentPublic",
     "AssignmentStatus",
@@ -189,6 +196,7 @@ __all__ = (
     "EventPublicData",
     "EventType",
     "Gate",
+    "GetRoundReportLocaleType0",
     "Health",
     "IntrospectTokenBody",
     "IntrospectTokenBodyTokenTypeHint",
@@ -256,6 +264,7 @@ __all__ = (
     "ResultsApplicant",
     "ReviewerProfileIn",
     "ReviewerProfilePublic",
+    "ReviewerProgress",
     "ReviewIn",
     "ReviewInGates",
     "ReviewInGatesAdditionalProperty",
@@ -269,6 +278,7 @@ __all__ = (
     "Role",
     "RoundCreate",
     "RoundCreateAffinity",
+    "RoundProgress",
     "RoundPublic",
     "RoundPublicAffinity",
     "RoundReviewerCreate",

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -32,7 +32,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | OAuthErrorResponse | OAuthTokenResponse | Problem | None:
+) -> OAuthErrorResponse | OAuthTokenResponse | Problem | None:
     if response.status_code == 200:
         response_200 = OAuthTokenResponse.from_dict(response.json())
 
@@ -49,11 +49,13 @@ def _parse_response(
         return response_401
 
     if response.status_code == 413:
-        response_413 = cast(Any, None)
+        response_413 = Problem.from_dict(response.json())
+
         return response_413
 
     if response.status_code == 429:
-        response_429 = cast(Any, None)
+        response_429 = Problem.from_dict(response.json())
+
         return response_429
 
     if response.status_code == 500:
@@ -69,7 +71,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | OAuthErrorResponse | OAuthTokenResponse | Problem]:
+) -> Response[OAuthErrorResponse | OAuthTokenResponse | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +84,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-) -> Response[Any | OAuthErrorResponse | OAuthTokenResponse | Problem]:
+) -> Response[OAuthErrorResponse | OAuthTokenResponse | Problem]:
     """Issue token
 
      Issue an access token (client_credentials, authorization_code with PKCE, refresh_token);
@@ -96,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | OAuthTokenResponse | Problem]
+        Response[OAuthErrorResponse | OAuthTokenResponse | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -114,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-) -> Any | OAuthErrorResponse | OAuthTokenResponse | Problem | None:
+) -> OAuthErrorResponse | OAuthTokenResponse | Problem | None:
     """Issue token
 
      Issue an access token (client_credentials, authorization_code with PKCE, refresh_token);
@@ -128,7 +130,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | OAuthTokenResponse | Problem
+        OAuthErrorResponse | OAuthTokenResponse | Problem
     """
 
     return sync_detailed(
@@ -141,7 +143,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-) -> Response[Any | OAuthErrorResponse | OAuthTokenResponse | Problem]:
+) -> Response[OAuthErrorResponse | OAuthTokenResponse | Problem]:
     """Issue token
 
      Issue an access token (client_credentials, authorization_code with PKCE, refresh_token);
@@ -155,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | OAuthTokenResponse | Problem]
+        Response[OAuthErrorResponse | OAuthTokenResponse | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -171,7 +173,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-) -> Any | OAuthErrorResponse | OAuthTokenResponse | Problem | None:
+) -> OAuthErrorResponse | OAuthTokenResponse | Problem | None:
     """Issue token
 
      Issue an access token (client_credentials, authorization_code with PKCE, refresh_token);
@@ -185,7 +187,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | OAuthTokenResponse | Problem
+        OAuthErrorResponse | OAuthTokenResponse | Problem
     """
 
     return (

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -32,7 +32,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
+) -> OAuthErrorResponse | OAuthRevoked | Problem | None:
     if response.status_code == 200:
         response_200 = OAuthRevoked.from_dict(response.json())
 
@@ -49,11 +49,13 @@ def _parse_response(
         return response_401
 
     if response.status_code == 413:
-        response_413 = cast(Any, None)
+        response_413 = Problem.from_dict(response.json())
+
         return response_413
 
     if response.status_code == 429:
-        response_429 = cast(Any, None)
+        response_429 = Problem.from_dict(response.json())
+
         return response_429
 
     if response.status_code == 500:
@@ -69,7 +71,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
+) -> Response[OAuthErrorResponse | OAuthRevoked | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +84,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
+) -> Response[OAuthErrorResponse | OAuthRevoked | Problem]:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -95,7 +97,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]
+        Response[OAuthErrorResponse | OAuthRevoked | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +115,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
+) -> OAuthErrorResponse | OAuthRevoked | Problem | None:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -126,7 +128,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | OAuthRevoked | Problem
+        OAuthErrorResponse | OAuthRevoked | Problem
     """
 
     return sync_detailed(
@@ -139,7 +141,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]:
+) -> Response[OAuthErrorResponse | OAuthRevoked | Problem]:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -152,7 +154,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthErrorResponse | OAuthRevoked | Problem]
+        Response[OAuthErrorResponse | OAuthRevoked | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +170,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeTokenBody,
-) -> Any | OAuthErrorResponse | OAuthRevoked | Problem | None:
+) -> OAuthErrorResponse | OAuthRevoked | Problem | None:
     """Revoke token
 
      Revoke one of the calling client's tokens (RFC 7009); unknown tokens are a no-op.
@@ -181,7 +183,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthErrorResponse | OAuthRevoked | Problem
+        OAuthErrorResponse | OAuthRevoked | Problem
     """
 
     return (
