@@ -46,6 +46,10 @@ NOT_LISTS = {
     f"{API}/rounds/{{round_id}}/shortlist/preview": "one row per application of one round",
     f"{API}/rounds/{{round_id}}/results": "one row per application of one round",
     f"{API}/rounds/{{round_id}}/results.csv": "one row per application of one round",
+    f"{API}/rounds/{{round_id}}/progress": "one round's counts: a row per reviewer and application",
+    f"{API}/rounds/{{round_id}}/report": "one round's decision report (one page)",
+    f"{API}/rounds/{{round_id}}/results.xlsx": "one row per application and review of one round",
+    f"{API}/rounds/{{round_id}}/decision-record": "one round's signed decision record",
     f"{API}/audit/verify": "a summary of the chain",
     f"{API}/webhooks/{{webhook_id}}": "one webhook endpoint",
 }
