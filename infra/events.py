@@ -53,13 +53,18 @@ class EventSignal:
             if self.version != since:
                 return True
             self._waiters.append((loop, future))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the future's result
+        # when a cancellation arrives just as the future resolves, swallowing the cancellation,
+        # and a background loop cancelled at shutdown then waits again for ever.
         try:
-            await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                await future
         except TimeoutError:
+            return False
+        finally:
             with self._lock:
                 if (loop, future) in self._waiters:
                     self._waiters.remove((loop, future))
-            return False
         return True
 
 

@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook
 
+from infra.background import stop_tasks
 from infra.db import make_engine, open_session, session_scope
 from infra.events import EventSignal
 from infra.mail import MailWork, make_mail_work
@@ -266,9 +267,7 @@ class WebhookDeliveries:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_tasks([task])
             self.engine.dispose()
 
 
@@ -376,9 +375,7 @@ class ProcrastinateWebhooks:
                 stalled_worker_timeout=self.stalled_seconds,
             )
         finally:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+            await stop_tasks([recovery])
 
     async def _recover_periodically(self) -> None:
         while True:
@@ -406,11 +403,7 @@ class ProcrastinateWebhooks:
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                await stop_tasks(tasks)
                 self.deliveries.engine.dispose()
 
 

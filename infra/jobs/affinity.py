@@ -32,6 +32,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
+from infra.background import stop_tasks
 from infra.db import open_session, session_scope
 from infra.settings import Settings
 from models.errors import Conflict
@@ -94,9 +95,7 @@ class AffinityWork:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_tasks([task])
             self._wake = self._loop = None
 
     async def run(self, wake: asyncio.Event) -> None:
@@ -106,8 +105,11 @@ class AffinityWork:
                 await self.compute_due()
             except Exception:
                 log.exception("affinity.pass_failed")
+            # (asyncio.timeout: wait_for may swallow a cancellation on Python 3.11, see
+            # infra.events.EventSignal.wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await wake.wait()
 
     async def due(self) -> list[uuid.UUID]:
         """The rounds whose text affinity is missing or stale (review started, seal lifted)."""
@@ -314,11 +316,7 @@ class ProcrastinateAffinity:
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                await stop_tasks(tasks)
                 self._wake = self._loop = None
 
 

@@ -32,6 +32,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from sqlalchemy.engine import Engine
 
+from infra.background import stop_tasks
 from infra.db import open_session
 from infra.jobs.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
@@ -111,9 +112,7 @@ class ProcrastinateScans:
             try:
                 yield
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_tasks([task])
 
     async def scan_later(self, document_id: uuid.UUID) -> None:
         try:

@@ -24,6 +24,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
+from infra.background import stop_tasks
 from infra.jobs.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan
@@ -69,9 +70,7 @@ class ScanWorker:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_tasks([task])
             self._wake = None
 
     async def run(self, wake: asyncio.Event) -> None:
@@ -85,8 +84,11 @@ class ScanWorker:
                 full = False
             if full:
                 continue  # a full batch: there may be more waiting
+            # (asyncio.timeout: wait_for may swallow a cancellation on Python 3.11, see
+            # infra.events.EventSignal.wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await wake.wait()
 
     async def scan_pending(self) -> bool:
         """One pass over the oldest pending documents (up to ``batch_size``), ``concurrency`` at
