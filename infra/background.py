@@ -26,3 +26,13 @@ async def stop_tasks(tasks: Iterable["asyncio.Task[Any]"]) -> None:
     for task in started:
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+
+
+async def stop_worker(task: "asyncio.Task[Any]") -> None:
+    """Cancel a job library's worker once and wait for it: its cancellation starts a graceful
+    shutdown that lets the running job finish, which cancelling again would cut short (the job
+    then left as if its worker had died). Other failures are raised."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]

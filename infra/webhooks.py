@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook
 
-from infra.background import stop_tasks
+from infra.background import stop_tasks, stop_worker
 from infra.db import make_engine, open_session, session_scope
 from infra.events import EventSignal
 from infra.mail import MailWork, make_mail_work
@@ -397,13 +397,16 @@ class ProcrastinateWebhooks:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         async with self.app.open_async():
-            tasks = [asyncio.create_task(self._wake(), name="webhook-wake")]
+            wake = asyncio.create_task(self._wake(), name="webhook-wake")
+            worker = None
             if self.in_process:
-                tasks.append(asyncio.create_task(self._keep_working(), name="webhook-worker"))
+                worker = asyncio.create_task(self._keep_working(), name="webhook-worker")
             try:
                 yield
             finally:
-                await stop_tasks(tasks)
+                await stop_tasks([wake])
+                if worker is not None:
+                    await stop_worker(worker)
                 self.deliveries.engine.dispose()
 
 

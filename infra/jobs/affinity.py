@@ -32,7 +32,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.engine import Engine
 
-from infra.background import stop_tasks
+from infra.background import stop_tasks, stop_worker
 from infra.db import open_session, session_scope
 from infra.settings import Settings
 from models.errors import Conflict
@@ -310,13 +310,16 @@ class ProcrastinateAffinity:
         async with self.app.open_async():
             self._wake = asyncio.Event()
             self._loop = asyncio.get_running_loop()
-            tasks = [asyncio.create_task(self._on_notify(self._wake), name="affinity-notify")]
+            notify = asyncio.create_task(self._on_notify(self._wake), name="affinity-notify")
+            worker = None
             if self.in_process:
-                tasks.append(asyncio.create_task(self._keep_working(), name="affinity-worker"))
+                worker = asyncio.create_task(self._keep_working(), name="affinity-worker")
             try:
                 yield
             finally:
-                await stop_tasks(tasks)
+                await stop_tasks([notify])
+                if worker is not None:
+                    await stop_worker(worker)
                 self._wake = self._loop = None
 
 

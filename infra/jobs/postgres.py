@@ -32,7 +32,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from sqlalchemy.engine import Engine
 
-from infra.background import stop_tasks
+from infra.background import stop_worker
 from infra.db import open_session
 from infra.jobs.scans import load_pending, scan_and_record
 from submissions.blobs import BlobStore
@@ -112,7 +112,7 @@ class ProcrastinateScans:
             try:
                 yield
             finally:
-                await stop_tasks([task])
+                await stop_worker(task)
 
     async def scan_later(self, document_id: uuid.UUID) -> None:
         try:
