@@ -28,11 +28,12 @@ async def stop_tasks(tasks: Iterable["asyncio.Task[Any]"]) -> None:
             raise task.exception()  # type: ignore[misc]
 
 
-async def stop_worker(task: "asyncio.Task[Any]") -> None:
-    """Cancel a job library's worker once and wait for it: its cancellation starts a graceful
-    shutdown that lets the running job finish, which cancelling again would cut short (the job
-    then left as if its worker had died). Other failures are raised."""
+async def stop_worker(task: "asyncio.Task[Any]", *, grace: float = 10.0) -> None:
+    """Cancel a job library's worker and wait for it: its cancellation starts a graceful
+    shutdown that lets the running job finish, which cancelling again at once would cut short
+    (the job then left as if its worker had died). After ``grace`` seconds it is cancelled
+    again until it ends (``stop_tasks``), so that a swallowed cancellation cannot hold the
+    app's shutdown for ever. Other failures are raised."""
     task.cancel()
-    await asyncio.wait({task})
-    if not task.cancelled() and task.exception() is not None:
-        raise task.exception()  # type: ignore[misc]
+    await asyncio.wait({task}, timeout=grace)
+    await stop_tasks([task])
