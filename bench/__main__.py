@@ -106,7 +106,13 @@ def settle(*, quiet: float = 0.9, max_seconds: float = 20.0) -> float:
 
 
 def _verdict(figure: dict[str, Any]) -> str:
+    """A figure's own ``ok``; else, for a numeric target, the value against it (below it, or at
+    least it when ``higher_is_better``)."""
     ok = figure.get("ok")
+    target = figure.get("target")
+    if ok is None and isinstance(target, int | float) and not isinstance(target, bool):
+        value = figure["value"]
+        ok = value >= target if figure.get("higher_is_better") else value < target
     if ok is None:
         return ""
     return "meets" if ok else "MISSES"
@@ -127,7 +133,8 @@ def table(result: dict[str, Any]) -> str:
     for f in result["figures"]:
         target = str(f.get("target", ""))
         if isinstance(f.get("target"), int | float):
-            target = f"< {f['target']} {f.get('unit', '')}"
+            sign = ">=" if f.get("higher_is_better") else "<"
+            target = f"{sign} {f['target']} {f.get('unit', '')}"
         lines.append(
             f"{f['name'][:62]:<62} {_number(f['value']):>11} {f.get('unit', ''):<6} "
             f"{_number(f.get('baseline')):>11} {_number(f.get('ratio')):>8}  "
