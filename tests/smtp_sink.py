@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
@@ -87,9 +86,3 @@ def app(settings: Settings, sink: tuple[Sink, int]) -> Iterator[FastAPI]:
     app.state.clock = Clock(T0)
     yield app
     app.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
-        yield client

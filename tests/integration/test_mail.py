@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_review_flow import T0, Round, submit_review
 from tests.factories import ok
-from tests.smtp_sink import Sink, app, body, client, sink, to
+from tests.smtp_sink import Sink, app, body, sink, to
 
-__all__ = ["app", "client", "sink"]  # (fixtures, used by name)
+__all__ = ["app", "sink"]  # (fixtures, used by name)
 
 
 def set_locale(app: FastAPI, user_id: uuid.UUID, locale: str) -> None:
