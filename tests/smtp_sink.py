@@ -5,7 +5,7 @@ import email
 import email.policy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -58,6 +58,41 @@ def sink() -> Iterator[tuple[Sink, int]]:
     controller.start()
     yield handler, port
     controller.stop()
+
+
+class MailPasses:
+    """Counts the app's mail passes as they end (each rides a delivery pass, on SQLite and on
+    PostgreSQL alike: infra/webhooks.py), so that a test waits for passes, not for a time."""
+
+    def __init__(self, run_pass: Callable[[], Awaitable[int]]) -> None:
+        self._run_pass = run_pass
+        self.ended = 0
+
+    async def run_pass(self) -> int:
+        try:
+            return await self._run_pass()
+        finally:
+            self.ended += 1
+
+    def wait(self, passes: int = 3, timeout: float = 30.0) -> None:
+        """Until ``passes`` more passes have ended: the first may have begun before this call,
+        the others began after it, so whatever they would send has been sent."""
+        target = self.ended + passes
+        deadline = time.monotonic() + timeout
+        while self.ended < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{target - self.ended} mail passes did not end in time")
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def mail_passes(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> MailPasses:
+    webhooks = app.state.webhooks
+    mail = getattr(webhooks, "deliveries", webhooks).mail  # PostgreSQL's jobs wrap the loop's
+    assert mail is not None
+    passes = MailPasses(mail.run_pass)
+    monkeypatch.setattr(mail, "run_pass", passes.run_pass)
+    return passes
 
 
 def body(message: EmailMessage, kind: str = "plain") -> str:
