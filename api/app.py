@@ -28,6 +28,7 @@ from api.routes import (
     documents,
     events,
     health,
+    jwks,
     me,
     oauth,
     oauth_clients,
@@ -183,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # reads that reviewers and applicants hammer come first.
     for router in (applications.router, me.router):
         app.include_router(router)
+    # The keys sign decision records in every mode, tokens only with the built-in issuer.
+    app.include_router(jwks.router)
     if settings.builtin_issuer:
         app.include_router(oauth.router)
     for router in (users.router, oauth_clients.router):

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from api.errors import PROBLEM_JSON
+from api.middleware import OUTAGE_EXEMPT
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -54,10 +55,20 @@ _DESCRIPTIONS = {
     "428": "If-Match is required",
     "429": "Too many requests (see Retry-After)",
     "500": "Unexpected error (quote the X-Request-ID)",
+    "503": "The database is unreachable: retry after Retry-After seconds",
+}
+# While a dependency is down, the edge answers every operation but OUTAGE_EXEMPT's with a 503
+# problem and this header (API.md, "Conventions"; api/middleware.py).
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
 }
 _WRITE = {"post", "put", "patch", "delete"}
 # On the OAuth endpoints, the codes whose answers are problems, not RFC 6749 errors.
-_OAUTH_PROBLEMS = {"413", "429", "500"}
+_OAUTH_PROBLEMS = {"413", "429", "500", "503"}
 API_PREFIX = "/api/v1"
 
 
@@ -198,9 +209,16 @@ def _problem_response(code: str) -> dict[str, Any]:
     }
 
 
+def _declare_retry_after(responses: dict[str, Any], edge: set[str]) -> None:
+    """The outage 503 (the edge's, for every operation it may refuse) carries ``Retry-After``."""
+    if "503" in edge:
+        responses["503"]["headers"] = RETRY_AFTER_HEADER
+
+
 def problem_openapi(app: FastAPI) -> dict[str, Any]:
     """Generate once, then declare problem+json for every error response: the common ones
-    (401/403 on authenticated routes, 422, 413 and 429 on writes, 500) and each route's own."""
+    (401/403 on authenticated routes, 422, 413 and 429 on writes, 500, and 503 with
+    ``Retry-After`` while the database is down) and each route's own."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -220,15 +238,17 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
                 continue
             operation["summary"] = summary_of(operation["operationId"])
             responses: dict[str, Any] = operation.setdefault("responses", {})
+            edge = {"500", "503"} if not path.startswith(OUTAGE_EXEMPT) else {"500"}
             if path.startswith("/oauth/"):
                 # OAuth endpoints answer RFC 6749 errors, declared by their routes; what the edge
-                # (413, 500) and the rate limiter (429) answer there is a problem as anywhere.
-                for code in sorted(_OAUTH_PROBLEMS & {*responses, "500"}):
+                # (413, 500, 503) and the rate limiter (429) answer there is a problem as anywhere.
+                for code in sorted(_OAUTH_PROBLEMS & {*responses, *edge}):
                     problem = _problem_response(code)
                     problem["description"] = responses.get(code, problem)["description"]
                     responses[code] = problem
+                _declare_retry_after(responses, edge)
                 continue
-            codes = {"500"}
+            codes = set(edge)
             if operation.get("parameters") or operation.get("requestBody"):
                 codes.add("422")
             if method in _WRITE:
@@ -245,6 +265,7 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
                 if existing.get("description") and existing["description"] != "Error":
                     problem["description"] = existing["description"]
                 responses[code] = problem
+            _declare_retry_after(responses, edge)
     add_resource_links(schema.get("paths", {}))
     app.openapi_schema = schema
     return schema

@@ -30,11 +30,13 @@ from typing import Any
 from bench.support import (
     ROOT,
     actor_of,
+    defer_webhook_pass,
     load_average,
     make_open_round,
     make_user,
     postgres_available,
     print_figure,
+    start_worker,
     temporary_database,
 )
 
@@ -190,42 +192,6 @@ async def bare_posts(urls: list[str], count: int, size: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _defer(database_url: str) -> None:
-    from infra.db import make_engine
-    from infra.webhooks import ProcrastinateWebhooks, WebhookDeliveries
-    from notifications.webhooks import UrlPolicy
-
-    engine = make_engine(database_url, pool_size=1)
-    jobs = ProcrastinateWebhooks(
-        database_url=database_url,
-        deliveries=WebhookDeliveries(
-            engine=engine, policy=UrlPolicy(resolve=lambda _h: []), clock=lambda: datetime.now(UTC)
-        ),
-    )
-
-    async def defer() -> None:
-        async with jobs.app.open_async():
-            await jobs.defer()
-
-    try:
-        asyncio.run(defer())
-    finally:
-        engine.dispose()
-
-
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if process.poll() is None:
         os.killpg(process.pid, sig)
@@ -310,11 +276,11 @@ def run(*, events: int = EVENTS) -> list[dict[str, Any]]:
                 }
             )
             log = work / "worker.log"
-            worker = _worker(env, log)
+            worker = start_worker(env, log)
             # Timed from the pass's deferral, once the worker runs (its imports take a while).
             _until(lambda: "worker.started" in log.read_text(), "the worker did not start")
             started = time.perf_counter()
-            _defer(url)
+            defer_webhook_pass(url)
             _until(
                 lambda: _count(work) >= total // 2,
                 f"the worker stalled: {log.read_text()[-2000:]}",
@@ -322,8 +288,8 @@ def run(*, events: int = EVENTS) -> list[dict[str, Any]]:
             killed_at = time.perf_counter()
             delivered_before_kill = _count(work)
             _stop(worker, signal.SIGKILL)
-            worker = _worker(env, log)
-            _defer(url)
+            worker = start_worker(env, log)
+            defer_webhook_pass(url)
             _until(
                 lambda: verify(work, secrets, ids)["lost"] == 0 if _count(work) >= total else False,
                 f"deliveries were lost: {log.read_text()[-2000:]}",

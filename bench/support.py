@@ -1,6 +1,7 @@
 """What the database and server benchmarks share: throw-away databases (SQLite or PostgreSQL),
-real ``uvicorn`` servers in subprocesses on a loopback port, the ``wrk`` load generator, seed
-data made through the domain functions, and access tokens minted against the same database.
+real ``uvicorn`` servers in subprocesses on a loopback port, ``shortlist worker`` processes (also
+started by tests/integration/test_webhook_worker_kill.py), the ``wrk`` load generator, seed data
+made through the domain functions, and access tokens minted against the same database.
 
 Everything here targets 127.0.0.1 only and cleans up after itself (databases dropped, servers
 stopped, temporary directories removed).
@@ -187,6 +188,50 @@ class Server:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+# --- the background worker --------------------------------------------------------------------
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``shortlist worker`` in its own process group (so that a SIGKILL of the group takes it
+    whole), its output appended to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def defer_webhook_pass(database_url: str) -> None:
+    """What an API process does on each event: defer a webhook delivery pass."""
+    import asyncio
+
+    from infra.db import make_engine
+    from infra.webhooks import ProcrastinateWebhooks, WebhookDeliveries
+    from notifications.webhooks import UrlPolicy
+
+    engine = make_engine(database_url, pool_size=1)
+    jobs = ProcrastinateWebhooks(
+        database_url=database_url,
+        deliveries=WebhookDeliveries(
+            engine=engine, policy=UrlPolicy(resolve=lambda _h: []), clock=lambda: datetime.now(UTC)
+        ),
+    )
+
+    async def defer() -> None:
+        async with jobs.app.open_async():
+            await jobs.defer()
+
+    try:
+        asyncio.run(defer())
+    finally:
+        engine.dispose()
 
 
 # --- wrk ---------------------------------------------------------------------------------------

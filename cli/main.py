@@ -356,6 +356,8 @@ def _local_demo_admin(settings: Settings) -> tuple[str, str]:
 def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
+    import sqlalchemy as sa
+
     from infra.db import make_engine, session_scope
     from models.errors import DomainError
     from reviewers.closing import verify_result
@@ -371,6 +373,16 @@ def _verify_result(args: argparse.Namespace, settings: Settings) -> int:
             outcome = verify_result(session=session, round_id=round_id)
     except DomainError as exc:  # no such round, or not closed: nothing to verify
         print(f"verify-result: {exc.detail}", file=sys.stderr)
+        return 1
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        # Unreachable, or not migrated: the driver's first line says which (never the URL,
+        # which may hold a password).
+        lines = str(exc.orig).strip().splitlines()
+        reason = lines[0] if lines else type(exc.orig).__name__
+        print(
+            f"verify-result: cannot read the database (SHORTLIST_DATABASE_URL): {reason}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()

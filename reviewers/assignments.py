@@ -39,8 +39,7 @@ from reviewers.conflicts import (
     round_conflicts,
 )
 from reviewers.planner import (
-    AssignmentInfeasible,
-    ConflictedExistingAssignment,
+    PlanRefused,
     ReviewerCapacity,
     plan_assignments_from_matrices,
 )
@@ -173,24 +172,18 @@ def auto_assign(
                 inside=True,
             ),
         )
-    except AssignmentInfeasible as infeasible:
-        # The pure planner says why; the domain's error carries it to the client (422).
-        raise Unprocessable(
-            infeasible.message,
-            type=infeasible.type,
-            title=infeasible.title,
-            status=infeasible.status,
-            errors=infeasible.errors,
-            extra=infeasible.extra,
-        ) from infeasible
-    except ConflictedExistingAssignment as conflicted:
-        raise Conflict(
-            conflicted.message,
-            type=conflicted.type,
-            title=conflicted.title,
-            status=conflicted.status,
-            errors=conflicted.errors,
-        ) from conflicted
+    except PlanRefused as refused:
+        # The pure planner says why (422 infeasible, 409 conflicted); the domain's error carries
+        # it to the client.
+        refusal = Conflict if refused.status == 409 else Unprocessable
+        raise refusal(
+            refused.message,
+            type=refused.type,
+            title=refused.title,
+            status=refused.status,
+            errors=refused.errors,
+            extra=refused.extra,
+        ) from refused
     planned = []
     for p in plan.assignments:
         scored = scores.scores.get((p.application_id, p.reviewer_id))

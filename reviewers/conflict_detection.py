@@ -22,6 +22,7 @@ person said so explicitly and they survive later profile edits; a membership com
 authorship because its reason names the organization.
 """
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -42,13 +43,39 @@ __all__ = [
     "detect_conflicts",
     "is_webmail",
     "normalize_domain",
+    "read_reason",
 ]
 DECLARED_WITHOUT_REASON: Final = "declared conflict of interest"
+DETECTED_REASONS: Final = {
+    "membership": "member ({role}) of organization {organization}",
+    "authorship": "created the application",
+    "affiliation": "affiliated with organization {organization}",
+    "email_domain": "email domain {domain} matches organization {organization}'s domain {suffix}",
+}
+"""The detected conflicts' reasons, as the API gives them (English); ``read_reason`` takes one
+apart again, so that the report can say it in the reader's language."""
+_REASON_PATTERNS: Final = {
+    kind: re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template)) + "$")
+    for kind, template in DETECTED_REASONS.items()
+}
 
 
 class ConflictSource(StrEnum):
     detected = "detected"
     declared = "declared"
+
+
+def read_reason(reason: str, source: ConflictSource) -> tuple[str, dict[str, str]] | None:
+    """The kind (a key of ``DETECTED_REASONS``, or ``declared`` for a declaration made without
+    words of its own) and the fields of a reason this module wrote; ``None`` for a declaration's
+    own words, which stay as written."""
+    if source == ConflictSource.declared:
+        return ("declared", {}) if reason == DECLARED_WITHOUT_REASON else None
+    for kind, pattern in _REASON_PATTERNS.items():
+        found = pattern.match(reason)
+        if found:
+            return kind, found.groupdict()
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +210,8 @@ def _offer_detected(best: _Best, reviewer: ReviewerFacts, index: _Index) -> None
 
     for org, role in reviewer.memberships:
         for application_id in index.by_organization.get(org, ()):
-            offer(_Rank.membership, application_id, org, f"member ({role}) of organization {org}")
+            reason = DETECTED_REASONS["membership"].format(role=role, organization=org)
+            offer(_Rank.membership, application_id, org, reason)
     for application_id in index.by_creator.get(reviewer.user_id, ()):
         best.offer(
             _Rank.authorship,
@@ -191,17 +219,20 @@ def _offer_detected(best: _Best, reviewer: ReviewerFacts, index: _Index) -> None
                 reviewer.user_id,
                 application_id,
                 None,
-                "created the application",
+                DETECTED_REASONS["authorship"],
                 ConflictSource.detected,
             ),
         )
     for org in reviewer.affiliations:
         for application_id in index.by_organization.get(org, ()):
-            offer(_Rank.affiliation, application_id, org, f"affiliated with organization {org}")
+            reason = DETECTED_REASONS["affiliation"].format(organization=org)
+            offer(_Rank.affiliation, application_id, org, reason)
     for domain in _reviewer_domains(reviewer):
         for suffix in parent_domains(domain):
             for application_id, org in index.by_domain.get(suffix, ()):
-                reason = f"email domain {domain} matches organization {org}'s domain {suffix}"
+                reason = DETECTED_REASONS["email_domain"].format(
+                    domain=domain, organization=org, suffix=suffix
+                )
                 offer(_Rank.email_domain, application_id, org, reason)
 
 

@@ -165,7 +165,20 @@ class Shortfall:
     message: str
 
 
-class AssignmentInfeasible(Exception):
+class PlanRefused(Exception):
+    """Why no plan was made, as plain values: the HTTP ``status``, a problem ``type`` and
+    ``title``, a ``message``, ``errors`` (``loc``/``msg`` items) and ``extra`` members, which the
+    service raises again as the domain's error."""
+
+    status: int
+    type: str
+    title: str
+    message: str
+    errors: list[dict[str, Any]]
+    extra: dict[str, Any]
+
+
+class AssignmentInfeasible(PlanRefused):
     """No plan meets every constraint. ``constraint`` says which one a program officer must relax.
 
     ``shortfalls`` names each application left short (empty when only the total capacity is
@@ -198,7 +211,7 @@ class AssignmentInfeasible(Exception):
         self.extra = {"constraint": constraint.value}
 
 
-class ConflictedExistingAssignment(Exception):
+class ConflictedExistingAssignment(PlanRefused):
     """An assignment to keep pairs a reviewer with a conflicted application: end it first."""
 
     status = 409
@@ -219,6 +232,7 @@ class ConflictedExistingAssignment(Exception):
             }
             for app, rev in self.pairs
         ]
+        self.extra = {}
 
 
 # --- the canonical problem --------------------------------------------------------------------

@@ -12,7 +12,8 @@ from markupsafe import Markup
 
 from models.rounds import RoundStatus
 from reviewers import report_charts as charts
-from reviewers.desk import Desk
+from reviewers.conflict_detection import ConflictSource, read_reason
+from reviewers.desk import ConflictLine, Desk
 from submissions.canonical import rfc3339
 
 LOCALES = ("en", "ko")
@@ -127,6 +128,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "lists all.",
         "shown_fails": "The chart shows {n} rows, those with fail votes first; the table lists "
         "all.",
+        "round_closed": "closed",
+        "round_published": "published",
+        "zscore": "z-score",
+        "aggregate_mean": "mean",
+        "aggregate_median": "median",
+        "tie_criterion": "{title} (higher first)",
+        "tie_submitted_at": "submission time (earlier first)",
+        "tie_id": "application id",
+        "conflict_reason": "Reason",
+        "reason_membership": "member ({role}) of organization {organization}",
+        "reason_authorship": "created the application",
+        "reason_affiliation": "affiliated with organization {organization}",
+        "reason_email_domain": "email domain {domain} matches organization {organization}'s "
+        "domain {suffix}",
+        "reason_declared": "declared conflict of interest",
+        "role_owner": "owner",
+        "role_member": "member",
     },
     "ko": {
         "title": "선정 결과 보고서",
@@ -225,7 +243,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "hashes": "해시",
         "inputs_sha256": "입력 SHA-256",
         "result_sha256": "결과 SHA-256",
-        "audit_head": "감사 로그 헤드 (seq {seq})",
+        "audit_head": "감사 로그 헤드 (일련번호 {seq})",
         "hashes_note": "정규화된 입력을 가진 누구나 결과를 다시 계산해 이 해시와 비교할 수 "
         "있습니다 (shortlist verify-result).",
         "shown_rows": "그래프는 기준선에 가까운 {n}건만 보여 줍니다. 표에는 전체가 있습니다.",
@@ -233,6 +251,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "전체가 있습니다.",
         "shown_fails": "그래프는 부적합 판정이 있는 것부터 {n}건만 보여 줍니다. 표에는 전체가 "
         "있습니다.",
+        "round_closed": "마감",
+        "round_published": "발표",
+        "zscore": "z-점수",
+        "aggregate_mean": "평균",
+        "aggregate_median": "중앙값",
+        "tie_criterion": "{title} (높은 순)",
+        "tie_submitted_at": "제출 시각 (이른 순)",
+        "tie_id": "신청서 ID",
+        "conflict_reason": "사유",
+        "reason_membership": "조직 {organization}의 {role}",
+        "reason_authorship": "신청서 작성자",
+        "reason_affiliation": "프로필상 조직 {organization} 소속",
+        "reason_email_domain": "이메일 도메인 {domain}이(가) 조직 {organization}의 도메인 "
+        "{suffix}에 해당",
+        "reason_declared": "이해충돌 신고",
+        "role_owner": "소유자",
+        "role_member": "구성원",
     },
 }
 
@@ -256,6 +291,25 @@ def _chart_window(rows: Sequence[Mapping[str, Any]], n_shortlisted: int) -> tupl
         return 0, len(rows)
     start = max(0, min(n_shortlisted - CHART_ROWS // 2, len(rows) - CHART_ROWS))
     return start, start + CHART_ROWS
+
+
+def _conflict_reason(t: Mapping[str, str], conflict: ConflictLine) -> str:
+    """A conflict's reason in the reader's language: a detected one, or a declaration made
+    without words; a declaration's own words stay as written."""
+    read = read_reason(conflict.reason, ConflictSource(conflict.source))
+    if read is None:
+        return conflict.reason
+    kind, fields = read
+    if "role" in fields:
+        fields["role"] = t.get(f"role_{fields['role']}", fields["role"])
+    return t[f"reason_{kind}"].format(**fields)
+
+
+def _tie_break(t: Mapping[str, str], item: str, criterion_titles: Mapping[str, str]) -> str:
+    if item.startswith("criterion:"):
+        key = item.removeprefix("criterion:")
+        return t["tie_criterion"].format(title=criterion_titles.get(key, key))
+    return t.get(f"tie_{item}", item)
 
 
 def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
@@ -296,7 +350,9 @@ def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
     last_in = next((r for r in reversed(rows) if r["shortlisted"]), None)
     first_out = next((r for r in rows if r["reason"] == "below_cutoff"), None)
     tie = None
-    chain = ", ".join([*config.shortlist.tie_break, t["then_id"]])
+    chain = ", ".join(
+        [*(_tie_break(t, i, criterion_titles) for i in config.shortlist.tie_break), t["then_id"]]
+    )
     if last_in and first_out and last_in["total"] == first_out["total"]:
         tie = t["tie"].format(
             a=titles.get(last_in["application_id"], ""),
@@ -371,7 +427,10 @@ def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
         desk=desk,
         config=config,
         round=desk.round,
-        status=RoundStatus(desk.round.status).value,
+        status=t.get(f"round_{desk.round.status}", RoundStatus(desk.round.status).value),
+        aggregate=t[f"aggregate_{config.shortlist.aggregate.value}"],
+        chain=chain,
+        conflict_reason=lambda conflict: _conflict_reason(t, conflict),
         rows=rows,
         titles=titles,
         criterion_titles=criterion_titles,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -31,6 +32,7 @@ CSS_FONT_STACK = (
     '"Malgun Gothic", "DejaVu Sans", sans-serif'
 )
 LABEL_CHARS = 40
+LEGEND_INCHES = 0.3
 SCATTER_POINTS = 500
 SHORTLISTED, NOT_SELECTED, UNRANKED, CUTOFF = "#1b7837", "#8c8c8c", "#d6604d", "#2166ac"
 _LOCK = threading.Lock()
@@ -77,6 +79,14 @@ def _drawing() -> Iterator[None]:
     ):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         yield
+
+
+def _legend_above(ax: Axes, entries: int) -> None:
+    """The legend in one row above the plot, outside it: inside, it hid the bars beneath it
+    (issue 19). ``tight_layout`` then makes room for it; the figure is ``LEGEND_INCHES`` taller."""
+    ax.legend(
+        loc="lower left", bbox_to_anchor=(0, 1.02), ncols=entries, frameon=False, borderaxespad=0
+    )
 
 
 def short(text: str) -> str:
@@ -164,7 +174,7 @@ def paired_bars(
 ) -> str:
     """Two bars per name (a reviewer's mean before and after calibration)."""
     with _drawing():
-        fig = Figure(figsize=(7.5, 0.9 + 0.4 * max(len(names), 1)))
+        fig = Figure(figsize=(7.5, 0.9 + LEGEND_INCHES + 0.4 * max(len(names), 1)))
         ax = fig.add_subplot()
         positions = list(range(len(names)))
         ax.barh(
@@ -180,7 +190,7 @@ def paired_bars(
         ax.set_yticks(positions, labels=[short(n) for n in names])
         ax.invert_yaxis()
         ax.set_xlabel(axis)
-        ax.legend(loc="lower right")
+        _legend_above(ax, 2)
         fig.tight_layout()
         return _svg(fig, label)
 
@@ -194,7 +204,7 @@ def stacked_bars(
 ) -> str:
     """Horizontal stacked counts per name: ``parts`` are (legend, colour, counts)."""
     with _drawing():
-        fig = Figure(figsize=(7.5, 0.9 + 0.3 * max(len(names), 1)))
+        fig = Figure(figsize=(7.5, 0.9 + LEGEND_INCHES + 0.3 * max(len(names), 1)))
         ax = fig.add_subplot()
         positions = list(range(len(names)))
         left = [0] * len(names)
@@ -205,6 +215,6 @@ def stacked_bars(
         ax.invert_yaxis()
         ax.set_xlabel(axis)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(loc="lower right")
+        _legend_above(ax, len(parts))
         fig.tight_layout()
         return _svg(fig, label)

@@ -5,14 +5,13 @@ import email
 import email.policy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
@@ -61,6 +60,41 @@ def sink() -> Iterator[tuple[Sink, int]]:
     controller.stop()
 
 
+class MailPasses:
+    """Counts the app's mail passes as they end (each rides a delivery pass, on SQLite and on
+    PostgreSQL alike: infra/webhooks.py), so that a test waits for passes, not for a time."""
+
+    def __init__(self, run_pass: Callable[[], Awaitable[int]]) -> None:
+        self._run_pass = run_pass
+        self.ended = 0
+
+    async def run_pass(self) -> int:
+        try:
+            return await self._run_pass()
+        finally:
+            self.ended += 1
+
+    def wait(self, passes: int = 3, timeout: float = 30.0) -> None:
+        """Until ``passes`` more passes have ended: the first may have begun before this call,
+        the others began after it, so whatever they would send has been sent."""
+        target = self.ended + passes
+        deadline = time.monotonic() + timeout
+        while self.ended < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{target - self.ended} mail passes did not end in time")
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def mail_passes(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> MailPasses:
+    webhooks = app.state.webhooks
+    mail = getattr(webhooks, "deliveries", webhooks).mail  # PostgreSQL's jobs wrap the loop's
+    assert mail is not None
+    passes = MailPasses(mail.run_pass)
+    monkeypatch.setattr(mail, "run_pass", passes.run_pass)
+    return passes
+
+
 def body(message: EmailMessage, kind: str = "plain") -> str:
     part = message.get_body(preferencelist=(kind,))
     assert part is not None, f"no text/{kind} part"
@@ -87,9 +121,3 @@ def app(settings: Settings, sink: tuple[Sink, int]) -> Iterator[FastAPI]:
     app.state.clock = Clock(T0)
     yield app
     app.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
-        yield client

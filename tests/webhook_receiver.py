@@ -81,12 +81,6 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     app.state.engine.dispose()
 
 
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
-        yield client
-
-
 def submit(client: TestClient, world: Any) -> str:
     aid = str(world.application.id)
     ok(

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import NowDep, SessionDep, SigningKeysDep
-from api.security import AUTH_RESPONSES, AnyActor
+from api.security import AUTH_RESPONSES, ApplicationsRead
 from identity.decision_records import issue_decision_record
 from reviewers.decision.record import RECORD_MEDIA_TYPE
 
@@ -30,11 +30,11 @@ router = APIRouter(prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RES
 def get_decision_record(
     round_id: uuid.UUID,
     keys: SigningKeysDep,
-    actor: AnyActor,
+    actor: ApplicationsRead,
     session: SessionDep,
     now: NowDep,
 ) -> Response:
-    """The signed decision record: admins once closed, anyone with a token once published."""
+    """The signed decision record: admins once closed, anyone (applications:read) once published."""
     token = issue_decision_record(
         session=session,
         actor=actor,

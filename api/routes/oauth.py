@@ -1,4 +1,5 @@
-"""The built-in OAuth 2 authorization server's endpoints and discovery documents.
+"""The built-in OAuth 2 authorization server's endpoints and discovery documents (its keys,
+``/oauth/jwks``, are served in every mode: ``api/routes/jwks.py``).
 
 Errors here are RFC 6749 JSON (``error``, ``error_description``), not problem+json: that is what
 OAuth clients parse. Token, revocation and introspection answers are never cached.
@@ -34,7 +35,6 @@ from infra.ratelimit import enforce
 from infra.settings import Settings
 from models.identity import (
     AuthorizationServerMetadata,
-    JsonWebKeySet,
     OAuthErrorResponse,
     OAuthIntrospection,
     OAuthRevoked,
@@ -253,15 +253,6 @@ def oauth_metadata(request: Request) -> JSONResponse:
 def openid_configuration(request: Request) -> JSONResponse:
     """The same metadata at the OpenID Connect discovery location."""
     return _metadata(request)
-
-
-@router.get("/oauth/jwks", response_model=JsonWebKeySet)
-def jwks(request: Request) -> JSONResponse:
-    """The public keys that sign access tokens (retired keys stay until their tokens expire)."""
-    return JSONResponse(
-        request.app.state.keys.snapshot().jwks.model_dump(mode="json"),
-        headers={"Cache-Control": "public, max-age=60"},
-    )
 
 
 # --- token, revocation, introspection ----------------------------------------------------------

@@ -1,21 +1,28 @@
 """``GET /api/v1/rounds/{id}/decision-record``: who gets it when, and what it holds (a compact
-JWS by the service's key over the RFC 8785 payload, which ``shortlist verify-record`` accepts)."""
+JWS by the service's key over the RFC 8785 payload, which ``shortlist verify-record`` accepts),
+with the built-in authorization server or with an external OpenID Connect provider only."""
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from joserfc import jws
+from joserfc import jws, jwt
+from joserfc.jwk import RSAKey
 
+from api.app import create_app
 from cli.main import main as shortlist
 from identity.decision_records import verify_record_signature
+from infra.settings import Settings
 from reviewers.decision.record import RECORD_TYPE, check_payload, parse_payload, sha256_hex
 from tests.api.test_review_flow import Round, submit_review
-from tests.factories import make_principal, ok
+from tests.factories import bearer, make_principal, make_token, ok
 
 
 def record_of(client: TestClient, round_id: str, headers: dict[str, str]) -> Any:
@@ -150,3 +157,98 @@ def test_the_record_is_signed_by_the_service_and_holds_the_stored_decision(
     assert shortlist(["verify-record", str(record), "--jwks", str(jwks_file)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["ok"], summary["round_id"], summary["shortlisted"]) == (True, c.rid, 3)
+
+
+class Provider:
+    """An OpenID Connect provider reduced to what a resource server reads of it: its discovery
+    document and its JWKS, served on loopback; it signs its access tokens itself."""
+
+    def __init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "idp-1", "alg": "RS256"})
+        documents: dict[str, Any] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(documents.get(self.path)).encode()
+                self.send_response(200 if self.path in documents else 404)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
+        documents["/.well-known/openid-configuration"] = {
+            "issuer": self.issuer,
+            "jwks_uri": f"{self.issuer}/jwks",
+        }
+        documents["/jwks"] = {"keys": [self.key.as_dict(private=False)]}
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, *, now: int, scope: str) -> str:
+        claims = {
+            "iss": self.issuer,
+            "sub": "auditor",
+            "aud": "urn:shortlist:api",
+            "iat": now,
+            "exp": now + 600,
+            "jti": uuid.uuid4().hex,
+            "client_id": "auditor-app",
+            "scope": scope,
+        }
+        return jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": "idp-1"}, claims, self.key)
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    idp = Provider()
+    yield idp
+    idp.server.shutdown()
+    idp.server.server_close()
+
+
+def test_without_the_builtin_issuer_the_record_keys_are_still_served(
+    competition: Round,
+    client: TestClient,
+    settings: Settings,
+    provider: Provider,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    c = competition
+    ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
+    ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
+    # The same database served with external tokens only: the authorization server is off,
+    # but the keys that sign the records are published where the record says (its kid).
+    external = create_app(
+        settings.model_copy(update={"builtin_issuer": False, "oidc_issuer": provider.issuer})
+    )
+    external.state.clock = c.app.state.clock
+    try:
+        with TestClient(external) as served:
+            assert served.get("/.well-known/oauth-authorization-server").status_code == 404
+            assert served.post("/oauth/token").status_code == 404
+            jwks = ok(served.get("/oauth/jwks"))
+            now = int(external.state.clock().timestamp())
+            token = provider.token(now=now, scope="applications:read")
+            record = served.get(f"/api/v1/rounds/{c.rid}/decision-record", headers=bearer(token))
+            assert record.status_code == 200, record.text
+            # The service's own key signs records, never tokens this mode accepts.
+            own = make_token(c.app, c.admin_user)
+            refused = served.get("/api/v1/me", headers=bearer(own))
+            assert refused.status_code == 401
+    finally:
+        external.state.engine.dispose()
+    header = jws.extract_compact(record.text.encode()).headers()
+    assert header["kid"] in {k["kid"] for k in jwks["keys"]}
+    assert provider.key.kid not in {k["kid"] for k in jwks["keys"]}
+    verify_record_signature(record.text, jwks=jwks)
+    (tmp_path / "record.jws").write_text(record.text)
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    checked = shortlist(
+        ["verify-record", str(tmp_path / "record.jws"), "--jwks", str(tmp_path / "jwks.json")]
+    )
+    assert checked == 0, capsys.readouterr()

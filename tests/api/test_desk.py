@@ -20,6 +20,7 @@ from models.identity import Role
 from tests.api.desk_world import MARKS, closed_round
 from tests.api.test_review_flow import T0, Round, submit_review
 from tests.factories import make_principal, ok
+from tests.unit.test_report_render import english_labels
 
 ROUTES = ("progress", "report", "results.xlsx")
 
@@ -209,6 +210,7 @@ def test_the_report_speaks_the_viewers_language(
     assert '<html lang="ko">' in korean.text
     assert "선정 결과 보고서" in korean.text
     assert "기준선 동점" in korean.text
+    assert english_labels(korean.text) == []
     english = client.get(f"/api/v1/rounds/{c.rid}/report?locale=en", headers=c.admin)
     assert '<html lang="en">' in english.text
     assert "Decision report" in english.text

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from infra.db import open_session, session_scope
+from infra.events import EventSignal
 from models.documents import DocumentStatus
 from models.events import Event, EventAudience, EventType
 from submissions import outbox
@@ -161,20 +162,45 @@ def test_feed_guards(app: FastAPI, client: TestClient) -> None:
     assert_problem(client.get(FEED, params={"limit": 0}, headers=world.admin.headers), 422)
 
 
+class ParkedReaders:
+    """The app's event signal as the feed's route sees it (``app.state.event_signal``, read per
+    request; the background work keeps its own reference), telling when a reader has read,
+    found nothing and is about to wait."""
+
+    def __init__(self, signal: EventSignal) -> None:
+        self.signal = signal
+        self.parked = threading.Event()
+
+    @property
+    def version(self) -> int:
+        return self.signal.version
+
+    async def wait(self, *, since: int, timeout: float) -> bool:
+        self.parked.set()
+        return await self.signal.wait(since=since, timeout=timeout)
+
+
 def test_long_poll_wakes_on_a_commit(competition: Round, client: TestClient) -> None:
     c = competition
     head = feed(client, c.admin)[-1]["id"]
     c.clock.now = T0 + timedelta(hours=2)
     headers = c.admin
+    readers = ParkedReaders(c.app.state.event_signal)
+    c.app.state.event_signal = readers
+    parked: list[bool] = []
 
     def later() -> None:
-        time.sleep(0.3)
+        # Commit once the poll waits (a commit between its read and its wait wakes it too:
+        # it passes the version it read with).
+        parked.append(readers.parked.wait(timeout=20))
         ok(client.post(f"/api/v1/rounds/{c.rid}/start-review", headers=headers))
 
     thread = threading.Thread(target=later)
     thread.start()
     page = ok(client.get(FEED, params={"after": head, "wait": 20}, headers=headers))
     thread.join()
+    c.app.state.event_signal = readers.signal
+    assert parked == [True]
     assert types_of(page["items"]) == ["round.review_started"]
     # Nothing new: the call comes back empty at its time, keeping the position.
     empty = ok(client.get(FEED, params={"after": page["next_cursor"], "wait": 1}, headers=headers))

@@ -1,6 +1,7 @@
 """The OpenAPI document as client generators and readers meet it: every operation has a short,
 unique lowerCamelCase id, a one-line summary and a tag; every error it declares is a problem
-document; ``info.version`` is the installed package's."""
+document, the 503 of a database outage included, which every operation the edge may refuse
+declares (with ``Retry-After``) and answers so; ``info.version`` is the installed package's."""
 
 import re
 from importlib.metadata import version
@@ -11,13 +12,14 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.middleware import OUTAGE_EXEMPT
 from api.openapi import OPERATION_IDS, PROBLEM_SCHEMA, operation_id, summary_of
 from infra.settings import Settings
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
 # On the OAuth endpoints, the answers that come from the edge (413, 500) and the rate limiter
 # (429): problems, as everywhere else, not RFC 6749 errors.
-OAUTH_PROBLEMS = {"413", "429", "500"}
+OAUTH_PROBLEMS = {"413", "429", "500", "503"}
 OAUTH_FORMS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/authorize"]
 
 
@@ -102,6 +104,41 @@ def _is_problem(body: Any, status: int) -> bool:
         )
         and body["status"] == status
     )
+
+
+def test_every_operation_declares_and_answers_the_outage_503(
+    app: FastAPI, client: TestClient
+) -> None:
+    """API.md ("Conventions"): while the database is unreachable a request gets 503 with
+    ``Retry-After``; the document says so of every operation but the few served regardless."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+    refused = []
+    (database,) = app.state.outages
+    database.down = True  # as the first failed request marks it (no probe runs: it stays down)
+    try:
+        for method, path, operation in operations(app):
+            declared = operation["responses"].get("503")
+            if path.startswith(OUTAGE_EXEMPT):
+                assert declared is None or "headers" not in declared, (method, path)
+                continue
+            assert declared["content"]["application/problem+json"]["schema"] == problem
+            header = declared["headers"]["Retry-After"]
+            assert header["required"] is True
+            assert header["schema"]["type"] == "integer"
+            url = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
+            response = client.request(method.upper(), url)
+            if not (
+                response.status_code == 503
+                and response.headers["content-type"] == "application/problem+json"
+                and _is_problem(response.json(), 503)
+                and int(response.headers["retry-after"]) >= 0
+            ):
+                refused.append(f"{method.upper()} {path}: {response.status_code}")
+    finally:
+        database.down = False
+    assert not refused, refused
+    # The exempt ones still answer.
+    assert client.get("/healthz").status_code == 200
 
 
 def test_oauth_413_and_429_are_declared_and_answered_as_problems(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from models.applications import Application
 from models.audit import AuditEvent
-from models.errors import DomainError
+from models.errors import Conflict, DomainError, Unprocessable
 from models.identity import User
 from models.pagination import PageRequest
 from models.reviewers import (
@@ -22,6 +22,7 @@ from models.reviewers import (
     ReviewerProfileIn,
 )
 from models.rounds import Round
+from reviewers import assignments
 from reviewers.assignments import (
     auto_assign,
     create_assignment,
@@ -32,6 +33,7 @@ from reviewers.assignments import (
 )
 from reviewers.closing import close_round
 from reviewers.conflicts import end_conflicted_assignments
+from reviewers.planner import ConflictedExistingAssignment
 from reviewers.pool import put_profile
 from tests.domain.evaluation import (
     REVIEW_STARTS,
@@ -300,7 +302,35 @@ def test_an_infeasible_plan_stores_nothing(session: Session) -> None:
         )
     session.rollback()
     assert refusal(refused.value) == (422, "assignment-infeasible")
+    assert isinstance(refused.value, Unprocessable)
+    assert refused.value.extra == {"constraint": "unconflicted_reviewers"}
     assert active(session, round_) == set()
+
+
+def test_a_conflicted_assignment_the_planner_refuses_is_a_409(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service ends conflicted assignments before planning, so the planner's own refusal is
+    # a backstop; it reaches the client as the domain's 409 with the pair it names.
+    round_, admin, (bid,), (reviewer,) = in_review(session, 1, 1)
+
+    def refuse(**_: object) -> None:
+        raise ConflictedExistingAssignment([(bid.id, reviewer.id)])
+
+    monkeypatch.setattr(assignments, "plan_assignments_from_matrices", refuse)
+    with pytest.raises(DomainError) as refused:
+        auto_assign(
+            session=session, actor=actor_of(admin), round_id=round_.id, dry_run=True, now=REVIEWING
+        )
+    assert refusal(refused.value) == (409, "conflicted-assignment")
+    assert isinstance(refused.value, Conflict)
+    assert refused.value.errors == [
+        {
+            "loc": ["applications", str(bid.id)],
+            "msg": f"reviewer {reviewer.id} is assigned to application {bid.id} but is conflicted",
+        }
+    ]
+    assert refused.value.extra == {}
 
 
 def test_a_recused_pair_is_never_planned_again(session: Session) -> None:

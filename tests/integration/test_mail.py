@@ -3,7 +3,6 @@ notices, review reminders at 72 and 24 hours, outcomes on publish; in each user'
 plain text and HTML; once per event and recipient even when the server fails once. (That no
 mail carries another bidder's bid or outcome: tests/security/test_mail_seal_attacks.py.)"""
 
-import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -14,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_review_flow import T0, Round, submit_review
 from tests.factories import ok
-from tests.smtp_sink import Sink, app, body, client, sink, to
+from tests.smtp_sink import MailPasses, Sink, app, body, mail_passes, sink, to
 
-__all__ = ["app", "client", "sink"]  # (fixtures, used by name)
+__all__ = ["app", "mail_passes", "sink"]  # (fixtures, used by name)
 
 
 def set_locale(app: FastAPI, user_id: uuid.UUID, locale: str) -> None:
@@ -30,7 +29,9 @@ def set_locale(app: FastAPI, user_id: uuid.UUID, locale: str) -> None:
         )
 
 
-def test_mail_for_a_whole_round(app: FastAPI, client: TestClient, sink: tuple[Sink, int]) -> None:
+def test_mail_for_a_whole_round(
+    app: FastAPI, client: TestClient, sink: tuple[Sink, int], mail_passes: MailPasses
+) -> None:
     smtp, _ = sink
     smtp.fail_next = 1  # the first mail is refused once, and retried
     c = Round(app, client)
@@ -88,7 +89,7 @@ def test_mail_for_a_whole_round(app: FastAPI, client: TestClient, sink: tuple[Si
     before = len(smtp.messages)
     c.clock.now = deadline - timedelta(hours=71)
     smtp.wait_for(before + reviewers_with_work)
-    time.sleep(0.5)  # further passes add nothing
+    mail_passes.wait()  # further passes add nothing
     assert len(smtp.messages) == before + reviewers_with_work
     assert all("72" in m["Subject"] for m in smtp.messages[before:])
 
@@ -132,7 +133,7 @@ def test_mail_for_a_whole_round(app: FastAPI, client: TestClient, sink: tuple[Si
                 },
             )
     ok(client.post(f"/api/v1/rounds/{c.rid}/close", headers=c.admin))
-    time.sleep(0.5)
+    mail_passes.wait()  # whatever the reviews and the close send is sent
     before = len(smtp.messages)
     ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
     outcomes = smtp.wait_for(before + 5)[before:]
@@ -150,7 +151,7 @@ def test_mail_for_a_whole_round(app: FastAPI, client: TestClient, sink: tuple[Si
             assert ("was not selected" in text) == (not won)
 
     # Exactly once per event and recipient, whatever the passes and the refusal.
-    time.sleep(0.5)
+    mail_passes.wait()
     keys = Counter((to(m), m["Subject"], body(m)) for m in smtp.messages)
     assert max(keys.values()) == 1
     ids = Counter(m["Message-ID"] for m in smtp.messages)

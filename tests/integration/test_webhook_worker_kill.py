@@ -5,11 +5,8 @@ verifies each), and a delivery that arrives twice (at least once: it was in flig
 worker died) carries the same ``webhook-id`` and body. The 10,000-event run is
 ``bench/bench_webhooks.py``."""
 
-import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,18 +20,18 @@ import pytest
 from sqlmodel import select
 from standardwebhooks import Webhook
 
+from bench.support import defer_webhook_pass, start_worker
 from infra.db import make_engine, open_session
 from infra.settings import Settings
-from infra.webhooks import ProcrastinateWebhooks, WebhookDeliveries, url_policy
+from infra.webhooks import url_policy
 from models.events import EventAudience, EventType
 from models.webhooks import DeliveryStatus, WebhookCreate, WebhookDelivery
-from notifications.webhooks import UrlPolicy, create_webhook
+from notifications.webhooks import create_webhook
 from submissions.outbox import record
 from tests.factories import actor_of, make_admin, make_round
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 EVENTS = 200
 RECEIVERS = 3
 WAIT = 120.0
@@ -90,39 +87,6 @@ def receivers() -> Iterator[list[Receiver]]:
     for _, server in made:
         server.shutdown()
         server.server_close()
-
-
-def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _defer_a_pass(database_url: str) -> None:
-    """What an API process does on each event: defer a delivery pass."""
-    engine = make_engine(database_url, pool_size=1)
-    jobs = ProcrastinateWebhooks(
-        database_url=database_url,
-        deliveries=WebhookDeliveries(
-            engine=engine, policy=UrlPolicy(resolve=lambda _h: []), clock=lambda: datetime.now(UTC)
-        ),
-    )
-
-    async def defer() -> None:
-        async with jobs.app.open_async():
-            await jobs.defer()
-
-    try:
-        asyncio.run(defer())
-    finally:
-        engine.dispose()
 
 
 def _until(check: Any, what: str) -> None:
@@ -185,9 +149,9 @@ def test_no_delivery_is_lost_when_the_worker_is_killed(
     }
     log = tmp_path / "worker.log"
     total = len(event_ids) * RECEIVERS
-    worker = _worker(env, log)
+    worker = start_worker(env, log)
     try:
-        _defer_a_pass(database_url)
+        defer_webhook_pass(database_url)
         _until(
             lambda: sum(r.count() for r in receivers) >= total // 3,
             f"the worker delivered nothing: {log.read_text()}",
@@ -197,8 +161,8 @@ def test_no_delivery_is_lost_when_the_worker_is_killed(
         at_kill = sum(r.count() for r in receivers)
         assert at_kill < total, "the worker finished before it was killed: nothing was tested"
 
-        worker = _worker(env, log)
-        _defer_a_pass(database_url)
+        worker = start_worker(env, log)
+        defer_webhook_pass(database_url)
         _until(
             lambda: all({h["webhook-id"] for h, _ in r.received} >= event_ids for r in receivers),
             f"deliveries were lost: {log.read_text()[-3000:]}",

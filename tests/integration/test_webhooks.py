@@ -26,9 +26,9 @@ from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookStatus
 from notifications.webhooks import PreparedDelivery, UrlPolicy, new_secret
 from tests.api.intake import assert_guarded, assert_problem, build_world, headers_for
 from tests.factories import ok
-from tests.webhook_receiver import Receiver, app, client, receiver, settings, submit
+from tests.webhook_receiver import Receiver, app, receiver, settings, submit
 
-__all__ = ["app", "client", "receiver", "settings"]  # (fixtures, used by name)
+__all__ = ["app", "receiver", "settings"]  # (fixtures, used by name)
 
 HOOKS = "/api/v1/webhooks"
 

@@ -271,6 +271,7 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/rounds/{round_id}/report": Case(ADMIN_ONLY),
     "GET /api/v1/rounds/{round_id}/results.xlsx": Case(ADMIN_ONLY),
     # In review the admin's answer is 409 round-not-closed; everyone else's 403 not-published.
+    # Its scope is the results' (applications:read): tests/security/test_decision_record_scope.py.
     "GET /api/v1/rounds/{round_id}/decision-record": Case(ADMIN_ONLY),
     "POST /api/v1/rounds/{round_id}/close": Case(
         ADMIN_ONLY, json=lambda s: {"allow_missing_reviews": True}, last=True

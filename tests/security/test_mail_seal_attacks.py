@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from tests.api.test_events import run_round
 from tests.api.test_review_flow import T0, Round
 from tests.factories import ok
-from tests.smtp_sink import Sink, app, body, client, sink, to
+from tests.smtp_sink import Sink, app, body, sink, to
 
-__all__ = ["app", "client", "sink"]  # (fixtures, used by name)
+__all__ = ["app", "sink"]  # (fixtures, used by name)
 
 
 def test_no_mail_carries_another_bid_or_outcome(

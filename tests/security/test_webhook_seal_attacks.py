@@ -8,9 +8,9 @@ from standardwebhooks import Webhook
 
 from tests.api.intake import build_world
 from tests.factories import ok
-from tests.webhook_receiver import Receiver, app, client, receiver, settings, submit
+from tests.webhook_receiver import Receiver, app, receiver, settings, submit
 
-__all__ = ["app", "client", "receiver", "settings"]  # (fixtures, used by name)
+__all__ = ["app", "receiver", "settings"]  # (fixtures, used by name)
 
 
 def test_a_sealed_bid_is_delivered_as_its_id_only(
