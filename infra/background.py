@@ -4,8 +4,9 @@ A library call that swallows a cancellation would make a loop go on for ever, an
 shutdown wait for it: seen on PostgreSQL with the webhook wake-up loop, whose wait for a
 connection of psycopg_pool's pool swallowed it (``asyncio.wait_for`` on Python 3.11, see
 ``infra.pgpool``, which now delivers it). A task that has not ended some time after its
-cancellation is cancelled again until it ends, and a warning names it and where each
-cancellation found it, so that a new swallower shows in the logs instead of a hang."""
+cancellation is cancelled again until it ends, and a warning names it, where its first
+cancellation found it (the call that swallowed it) and where it is now, so that a new
+swallower shows in the logs instead of as a hang."""
 
 import asyncio
 from collections.abc import Iterable

@@ -9,9 +9,12 @@ is swallowed, ``getconn`` returns the connection and the task carries on as if i
 cancelled (CPython gh-86296; ``wait_for`` was rewritten on ``asyncio.timeout`` in 3.12, not
 backported). psycopg will not work around it (psycopg/psycopg#1413; #1345 is this very race).
 
-Seen here: the webhook wake-up loop, cancelled at shutdown while it waited for a connection of
-its procrastinate app's pool (``ProcrastinateWebhooks.recover_stalled``), went on looping, and a
-lifespan's exit hung until ``infra.background.stop_tasks`` cancelled it again.
+Seen here at lifespan exits on PostgreSQL, each time in a wait for a connection of a
+procrastinate app's pool: the webhook wake-up loop (its ``defer``) and recovery loop (its
+``recover_stalled``) went on looping until ``infra.background.stop_tasks`` cancelled them again
+(before that, the app's shutdown hung for ever), and the in-process worker, cancelled in
+procrastinate's ``prune_stalled_workers`` as it started, ran on until ``stop_worker``'s grace
+of 10 s was out.
 
 ``CancelSafePool`` re-raises such a cancellation where it was swallowed: after ``getconn`` (the
 connection goes back to the pool) or ``wait``, if the task's count of cancellation requests
