@@ -59,7 +59,7 @@ def test_a_failure_other_than_the_cancellation_is_raised() -> None:
         asyncio.run(main())
 
 
-def swallowing(times: int) -> "tuple[Callable[[], Coroutine[Any, Any, None]], list[int]]":
+def swallowing(times: int) -> tuple[Callable[[], Coroutine[Any, Any, None]], list[int]]:
     """A coroutine function that swallows its first ``times`` cancellations, as a library call
     that catches one and carries on; and the count of those swallowed."""
     swallowed = [0]
