@@ -119,11 +119,11 @@ class LoopReader:
         client without its lifespan), and on SQLite, ``fetch`` reads synchronously."""
         if not self.async_pool_size or self._pool is not None:
             return
-        from psycopg_pool import AsyncConnectionPool
+        from infra.pgpool import CancelSafePool
 
         dialect = self.engine.dialect
         _, params = dialect.create_connect_args(self.engine.url)
-        pool = AsyncConnectionPool(
+        pool = CancelSafePool(
             "",
             kwargs={**params, "autocommit": True},
             min_size=1,

@@ -295,17 +295,13 @@ class ProcrastinateWebhooks:
     ) -> None:
         import procrastinate
 
-        from infra.jobs.postgres import procrastinate_conninfo
+        from infra.jobs.postgres import procrastinate_connector
 
         self.deliveries = deliveries
         self.in_process = in_process
         self.stalled_seconds = stalled_seconds
         """A pass whose worker sent no heartbeat for this long is ended (``recover_stalled``)."""
-        self.app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(
-                conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
-            )
-        )
+        self.app = procrastinate.App(connector=procrastinate_connector(database_url, max_size=4))
         self.deliver = self.app.task(name=DELIVER_TASK, queue=WEBHOOK_QUEUE)(self._deliver)
 
     async def _deliver(self) -> None:

@@ -196,15 +196,11 @@ class ProcrastinateAffinity:
     def __init__(self, *, database_url: str, work: AffinityWork, in_process: bool = True) -> None:
         import procrastinate
 
-        from infra.jobs.postgres import procrastinate_conninfo
+        from infra.jobs.postgres import procrastinate_connector
 
         self.work_ = work
         self.in_process = in_process
-        self.app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(
-                conninfo=procrastinate_conninfo(database_url), min_size=1, max_size=4
-            )
-        )
+        self.app = procrastinate.App(connector=procrastinate_connector(database_url, max_size=4))
         self.compute_round = self.app.task(name=COMPUTE_TASK, queue=AFFINITY_QUEUE)(
             self._compute_round
         )

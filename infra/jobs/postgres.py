@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from infra.background import stop_worker
 from infra.db import open_session
 from infra.jobs.scans import load_pending, scan_and_record
+from infra.pgpool import CancelSafePool
 from submissions.blobs import BlobStore
 from submissions.documents import PendingScan, pending_scan
 from submissions.scanning import Scanner, ScanVerdict
@@ -62,6 +63,17 @@ def procrastinate_conninfo(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def procrastinate_connector(database_url: str, *, max_size: int) -> procrastinate.PsycopgConnector:
+    """A procrastinate app's connection to the database of ``database_url``: a pool of one to
+    ``max_size`` connections that never swallows a cancellation (``infra.pgpool``)."""
+    return procrastinate.PsycopgConnector(
+        conninfo=procrastinate_conninfo(database_url),
+        min_size=1,
+        max_size=max_size,
+        pool_factory=CancelSafePool,
+    )
+
+
 class ProcrastinateScans:
     def __init__(
         self,
@@ -83,12 +95,8 @@ class ProcrastinateScans:
         self.concurrency = concurrency
         self.keep_hours = keep_hours
         self.app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(
-                conninfo=procrastinate_conninfo(database_url),
-                min_size=1,
-                # The worker's listener, its fetches and heartbeat, one per running job.
-                max_size=concurrency + 3,
-            )
+            # The worker's listener, its fetches and heartbeat, one per running job.
+            connector=procrastinate_connector(database_url, max_size=concurrency + 3)
         )
         self.scan_document = self.app.task(name=SCAN_TASK, queue=SCAN_QUEUE, retry=SCAN_RETRY)(
             self._scan_document
