@@ -16,10 +16,17 @@ real binaries (as CI installs them for the tests), then a smoke test and the dea
 - the deadline storm (``bench/bench_storm.py``: 200 applicants x 5 MB against the two API
   processes; with a scanner each waits for its upload's scan before submitting).
 
-Everything is stopped and removed at the end, also on failure or Ctrl-C. Exits non-zero when a
-part fails to start, the smoke test fails, or the storm has errors or damaged blobs.
+The storm's deadline is derived from one applicant's whole path measured alone on the stack
+(``deadline_window``) and printed with the load; ``--window`` overrides it.
+
+Every server's log is kept in a folder printed at the start and the end (``--logs``), with
+``pg-activity.log`` (the stack's PostgreSQL sessions, sampled each second during the storm) and
+``storm-errors.txt``. Everything else is stopped and removed at the end, also on failure or
+Ctrl-C. Exits non-zero when a part fails to start, the smoke test fails, or the storm has
+errors, damaged blobs or wrong states in the database.
 
     python -m bench.stack [--applicants 200] [--size-mb 5] [--spread 30] [--api-workers 2]
+                          [--window SECONDS] [--logs DIR] [--db-pool-size 5] [--no-demo]
 """
 
 import argparse
