@@ -212,6 +212,7 @@ async def _applicant(
     base = f"/api/v1/applications/{applicant.application_id}"
     await start.wait()
     await asyncio.sleep(delay)
+    step = "upload"
     try:
         t0 = time.perf_counter()
         uploaded = await client.post(
@@ -229,17 +230,19 @@ async def _applicant(
             return outcome
         outcome.document_id = uploaded.json()["id"]
         if wait_scanned:
+            step = "scan"
             status = await _scanned(client, applicant, uploaded.json())
             if status != "clean":
                 outcome.errors.append(f"scan of {outcome.document_id}: {status}")
                 return outcome
+        step = "submit"
         t1 = time.perf_counter()
         submitted = await client.post(f"{base}/submit", headers=applicant.headers)
         outcome.submit_seconds = time.perf_counter() - t1
         if submitted.status_code != 200:
             outcome.errors.append(f"submit {submitted.status_code}: {submitted.text[:200]}")
     except httpx.HTTPError as exc:
-        outcome.errors.append(f"{type(exc).__name__}: {exc}")
+        outcome.errors.append(f"{step} of {applicant.application_id}: {type(exc).__name__}: {exc}")
     return outcome
 
 
@@ -296,7 +299,13 @@ async def storm(
     """The storm against ``base_url``; ``wait_scanned``: a malware scanner is configured, so
     each applicant waits for its upload's scan before submitting (not counted in either
     latency)."""
-    limits = httpx.Limits(max_connections=len(applicants) + 10, max_keepalive_connections=50)
+    # A kept-alive connection is dropped by the client well before uvicorn closes it (after 5 s
+    # idle, counted from when it sent the answer): reused at the same moment, the request met a
+    # closing connection ("Server disconnected without sending a response", one in a full
+    # storm under make stack).
+    limits = httpx.Limits(
+        max_connections=len(applicants) + 10, max_keepalive_connections=50, keepalive_expiry=2.0
+    )
     timeout = httpx.Timeout(120.0, connect=30.0)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
         start = asyncio.Event()

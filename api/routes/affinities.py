@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.openapi import inlined_schema
 from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from models.errors import DomainError, Unprocessable
@@ -33,7 +34,9 @@ from reviewers.preferences import (
     put_preference,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["affinities"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1", tags=["affinities"], responses=AUTH_RESPONSES
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
 
 

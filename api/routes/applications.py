@@ -13,6 +13,7 @@ from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, Idempotency, IdempotencyDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.lean import lean
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
 from infra.db import LoopReader
@@ -39,7 +40,12 @@ from submissions.applications import (
 )
 from submissions.visibility import view_etag
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute,
+    prefix="/api/v1/applications",
+    tags=["applications"],
+    responses=AUTH_RESPONSES,
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such application, or not visible to the caller"}
 }

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite, RoundsAdmin
 from models.pagination import Page
 from models.reviewers import (
@@ -26,7 +27,9 @@ from reviewers.assignments import (
     recuse,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["assignments"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1", tags=["assignments"], responses=AUTH_RESPONSES
+)
 
 
 @router.post(

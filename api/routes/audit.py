@@ -6,12 +6,15 @@ from fastapi import APIRouter, Query
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, AuditRead
 from models.audit import AuditEventPublic, AuditVerification
 from models.pagination import Page
 from submissions.audit import list_events, verify_for
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/audit", tags=["audit"], responses=AUTH_RESPONSES
+)
 TEXT = r"^[^\x00]*$"
 """No NUL character: no stored value has one (PostgreSQL text cannot)."""
 

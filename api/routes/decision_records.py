@@ -6,11 +6,14 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import NowDep, SessionDep, SigningKeysDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ApplicationsRead
 from identity.decision_records import issue_decision_record
 from reviewers.decision.record import RECORD_MEDIA_TYPE
 
-router = APIRouter(prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES
+)
 
 
 @router.get(

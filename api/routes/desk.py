@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import NowDep, SessionDep, SettingsDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.desk import RoundProgress
 from reviewers.desk import load_desk, viewer_locale
@@ -14,7 +15,9 @@ from reviewers.progress import round_progress
 from reviewers.report import render_report
 from reviewers.results_xlsx import results_xlsx
 
-router = APIRouter(prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOT_CLOSED: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such round"},

@@ -24,6 +24,7 @@ from api.http.blobs import BlobStoreDep, blob_response
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, idempotency
 from api.http.multipart import MultipartLimits, MultipartReader, read_upload_form
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite
 from infra.db import session_scope
 from infra.metrics import UPLOAD_BYTES, UPLOADS
@@ -48,7 +49,9 @@ from submissions.scanning import Scanner
 
 log = structlog.get_logger("shortlist.documents")
 
-router = APIRouter(prefix="/api/v1", tags=["documents"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1", tags=["documents"], responses=AUTH_RESPONSES
+)
 
 UPLOAD_LIMITS = MultipartLimits(max_parts=16, max_field_bytes=1024, max_header_bytes=16 * 1024)
 IdempotencyKey = Annotated[

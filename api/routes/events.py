@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, AnyActor
 from identity.tokens import InsufficientScope
 from infra.db import open_session
@@ -24,7 +25,9 @@ from models.identity import Actor
 from models.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from notifications.feed import FeedPage, parse_types, position_of, read_feed, readable_by
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/events", tags=["events"], responses=AUTH_RESPONSES
+)
 
 SSE = "text/event-stream"
 POLL_SECONDS = 1.0

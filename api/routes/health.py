@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import SQLModel
 
 from api.errors import problem
+from api.http.routing import SessionRoute
 from infra.health import Check, check_readiness, metrics_page
 from infra.metrics import CONTENT_TYPE
 from infra.settings import Settings
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=SessionRoute, tags=["health"])
 
 
 class Health(SQLModel):

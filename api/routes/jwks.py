@@ -7,9 +7,10 @@ accepted (``api.app.trusted_issuers``)."""
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.http.routing import SessionRoute
 from models.identity import JsonWebKeySet
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(route_class=SessionRoute, tags=["oauth"])
 
 
 @router.get("/oauth/jwks", response_model=JsonWebKeySet)

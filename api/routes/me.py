@@ -2,13 +2,16 @@
 
 from fastapi import APIRouter, Request
 
+from api.http.routing import SessionRoute
 from api.lean import lean
 from api.security import AUTH_RESPONSES, AnyActor
 from identity.accounts import load_me
 from infra.db import LoopReader
 from models.identity import MePublic
 
-router = APIRouter(prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/me", tags=["identity"], responses=AUTH_RESPONSES
+)
 
 
 @router.get("", response_model=MePublic)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import NowDep, SessionDep, SigningKeysDep
+from api.http.routing import SessionRoute
 from identity.accounts import authenticate_password
 from identity.oauth.adapters import FormRequest
 from identity.oauth.errors import UNSPEAKABLE, safe_description
@@ -41,7 +42,7 @@ from models.identity import (
     OAuthTokenResponse,
 )
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(route_class=SessionRoute, tags=["oauth"])
 
 FORM = "application/x-www-form-urlencoded"
 Params = list[tuple[str, str]]

@@ -7,12 +7,18 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, AnyActor
 from identity.accounts import create_client, delete_client, list_clients
 from models.identity import OAuthClientCreate, OAuthClientCreated, OAuthClientPublic
 from models.pagination import Page
 
-router = APIRouter(prefix="/api/v1/oauth-clients", tags=["identity"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute,
+    prefix="/api/v1/oauth-clients",
+    tags=["identity"],
+    responses=AUTH_RESPONSES,
+)
 
 ClientId = Annotated[str, Path(max_length=100, description="The client's `client_id`")]
 UserFilter = Annotated[

@@ -9,6 +9,7 @@ from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ApplicationsRead, ApplicationsWrite, RoundsAdmin
 from models.organizations import (
     EmailDomainVerify,
@@ -28,7 +29,12 @@ from submissions.organizations import (
     verify_email_domain,
 )
 
-router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute,
+    prefix="/api/v1/organizations",
+    tags=["organizations"],
+    responses=AUTH_RESPONSES,
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such organization, or not visible to the caller"}
 }

@@ -9,6 +9,7 @@ from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.concurrency import etag
 from models.pagination import Page
@@ -23,7 +24,10 @@ from submissions.rounds import (
 )
 
 router = APIRouter(
-    prefix="/api/v1/programs", tags=["programs and rounds"], responses=AUTH_RESPONSES
+    route_class=SessionRoute,
+    prefix="/api/v1/programs",
+    tags=["programs and rounds"],
+    responses=AUTH_RESPONSES,
 )
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such program"}}
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
 from api.deps import NowDep, SessionDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ApplicationsRead, RoundsAdmin
 from models.base import InputModel
 from models.results import ResultsAdmin, ResultsApplicant, ShortlistPreview
@@ -13,7 +14,9 @@ from models.rounds import RoundPublic
 from reviewers.closing import close_round, preview, publish_round, results, results_csv
 from submissions.rounds import round_public
 
-router = APIRouter(prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/rounds", tags=["results"], responses=AUTH_RESPONSES
+)
 
 
 class CloseRequest(InputModel):

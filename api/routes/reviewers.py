@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 
 from api.deps import NowDep, SessionDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, RoundsAdmin
 from models.pagination import Page
 from models.reviewers import (
@@ -21,7 +22,9 @@ from models.reviewers import (
 from reviewers.conflicts import declare_conflict, end_conflicted_assignments, list_conflicts
 from reviewers.pool import add_reviewer, list_reviewers, profile_public, put_profile
 
-router = APIRouter(prefix="/api/v1", tags=["reviewers"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1", tags=["reviewers"], responses=AUTH_RESPONSES
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
 
 

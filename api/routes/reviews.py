@@ -8,12 +8,18 @@ from fastapi import APIRouter, Header, Response
 from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, parse_if_match, set_etag
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ReviewsRead, ReviewsWrite
 from models.concurrency import Precondition, etag
 from models.reviewers import ReviewIn, ReviewPublic
 from reviewers.reviews import get_review, public, put_review, submit_review
 
-router = APIRouter(prefix="/api/v1/assignments", tags=["reviews"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute,
+    prefix="/api/v1/assignments",
+    tags=["reviews"],
+    responses=AUTH_RESPONSES,
+)
 
 OptionalIfMatch = Annotated[
     str | None,

@@ -9,6 +9,7 @@ from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_etag
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, ApplicationsWrite, RoundsAdmin
 from models.applications import ApplicationCreate, ApplicationView
 from models.concurrency import etag
@@ -18,7 +19,12 @@ from submissions.applications import create_application
 from submissions.rounds import get_round, open_round, round_public, start_review, update_round
 from submissions.visibility import view_etag
 
-router = APIRouter(prefix="/api/v1/rounds", tags=["programs and rounds"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute,
+    prefix="/api/v1/rounds",
+    tags=["programs and rounds"],
+    responses=AUTH_RESPONSES,
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such round"}}
 TRANSITION: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,

@@ -5,11 +5,14 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.deps import NowDep, SessionDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, RoundsAdmin
 from identity.accounts import create_user, deactivate_user
 from models.identity import UserCreate, UserPublic
 
-router = APIRouter(prefix="/api/v1/users", tags=["identity"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/users", tags=["identity"], responses=AUTH_RESPONSES
+)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.http.idempotency import IDEMPOTENCY_RESPONSES, IdempotencyDep
 from api.http.pagination import PageDep
+from api.http.routing import SessionRoute
 from api.security import AUTH_RESPONSES, RoundsAdmin
 from infra.webhooks import url_policy
 from models.pagination import Page
@@ -29,7 +30,9 @@ from notifications.webhooks import (
     update_webhook,
 )
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    route_class=SessionRoute, prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_RESPONSES
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such webhook"}}
 REFUSED: dict[int | str, dict[str, Any]] = {
     422: {"description": "The URL is not https, or resolves to a non-public address"}
