@@ -223,9 +223,13 @@ def test_without_the_builtin_issuer_the_record_keys_are_still_served(
     ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
     # The same database served with external tokens only: the authorization server is off,
     # but the keys that sign the records are published where the record says (its kid).
-    external = create_app(
-        settings.model_copy(update={"builtin_issuer": False, "oidc_issuer": provider.issuer})
-    )
+    # Made outside capsys's capture, as the app fixture's is: create_app points the log at the
+    # sys.stderr of the moment, and capsys's is closed after this test (later tests' log lines
+    # would meet a closed file).
+    with capsys.disabled():
+        external = create_app(
+            settings.model_copy(update={"builtin_issuer": False, "oidc_issuer": provider.issuer})
+        )
     external.state.clock = c.app.state.clock
     try:
         with TestClient(external) as served:
