@@ -4,6 +4,8 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy as sa
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -139,7 +141,28 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# How long a client is asked to wait when every database connection of its process is taken.
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    """Every connection of the process's pool stayed taken for the pool's whole timeout: the
+    server is overloaded, not broken, so 503 with ``Retry-After`` (a load balancer or client may
+    try again, here or elsewhere), not 500. The database is not marked down: it answers."""
+    assert isinstance(exc, sa.exc.TimeoutError)
+    structlog.get_logger("shortlist.db").warning(
+        "db.pool_exhausted", method=request.method, path=request.url.path
+    )
+    return problem(
+        503,
+        "every database connection of this server is busy; retry shortly",
+        type="service-unavailable",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(sa.exc.TimeoutError, _pool_exhausted)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
