@@ -22,7 +22,10 @@ import structlog
 from infra.telemetry import current_trace_ids
 
 log = structlog.get_logger("shortlist")
-LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "procrastinate", "alembic")
+LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "procrastinate", "alembic")
+SILENCED_LOGGERS = ("uvicorn.access",)
+"""Loggers kept quiet: the edge middleware writes the one access line of each request
+(``access_log``), so uvicorn's own would be a second line for every request."""
 
 
 FLUSH_SECONDS = 0.05
@@ -161,6 +164,13 @@ def _route_library_logs(renderer: Any, threshold: int) -> None:
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
+    for name in SILENCED_LOGGERS:
+        # No handler and no propagation: uvicorn sees none (``hasHandlers``) and does not even
+        # format its line, whatever its ``access_log`` flag (which ``shortlist serve`` sets off,
+        # but which propagating to our root handler above would turn back on).
+        silenced = logging.getLogger(name)
+        silenced.handlers.clear()
+        silenced.propagate = False
 
 
 def configure_logging(*, json_logs: bool, level: str = "INFO") -> None:

@@ -212,14 +212,17 @@ class Prepared:
             raise _failed(compiled, arguments, exc, dialect, invalidated=invalidated) from exc
         return compiled.convert(rows)
 
-    async def fetch(self, connection: Any, dialect: Dialect, **params: Any) -> list[Any]:
-        """``all`` on an asynchronous DBAPI connection (psycopg's ``AsyncConnection``) made with
-        ``dialect``'s connection arguments, so it converts values as that dialect expects."""
+    async def fetch(self, cursor: Any, dialect: Dialect, **params: Any) -> list[Any]:
+        """``all`` on a cursor of an asynchronous DBAPI connection (psycopg's ``AsyncCursor``)
+        made with ``dialect``'s connection arguments, so it converts values as that dialect
+        expects. The statement is prepared on the server at its first run on the connection
+        (``prepare=True``); the cursor may be one kept with its connection and used again."""
         compiled, arguments = self._start(dialect, params)
         try:
-            cursor = await connection.execute(compiled.sql, arguments)
+            await cursor.execute(compiled.sql, arguments, prepare=True)
             rows = await cursor.fetchall()
         except dialect.loaded_dbapi.Error as exc:
+            connection = cursor.connection
             invalidated = bool(connection.closed or connection.broken)
             raise _failed(compiled, arguments, exc, dialect, invalidated=invalidated) from exc
         return compiled.convert(rows)

@@ -4,9 +4,17 @@
 import asyncio
 import io
 import json
+import logging
+import socket
+import threading
+import time
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
+from api.middleware import EdgeMiddleware
 from infra.logging import FLUSH_LINES, FLUSH_SECONDS, access_log, configure_logging
 
 
@@ -139,3 +147,51 @@ def test_the_timestamp_is_structlogs_iso_utc(
     write(2)  # another second: its own text, not the one remembered
     later = json.loads(stream.getvalue().splitlines()[-1])["timestamp"]
     assert later == expected.replace("T10:", "T11:")
+
+
+async def _hello(_scope: Any, _receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def _app_factory() -> Any:
+    configure_logging(json_logs=True)  # as create_app does, once uvicorn has set up its logging
+    return EdgeMiddleware(_hello, max_bytes=1024)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        # As `shortlist serve` runs it: uvicorn's access log off, its log config left alone.
+        {"access_log": False, "log_config": None, "log_level": "info"},
+        # As `uvicorn api.app:app_from_env --factory` runs it: uvicorn's default handlers.
+        {"log_level": "info"},
+    ],
+)
+def test_a_served_request_has_one_access_line(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
+) -> None:
+    """The edge writes the access line; uvicorn's own stays quiet, however uvicorn was told to
+    log (the app's logging set-up once made uvicorn's propagate to our handler: two lines)."""
+    monkeypatch.setattr("sys.stderr", stream)  # (pytest's capture replaced it since the fixture)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(_app_factory, factory=True, lifespan="off", **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/a/path"
+        assert httpx.get(url, timeout=10).text == "hello"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    access_log.flush()
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [e for e in entries if e["event"] == "request" or e.get("logger") == "uvicorn.access"]
+    assert [(e["event"], e.get("path")) for e in access] == [("request", "/a/path")]
