@@ -96,6 +96,11 @@ def _parse_response(
 
         return response_500
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if response.status_code == 507:
         response_507 = Problem.from_dict(response.json())
 

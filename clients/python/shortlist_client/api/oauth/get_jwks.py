@@ -33,6 +33,11 @@ def _parse_response(
 
         return response_500
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -56,7 +61,7 @@ def sync_detailed(
 ) -> Response[JsonWebKeySet | Problem]:
     """Get JWKS
 
-     The public keys that sign access tokens (retired keys stay until their tokens expire).
+     Public keys that sign tokens and decision records (retired ones until their tokens end).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -81,7 +86,7 @@ def sync(
 ) -> JsonWebKeySet | Problem | None:
     """Get JWKS
 
-     The public keys that sign access tokens (retired keys stay until their tokens expire).
+     Public keys that sign tokens and decision records (retired ones until their tokens end).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -102,7 +107,7 @@ async def asyncio_detailed(
 ) -> Response[JsonWebKeySet | Problem]:
     """Get JWKS
 
-     The public keys that sign access tokens (retired keys stay until their tokens expire).
+     Public keys that sign tokens and decision records (retired ones until their tokens end).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -125,7 +130,7 @@ async def asyncio(
 ) -> JsonWebKeySet | Problem | None:
     """Get JWKS
 
-     The public keys that sign access tokens (retired keys stay until their tokens expire).
+     Public keys that sign tokens and decision records (retired ones until their tokens end).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

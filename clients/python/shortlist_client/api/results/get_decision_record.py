@@ -56,6 +56,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_500
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -78,7 +83,7 @@ def sync_detailed(
 ) -> Response[Problem]:
     """Get decision record
 
-     The signed decision record: admins once closed, anyone with a token once published.
+     The signed decision record: admins once closed, anyone (applications:read) once published.
 
     Args:
         round_id (UUID):
@@ -109,7 +114,7 @@ def sync(
 ) -> Problem | None:
     """Get decision record
 
-     The signed decision record: admins once closed, anyone with a token once published.
+     The signed decision record: admins once closed, anyone (applications:read) once published.
 
     Args:
         round_id (UUID):
@@ -135,7 +140,7 @@ async def asyncio_detailed(
 ) -> Response[Problem]:
     """Get decision record
 
-     The signed decision record: admins once closed, anyone with a token once published.
+     The signed decision record: admins once closed, anyone (applications:read) once published.
 
     Args:
         round_id (UUID):
@@ -164,7 +169,7 @@ async def asyncio(
 ) -> Problem | None:
     """Get decision record
 
-     The signed decision record: admins once closed, anyone with a token once published.
+     The signed decision record: admins once closed, anyone (applications:read) once published.
 
     Args:
         round_id (UUID):
