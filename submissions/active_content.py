@@ -222,12 +222,24 @@ class ActiveContentScan:
     def feed(self, data: bytes) -> None:
         """The file's next bytes. Raises ``ActiveContent`` (or ``ScanLimit``) as soon as it can."""
         self.fed += len(data)
+        if self.passes_over(0):
+            # Inside the data of a stream met, which no window looks at: a window beyond it
+            # needs only the overlap before its end (headers), ``_check_skip`` only what follows
+            # it, and a look again (``_rescan``) reads the stored file. Nothing held, nothing
+            # copied: most of a large file costs nothing here.
+            self._held, self._held_at, self._pending, self._pending_size = b"", self.fed, [], 0
+            return
         self._pending.append(data)
         self._pending_size += len(data)
         if self._held_at + len(self._held) + self._pending_size >= (
             self._position + _WINDOW + _OVERLAP
         ):
             self._look(final=False)
+
+    def passes_over(self, size: int) -> bool:
+        """Whether the next ``size`` bytes fall inside the data of a stream that is skipped, so
+        that ``feed`` only counts them (at once: no need for a worker thread)."""
+        return self.fed + size <= self._skip_to - _OVERLAP
 
     def _look(self, *, final: bool) -> None:
         """Look at every window whose bytes (and the overlap after it) are held."""
@@ -237,9 +249,15 @@ class ActiveContentScan:
         while self._position < end and (final or self._position + _WINDOW + _OVERLAP <= end):
             # Each window owns the keywords (``obj``, ``trailer``) that begin inside it; the
             # overlap before it holds their headers, the one after it their first bytes.
+            # (``low`` is negative after ``feed`` dropped skipped data: that data then ends an
+            # overlap or more after ``base``, so ``first`` is not.)
             low = self._position - base
             self._check_skip(buffer, base, final)
-            for keyword in _keywords(buffer, max(low, self._skip_to - base), low + _WINDOW):
+            first = max(low, self._skip_to - base)
+            if first >= low + _WINDOW:  # the whole window is skipped stream data
+                self._position += _WINDOW
+                continue
+            for keyword in _keywords(buffer, first, low + _WINDOW):
                 if base + keyword < self._skip_to:  # in the data of a stream met in this window
                     continue
                 found = _definition_at(buffer, keyword, final)
