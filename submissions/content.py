@@ -419,7 +419,7 @@ _SCAN_BATCH = 1024 * 1024  # bytes handed to the active-content scan at once
 async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> AsyncIterator[bytes]:
     """``chunks`` as they come, fed meanwhile to ``scan`` in a worker thread, one batch while
     the next arrives: a PDF is scanned as it is written, never read back for it. Active content
-    found on the way stops the upload (the store deletes what it wrote). Chunks that the scan
+    found on the way stops the upload (the store deletes what it wrote). Bytes that the scan
     only counts (inside a stream's data it skips) are fed here at once, not through a thread."""
     batch: list[bytes] = []
     size = 0
@@ -429,19 +429,18 @@ async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> Asy
     try:
         async for chunk in chunks:
             yield chunk
-            if running is not None and running.done():
-                await running  # raises what the scan found
-                running = None
-            if running is None and not batch and scan.passes_over(len(chunk)):
-                scan.feed(chunk)
-                continue
             batch.append(chunk)
             size += len(chunk)
-            if size >= _SCAN_BATCH:
-                if running is not None:
-                    await running
+            if running is not None and (running.done() or size >= _SCAN_BATCH):
+                await running  # raises what the scan found
+                running = None
+            if running is None and scan.passes_over(size):
+                _feed(scan, batch)  # only counted: no worker thread needed
+            elif size >= _SCAN_BATCH:
                 running = asyncio.ensure_future(asyncio.to_thread(_feed, scan, batch))
-                batch, size = [], 0
+            else:
+                continue
+            batch, size = [], 0
         if running is not None:
             await running
             running = None

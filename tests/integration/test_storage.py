@@ -333,8 +333,8 @@ async def test_a_large_pdf_is_inspected_by_ranges(backend: Backend) -> None:
 
 
 def long_stream_pdf(hidden: bytes) -> bytes:
-    """A PDF whose content stream holds 3 MiB of data, followed by object 5, ``hidden``."""
-    filler = payload(3 * MiB)
+    """A PDF whose content stream holds 6 MiB of data, followed by object 5, ``hidden``."""
+    filler = payload(6 * MiB)
     body = b"<< /Length %d >>\nstream\n" % len(filler) + filler + b"\nendstream"
     return build(objects(page=b"/Contents 4 0 R") | {4: body, 5: hidden})
 
@@ -345,7 +345,7 @@ async def test_active_content_after_long_stream_data_is_refused_and_leaves_nothi
 ) -> None:
     """The stream's data is passed over by the scan as it streams in (``_scanned`` feeds it
     without a worker thread); what follows it is still looked at."""
-    rule = ContentRule(content_types=frozenset({"application/pdf"}), max_bytes=4 * MiB)
+    rule = ContentRule(content_types=frozenset({"application/pdf"}), max_bytes=8 * MiB)
     harmless = long_stream_pdf(b"<< /S /GoTo /D [3 0 R /Fit] >>")
     upload = await store_checked_upload(
         chunks=chunked(harmless, sizes),
