@@ -332,3 +332,23 @@ def test_long_stream_data_is_passed_over_as_it_is_fed() -> None:
     assert scan.passes_over(chunk)
     assert scan.passes_over(end - active_content._OVERLAP - position)
     assert not scan.passes_over(end - active_content._OVERLAP - position + 1)
+
+
+@pytest.mark.parametrize("after", ["object", "trailer"])
+def test_what_follows_each_of_many_streams_in_one_window_is_looked_at(after: str) -> None:
+    """Forty streams in one window, each holding an object and a trailer with active content
+    in its data (data, as ``endstream`` follows where /Length says: not looked at, nor even
+    searched), and the last of them followed by active content in an object or the trailer."""
+    inside = b"9 0 obj\n" + JS + b"\nendobj\ntrailer\n<< /OpenAction << /S /JavaScript >> >>\n"
+    streams = {10 + i: stream(inside + bytes(range(256)) * 40) for i in range(40)}
+    data = build(objects() | streams)
+    check(data)
+    if after == "object":
+        data = build(objects() | streams | {60: JS})
+    else:
+        data = data.replace(
+            b"trailer\n<< /Size", b"trailer\n<< /OpenAction << /S /JavaScript >> /Size"
+        )
+    assert len(data) < active_content._WINDOW
+    with pytest.raises(ActiveContent):
+        check(data)
