@@ -3,6 +3,7 @@ walk would miss, the window boundaries of the scan, and its limits (a file beyon
 as too complex to check, quickly, and never let through)."""
 
 import io
+import itertools
 import re
 import zlib
 from collections.abc import Iterator
@@ -260,7 +261,7 @@ def _fed_in(data: bytes, cuts: list[int], chunk: int) -> Exception | None:
     scan = ActiveContentScan()
     places = sorted({*cuts, *range(0, len(data), chunk), len(data)})
     try:
-        for start, end in zip(places, places[1:], strict=False):
+        for start, end in itertools.pairwise(places):
             scan.feed(data[start:end])
         inspect_pdf(io.BytesIO(data), scan=scan)
     except (ActiveContent, BrokenFile, PdfEncrypted) as exc:
