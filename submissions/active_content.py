@@ -619,36 +619,23 @@ def _string_end(buffer: bytes, position: int, final: bool) -> tuple[int, int]:
 
 class _Keywords:
     """Where ``obj`` and ``trailer`` begin in ``buffer`` before ``high``, in order, found with
-    ``bytes.find`` (far faster than a pattern) from wherever the caller goes on: bytes it jumps
-    over (skipped stream data, most of a large file) are searched at most ``_LOOKAHEAD`` at a
-    time, and no byte twice."""
+    ``bytes.find`` (far faster than a pattern) from wherever the caller goes on: no byte is
+    searched twice, and bytes it jumps over (skipped stream data, most of a large file) are
+    never searched."""
 
     def __init__(self, buffer: bytes, high: int) -> None:
         self.buffer, self.high = buffer, high
         self.obj = -2  # the next "obj" at or after the last ``at`` (-1: none before ``high``)
-        self.trailer = -1  # the first "trailer" from where it was last looked for, if found
-        self.clear = 0  # looked for up to here: no other "trailer" begins before it
 
     def next(self, at: int) -> int:
         """The first place at or after ``at`` where a keyword begins (``at`` never goes back);
         -1 when there is none."""
         if -1 != self.obj < at:
             self.obj = self.buffer.find(b"obj", at, self.high + 2)
-        before = self.high if self.obj < 0 else self.obj  # a "trailer" counts only before it
-        if self.trailer < at:
-            start = max(at, self.clear)
-            if start < before:
-                # The rare "trailer" is looked for a little ahead (not once per object in a
-                # window dense with them), but not much: what lies ahead may be skipped.
-                end = min(max(before, start + _LOOKAHEAD), self.high)
-                self.trailer = self.buffer.find(b"trailer", start, end + 6)
-                self.clear = end if self.trailer < 0 else self.trailer
-        if at <= self.trailer and (self.obj < 0 or self.trailer < self.obj):
-            return self.trailer
-        return self.obj
-
-
-_LOOKAHEAD = 4096
+        # "trailer" is looked for only up to the next "obj", so nothing is searched twice.
+        before = self.high if self.obj < 0 else self.obj
+        trailer = self.buffer.find(b"trailer", at, before + 6)
+        return self.obj if trailer < 0 else trailer
 
 
 def _definition_at(buffer: bytes, keyword: int, final: bool) -> tuple[int, int, Ref | None] | None:
