@@ -222,12 +222,24 @@ class ActiveContentScan:
     def feed(self, data: bytes) -> None:
         """The file's next bytes. Raises ``ActiveContent`` (or ``ScanLimit``) as soon as it can."""
         self.fed += len(data)
+        if self.passes_over(0):
+            # Inside the data of a stream met, which no window looks at: a window beyond it
+            # needs only the overlap before its end (headers), ``_check_skip`` only what follows
+            # it, and a look again (``_rescan``) reads the stored file. Nothing held, nothing
+            # copied: most of a large file costs nothing here.
+            self._held, self._held_at, self._pending, self._pending_size = b"", self.fed, [], 0
+            return
         self._pending.append(data)
         self._pending_size += len(data)
         if self._held_at + len(self._held) + self._pending_size >= (
             self._position + _WINDOW + _OVERLAP
         ):
             self._look(final=False)
+
+    def passes_over(self, size: int) -> bool:
+        """Whether the next ``size`` bytes fall inside the data of a stream that is skipped, so
+        that ``feed`` only counts them (at once: no need for a worker thread)."""
+        return self.fed + size <= self._skip_to - _OVERLAP
 
     def _look(self, *, final: bool) -> None:
         """Look at every window whose bytes (and the overlap after it) are held."""
@@ -237,15 +249,23 @@ class ActiveContentScan:
         while self._position < end and (final or self._position + _WINDOW + _OVERLAP <= end):
             # Each window owns the keywords (``obj``, ``trailer``) that begin inside it; the
             # overlap before it holds their headers, the one after it their first bytes.
+            # (``low`` is negative after ``feed`` dropped skipped data: that data then ends an
+            # overlap or more after ``base``, so ``first`` is not.)
             low = self._position - base
             self._check_skip(buffer, base, final)
-            for keyword in _keywords(buffer, max(low, self._skip_to - base), low + _WINDOW):
-                if base + keyword < self._skip_to:  # in the data of a stream met in this window
-                    continue
+            first = max(low, self._skip_to - base)
+            if first >= low + _WINDOW:  # the whole window is skipped stream data
+                self._position += _WINDOW
+                continue
+            keywords = _Keywords(buffer, low + _WINDOW)
+            keyword = keywords.next(first)
+            while keyword >= 0:
                 found = _definition_at(buffer, keyword, final)
                 if found is not None:
                     self._definition(buffer, base, *found, final=final, may_skip=True)
                     self._check_skip(buffer, base, final)
+                # The data of a stream met here is skipped: not even searched.
+                keyword = keywords.next(max(keyword + 1, self._skip_to - base))
             self._position += _WINDOW
         keep = max(self._position - _OVERLAP, base)
         self._held, self._held_at = buffer[keep - base :], keep
@@ -295,10 +315,13 @@ class ActiveContentScan:
             stop = min(window + _WINDOW, end)
             buffer = self._read(at, stop - at + _OVERLAP)
             final = at + len(buffer) >= self.size
-            for keyword in _keywords(buffer, window - at, stop - at):
+            keywords = _Keywords(buffer, stop - at)
+            keyword = keywords.next(window - at)
+            while keyword >= 0:
                 found = _definition_at(buffer, keyword, final)
                 if found is not None:
                     self._definition(buffer, at, *found, final=final)
+                keyword = keywords.next(keyword + 1)
 
     def _read(self, start: int, length: int) -> bytes:
         assert self.stream is not None
@@ -594,17 +617,25 @@ def _string_end(buffer: bytes, position: int, final: bool) -> tuple[int, int]:
     raise Malformed("a string is not closed")
 
 
-def _keywords(buffer: bytes, low: int, high: int) -> list[int]:
-    """Where ``obj`` and ``trailer`` begin in ``buffer[low:high]``, in order (found with
-    ``bytes.find``, which is far faster than a pattern over the whole file)."""
-    found = []
-    for keyword in (b"obj", b"trailer"):
-        at = buffer.find(keyword, low, high + len(keyword) - 1)
-        while at >= 0:
-            found.append(at)
-            at = buffer.find(keyword, at + 1, high + len(keyword) - 1)
-    found.sort()
-    return found
+class _Keywords:
+    """Where ``obj`` and ``trailer`` begin in ``buffer`` before ``high``, in order, found with
+    ``bytes.find`` (far faster than a pattern) from wherever the caller goes on: no byte is
+    searched twice, and bytes it jumps over (skipped stream data, most of a large file) are
+    never searched."""
+
+    def __init__(self, buffer: bytes, high: int) -> None:
+        self.buffer, self.high = buffer, high
+        self.obj = -2  # the next "obj" at or after the last ``at`` (-1: none before ``high``)
+
+    def next(self, at: int) -> int:
+        """The first place at or after ``at`` where a keyword begins (``at`` never goes back);
+        -1 when there is none."""
+        if -1 != self.obj < at:
+            self.obj = self.buffer.find(b"obj", at, self.high + 2)
+        # "trailer" is looked for only up to the next "obj", so nothing is searched twice.
+        before = self.high if self.obj < 0 else self.obj
+        trailer = self.buffer.find(b"trailer", at, before + 6)
+        return self.obj if trailer < 0 else trailer
 
 
 def _definition_at(buffer: bytes, keyword: int, final: bool) -> tuple[int, int, Ref | None] | None:

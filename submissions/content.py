@@ -419,7 +419,8 @@ _SCAN_BATCH = 1024 * 1024  # bytes handed to the active-content scan at once
 async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> AsyncIterator[bytes]:
     """``chunks`` as they come, fed meanwhile to ``scan`` in a worker thread, one batch while
     the next arrives: a PDF is scanned as it is written, never read back for it. Active content
-    found on the way stops the upload (the store deletes what it wrote)."""
+    found on the way stops the upload (the store deletes what it wrote). Bytes that the scan
+    only counts (inside a stream's data it skips) are fed here at once, not through a thread."""
     batch: list[bytes] = []
     size = 0
     # asyncio's own future: the batch is scanned while the upload goes on, and awaited before
@@ -430,19 +431,29 @@ async def _scanned(chunks: AsyncIterator[bytes], scan: ActiveContentScan) -> Asy
             yield chunk
             batch.append(chunk)
             size += len(chunk)
-            if size >= _SCAN_BATCH:
-                if running is not None:
-                    await running
-                running = asyncio.ensure_future(asyncio.to_thread(scan.feed, b"".join(batch)))
-                batch, size = [], 0
+            if running is not None and (running.done() or size >= _SCAN_BATCH):
+                await running  # raises what the scan found
+                running = None
+            if running is None and scan.passes_over(size):
+                _feed(scan, batch)  # only counted: no worker thread needed
+            elif size >= _SCAN_BATCH:
+                running = asyncio.ensure_future(asyncio.to_thread(_feed, scan, batch))
+            else:
+                continue
+            batch, size = [], 0
         if running is not None:
             await running
             running = None
         if batch:
-            await asyncio.to_thread(scan.feed, b"".join(batch))
+            await asyncio.to_thread(_feed, scan, batch)
     finally:
         if running is not None:  # the upload failed first: nobody waits for this batch
             running.add_done_callback(_consumed)
+
+
+def _feed(scan: ActiveContentScan, batch: list[bytes]) -> None:
+    for chunk in batch:
+        scan.feed(chunk)
 
 
 def _consumed(future: "asyncio.Future[None]") -> None:

@@ -41,6 +41,7 @@ from submissions.content import (
     store_checked_upload,
 )
 from tests.integration.conftest import S3Server
+from tests.security.crafted_pdfs import build, javascript_action, objects
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -329,6 +330,42 @@ async def test_a_large_pdf_is_inspected_by_ranges(backend: Backend) -> None:
     assert upload.blob.size == len(data)
     assert upload.pdf is not None
     assert upload.pdf.pages == 2
+
+
+def long_stream_pdf(hidden: bytes) -> bytes:
+    """A PDF whose content stream holds 6 MiB of data, followed by object 5, ``hidden``."""
+    filler = payload(6 * MiB)
+    body = b"<< /Length %d >>\nstream\n" % len(filler) + filler + b"\nendstream"
+    return build(objects(page=b"/Contents 4 0 R") | {4: body, 5: hidden})
+
+
+@pytest.mark.parametrize("sizes", [(1, 1000, 65536, 7, 300_001), (1024 * 1024 + 1,)])
+async def test_active_content_after_long_stream_data_is_refused_and_leaves_nothing(
+    backend: Backend, sizes: tuple[int, ...]
+) -> None:
+    """The stream's data is passed over by the scan as it streams in (``_scanned`` feeds it
+    without a worker thread); what follows it is still looked at."""
+    rule = ContentRule(content_types=frozenset({"application/pdf"}), max_bytes=8 * MiB)
+    harmless = long_stream_pdf(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+    upload = await store_checked_upload(
+        chunks=chunked(harmless, sizes),
+        filename="a.pdf",
+        declared_type=None,
+        rule=rule,
+        store=backend.store,
+    )
+    assert upload.blob.sha256 == hashlib.sha256(harmless).hexdigest()
+    assert await read_all(backend.store, upload.blob.key) == harmless
+    await backend.store.delete(upload.blob.key)
+    with pytest.raises(ActiveContent):
+        await store_checked_upload(
+            chunks=chunked(long_stream_pdf(javascript_action()), sizes),
+            filename="a.pdf",
+            declared_type=None,
+            rule=rule,
+            store=backend.store,
+        )
+    await assert_nothing_stored(backend)
 
 
 ATTACKS: dict[str, tuple[Callable[[], bytes], type[DomainError]]] = {

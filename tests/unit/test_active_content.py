@@ -3,6 +3,7 @@ walk would miss, the window boundaries of the scan, and its limits (a file beyon
 as too complex to check, quickly, and never let through)."""
 
 import io
+import itertools
 import re
 import zlib
 from collections.abc import Iterator
@@ -248,3 +249,107 @@ def test_stream_data_that_ends_where_length_says_is_data() -> None:
     file would be refused as broken."""
     inside = b"9 0 obj\n" + JS + b"\nendobj\n"
     check(build(objects(page=b"/Contents 4 0 R") | {4: stream(b"q Q\n" + inside)}))
+
+
+# -- long stream data, passed over as it is fed ----------------------------------------------
+
+LONG = 3 * active_content._WINDOW + 12_345  # stream data over several windows
+
+
+def _fed_in(data: bytes, cuts: list[int], chunk: int) -> Exception | None:
+    """The check fed ``data`` cut at each of ``cuts``, in chunks of at most ``chunk`` between."""
+    scan = ActiveContentScan()
+    places = sorted({*cuts, *range(0, len(data), chunk), len(data)})
+    try:
+        for start, end in itertools.pairwise(places):
+            scan.feed(data[start:end])
+        inspect_pdf(io.BytesIO(data), scan=scan)
+    except (ActiveContent, BrokenFile, PdfEncrypted) as exc:
+        return exc
+    return None
+
+
+def _long_stream_then(hidden: bytes) -> tuple[bytes, int]:
+    """A file whose object 4 holds ``LONG`` bytes of stream data (ending where its /Length
+    says), and object 5 ``hidden``; with where that data ends."""
+    filler = bytes(range(256)) * (LONG // 256) + b"q" * (LONG % 256)
+    data = build(objects(page=b"/Contents 4 0 R") | {4: stream(filler), 5: hidden})
+    return data, data.index(filler) + len(filler)
+
+
+@pytest.mark.parametrize("chunk", [64 * 1024, 256 * 1024 + 7, 1024 * 1024 + 1, 3 * 1024 * 1024])
+@pytest.mark.parametrize("shift", [-1025, -1024, -1023, -1, 0, 1, 60])
+def test_an_object_right_after_long_stream_data_is_found(chunk: int, shift: int) -> None:
+    """Object 5 follows stream data that the scan passes over as it is fed (nothing held, as an
+    upload streams in); fed cut just before, at and after where the data ends, whatever the
+    chunks, its header and the end of the data are still looked at."""
+    data, end = _long_stream_then(JS)
+    assert isinstance(_fed_in(data, [end + shift], chunk), ActiveContent)
+    harmless, end = _long_stream_then(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+    assert _fed_in(harmless, [end + shift], chunk) is None
+
+
+@pytest.mark.parametrize("chunk", [64 * 1024, 1024 * 1024 + 1])
+def test_an_object_deep_in_long_stream_data_whose_end_is_not_where_length_says_is_found(
+    chunk: int,
+) -> None:
+    """/Length covers several windows, and ``endstream`` is not where it ends: the data passed
+    over as it was fed is looked at after all, from the stored file, and object 9, two windows
+    into it, is found."""
+    hidden = b"endstream\nendobj\n9 0 obj\n" + JS + b"\nendobj\n"
+    front = b"q Q\n" * (2 * active_content._WINDOW // 4)
+    data = front + hidden + b"% padding " * (active_content._WINDOW // 10)
+    body = b"<< /Length %d >>\nstream\n" % (len(data) - 40) + data + b"\nendstream"
+    pdf = build(objects(page=b"/Contents 4 0 R") | {4: body})
+    found = _fed_in(pdf, [], chunk)
+    assert isinstance(found, ActiveContent)
+
+
+@pytest.mark.parametrize("chunk", [64 * 1024, 1024 * 1024 + 1])
+def test_a_header_cut_where_length_says_long_stream_data_ends_is_found(chunk: int) -> None:
+    """/Length ends the data between ``9 0`` and ``obj``, several windows in, and no
+    ``endstream`` follows: a reader looking for ``endstream`` finds object 9, whose header
+    begins inside what was passed over (the overlap before the end of the data is kept)."""
+    filler = bytes(range(256)) * (LONG // 256)
+    data = filler + b"\n9 0 obj\n" + JS + b"\nendobj\n"
+    length = len(filler) + len(b"\n9 0 ")
+    body = b"<< /Length %d >>\nstream\n" % length + data + b"\nendstream"
+    pdf = build(objects(page=b"/Contents 4 0 R") | {4: body})
+    end = pdf.index(b"9 0 obj") + len(b"9 0 ")
+    assert pdf[end : end + 3] == b"obj"
+    assert isinstance(_fed_in(pdf, [end - 1024, end, end + 1], chunk), ActiveContent)
+
+
+def test_long_stream_data_is_passed_over_as_it_is_fed() -> None:
+    """Once a stream's header has been looked at, the bulk of its data is only counted: the
+    scan says so (``passes_over``) until an overlap before its end."""
+    data, end = _long_stream_then(JS)
+    scan = ActiveContentScan()
+    chunk = 64 * 1024
+    position = 0
+    while position + chunk <= 2 * active_content._WINDOW:
+        scan.feed(data[position : position + chunk])
+        position += chunk
+    assert scan.passes_over(chunk)
+    assert scan.passes_over(end - active_content._OVERLAP - position)
+    assert not scan.passes_over(end - active_content._OVERLAP - position + 1)
+
+
+@pytest.mark.parametrize("after", ["object", "trailer"])
+def test_what_follows_each_of_many_streams_in_one_window_is_looked_at(after: str) -> None:
+    """Forty streams in one window, each holding an object and a trailer with active content
+    in its data (data, as ``endstream`` follows where /Length says: not looked at, nor even
+    searched), and the last of them followed by active content in an object or the trailer."""
+    inside = b"9 0 obj\n" + JS + b"\nendobj\ntrailer\n<< /OpenAction << /S /JavaScript >> >>\n"
+    streams = {10 + i: stream(inside + bytes(range(256)) * 40) for i in range(40)}
+    data = build(objects() | streams)
+    check(data)
+    if after == "object":
+        data = build(objects() | streams | {60: JS})
+    else:
+        data = data.replace(
+            b"trailer\n<< /Size", b"trailer\n<< /OpenAction << /S /JavaScript >> /Size"
+        )
+    assert len(data) < active_content._WINDOW
+    with pytest.raises(ActiveContent):
+        check(data)
