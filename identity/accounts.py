@@ -168,6 +168,13 @@ def new_client_id() -> str:
     return "sl_" + secrets.token_urlsafe(18)
 
 
+def new_client_secret() -> str:
+    """256 random bits, URL-safe, after a fixed ``slsec_``: recognizable by secret scanners (as
+    webhook secrets' ``whsec_``), and never starting with ``-`` (one bare secret in 64 did, and
+    a command line then took it for an option: ``shortlist demo --client-secret -x...``)."""
+    return "slsec_" + secrets.token_urlsafe(32)
+
+
 def create_client(
     *,
     session: Session,
@@ -200,7 +207,7 @@ def create_client(
                 type="scope-escalation",
             )
     owner = get_user(session=session, user_id=owner_id)
-    secret = secrets.token_urlsafe(32)
+    secret = new_client_secret()
     redirect_uris = list(redirect_uris or [])
     client = OAuthClient(
         client_id=new_client_id(),

@@ -99,6 +99,8 @@ def test_oauth_client_shown_once_and_scoped(app: FastAPI, client: TestClient) ->
     body = response.json()
     assert body["client_id"].startswith("sl_")
     assert len(body["client_secret"]) >= 40
+    # A fixed prefix (secret scanners know it; a command line never takes it for an option).
+    assert body["client_secret"].startswith("slsec_")
     assert body["user_id"] == str(user.id)
     assert body["scopes"] == ["applications:read", "applications:write"]
 
