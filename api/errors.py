@@ -143,6 +143,7 @@ def _allowed_methods(request: Request) -> list[str]:
 
 # How long a client is asked to wait when every database connection of its process is taken.
 BUSY_RETRY_AFTER_SECONDS = 1
+db_log = structlog.get_logger("shortlist.db")
 
 
 async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
@@ -150,9 +151,7 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     server is overloaded, not broken, so 503 with ``Retry-After`` (a load balancer or client may
     try again, here or elsewhere), not 500. The database is not marked down: it answers."""
     assert isinstance(exc, sa.exc.TimeoutError)
-    structlog.get_logger("shortlist.db").warning(
-        "db.pool_exhausted", method=request.method, path=request.url.path
-    )
+    db_log.warning("db.pool_exhausted", method=request.method, path=request.url.path)
     return problem(
         503,
         "every database connection of this server is busy; retry shortly",

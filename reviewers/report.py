@@ -137,14 +137,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "tie_submitted_at": "submission time (earlier first)",
         "tie_id": "application id",
         "conflict_reason": "Reason",
-        "reason_membership": "member ({role}) of organization {organization}",
-        "reason_authorship": "created the application",
-        "reason_affiliation": "affiliated with organization {organization}",
-        "reason_email_domain": "email domain {domain} matches organization {organization}'s "
-        "domain {suffix}",
-        "reason_declared": "declared conflict of interest",
-        "role_owner": "owner",
-        "role_member": "member",
+        # Conflict reasons and roles are shown as the API gives them (conflict_detection's
+        # DETECTED_REASONS, in English); other locales translate them (reason_*, role_*).
     },
     "ko": {
         "title": "선정 결과 보고서",
@@ -295,9 +289,10 @@ def _chart_window(rows: Sequence[Mapping[str, Any]], n_shortlisted: int) -> tupl
 
 def _conflict_reason(t: Mapping[str, str], conflict: ConflictLine) -> str:
     """A conflict's reason in the reader's language: a detected one, or a declaration made
-    without words; a declaration's own words stay as written."""
+    without words; a declaration's own words stay as written, and so does every reason where
+    the locale has no template (English: the API's own words)."""
     read = read_reason(conflict.reason, ConflictSource(conflict.source))
-    if read is None:
+    if read is None or f"reason_{read[0]}" not in t:
         return conflict.reason
     kind, fields = read
     if "role" in fields:
