@@ -15,6 +15,7 @@ from typing import Any
 from identity.decision_records import RecordSignatureError, verify_record_signature
 from reviewers.decision.record import (
     MISSING,
+    Difference,
     RecordFormatError,
     check_payload,
     parse_payload,
@@ -85,8 +86,19 @@ def verify_record_file(path: str, *, jwks_source: str | None) -> int:
         print(str(failed), file=sys.stderr)
         return USAGE
     except RecordSignatureError as refused:
-        _report({"ok": False, "signature": {"checked": True, "ok": False, "error": str(refused)}})
+        report: dict[str, Any] = {
+            "ok": False,
+            "signature": {"checked": True, "ok": False, "error": str(refused)},
+        }
         print(f"signature: {refused}", file=sys.stderr)
+        # What the auditor will want next: whether the unsigned payload still holds, and if
+        # not where it was changed (read as untrusted data; the verdict is a failure anyway).
+        unchecked = _unsigned_check(token)
+        if unchecked is not None:
+            found, words = unchecked
+            report.update(found)
+            print(f"read without its signature, its {words}", file=sys.stderr)
+        _report(report)
         return DIFFERENT
     try:
         payload = parse_payload(payload_bytes)
@@ -101,12 +113,7 @@ def verify_record_file(path: str, *, jwks_source: str | None) -> int:
                 "ok": False,
                 "signature": signature,
                 "round_id": payload.get("round_id"),
-                "difference": {
-                    "path": difference.path,
-                    "expected": None if difference.expected is MISSING else difference.expected,
-                    "found": None if difference.found is MISSING else difference.found,
-                    "why": difference.why,
-                },
+                "difference": _difference_json(difference),
             }
         )
         print(f"first difference: {difference.describe()}", file=sys.stderr)
@@ -140,6 +147,32 @@ def verify_record_file(path: str, *, jwks_source: str | None) -> int:
         file=sys.stderr,
     )
     return OK
+
+
+def _unsigned_check(token: str) -> tuple[dict[str, Any], str] | None:
+    """What is wrong with a record's payload read without its signature, as the report's
+    fields and in words; None when it holds or is not a JWS at all."""
+    try:
+        payload = parse_payload(_payload_without_signature(token))
+    except RecordSignatureError:
+        return None
+    except RecordFormatError as broken:
+        return {"error": str(broken)}, f"payload: {broken}"
+    difference = check_payload(payload)
+    if difference is None:
+        return None
+    return {"difference": _difference_json(difference)}, (
+        f"first difference: {difference.describe()}"
+    )
+
+
+def _difference_json(difference: Difference) -> dict[str, Any]:
+    return {
+        "path": difference.path,
+        "expected": None if difference.expected is MISSING else difference.expected,
+        "found": None if difference.found is MISSING else difference.found,
+        "why": difference.why,
+    }
 
 
 def _report(value: dict[str, Any]) -> None:

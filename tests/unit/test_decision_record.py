@@ -419,3 +419,44 @@ def test_verify_record_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[
 
     assert shortlist(["verify-record", str(tmp_path / "absent.jws"), "--jwks", jwks]) == 2
     assert shortlist(["verify-record", record, "--jwks", str(tmp_path / "absent.json")]) == 2
+
+
+def test_verify_record_names_where_a_payload_was_changed_after_signing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record edited in place (its payload changed, the old signature kept): the signature
+    fails, and the auditor is also told where the payload no longer holds."""
+    signed = sign_record(payload_of(five()), key=KEY)
+    header, body, signature = signed.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["result"]["rows"][3]["shortlisted"] = True
+    edited = ".".join([header, _b64(rfc8785.dumps(payload)), signature])
+    record, jwks = _write(tmp_path, edited)
+    assert shortlist(["verify-record", record, "--jwks", jwks]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["ok"] is False
+    assert out["signature"]["ok"] is False
+    assert out["difference"]["path"] == "$.result.rows[3].shortlisted"
+    assert "signature: " in captured.err
+    assert "its first difference: $.result.rows[3].shortlisted" in captured.err
+
+    # Edited with an ordinary JSON writer: the spelling is named as what no longer holds.
+    edited = ".".join([header, _b64(json.dumps(payload).encode()), signature])
+    record, jwks = _write(tmp_path, edited)
+    assert shortlist(["verify-record", record, "--jwks", jwks]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["signature"]["ok"] is False
+    assert "difference" not in out
+    assert out["error"]
+    assert "read without its signature, its payload: " in captured.err
+
+    # A signature that fails on a payload that still holds names no difference.
+    header, body, signature = signed.split(".")
+    flipped = _b64(bytes(b ^ 1 for b in base64.urlsafe_b64decode(signature + "==")))
+    record, jwks = _write(tmp_path, ".".join([header, body, flipped]))
+    assert shortlist(["verify-record", record, "--jwks", jwks]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["signature"]["ok"] is False
+    assert "difference" not in out
