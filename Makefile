@@ -45,12 +45,19 @@ STACK_ARGS ?=
 stack: $(STAMP)
 	$(BIN)/python -m bench.stack $(STACK_ARGS)
 
+# Development defaults of make run and make demo (each overridden by the same variable in the
+# environment): webhooks may target loopback over plain http (the demo's receiver), and mail goes
+# to 127.0.0.1:8025, where make demo runs its SMTP sink; while no sink listens there a mail is
+# retried with backoff, then marked failed. Both show what the demo caused.
+DEV_SETTINGS = SHORTLIST_WEBHOOK_ALLOW_PRIVATE="$${SHORTLIST_WEBHOOK_ALLOW_PRIVATE:-true}" \
+  SHORTLIST_SMTP_URL="$${SHORTLIST_SMTP_URL:-smtp://127.0.0.1:8025}"
+
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/shortlist migrate
 	$(BIN)/shortlist bootstrap
 	@echo "Shortlist on http://127.0.0.1:8000  -  API docs: http://127.0.0.1:8000/docs"
-	$(BIN)/shortlist serve --host 127.0.0.1 --port 8000
+	$(DEV_SETTINGS) $(BIN)/shortlist serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -91,7 +98,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 demo: $(STAMP)
-	$(BIN)/shortlist demo
+	$(DEV_SETTINGS) $(BIN)/shortlist demo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -51,6 +51,11 @@ class DemoOutbox:
         self._start_receiver(admin)
         if smtp_url:
             self._start_smtp_sink(smtp_url)
+        else:
+            self.say(
+                "(mail: SHORTLIST_SMTP_URL is unset here; `make run` and `make demo` mail through "
+                "smtp://127.0.0.1:8025, where the demo listens)"
+            )
 
     def _start_receiver(self, admin: Caller) -> None:
         received = self.deliveries

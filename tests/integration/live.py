@@ -15,14 +15,17 @@ Call = Callable[[httpx.Client], httpx.Response]
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a free port, in a background thread: its base URL."""
+def served(app: FastAPI, *, lifespan: bool = False) -> Iterator[str]:
+    """The app served by uvicorn on a free port, in a background thread: its base URL. With
+    ``lifespan``, its background work (the in-process job loop: webhooks, mail) runs too."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+        uvicorn.Config(
+            app, lifespan="on" if lifespan else "off", log_level="warning", access_log=False
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

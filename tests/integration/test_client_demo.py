@@ -7,6 +7,7 @@ The server judges the rounds' deadlines by the system clock, as the demo (anothe
 does, which sets them and waits for them: both stand at the same (possibly shifted) time."""
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from api.app import create_app
 from identity.accounts import create_admin
@@ -55,10 +57,32 @@ def installed_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
-def live_app(settings: Settings) -> Iterator[FastAPI]:
-    # The authorization server answers on plain http only when its public URL is a loopback's.
-    app = create_app(settings.model_copy(update={"public_url": "http://127.0.0.1"}))
+def smtp_url() -> str:
+    """Where the served app mails and the demo runs its SMTP sink (as `make run` and `make demo`
+    agree on 127.0.0.1:8025)."""
+    return f"smtp://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def live_app(settings: Settings, smtp_url: str) -> Iterator[FastAPI]:
+    # The authorization server answers on plain http only when its public URL is a loopback's;
+    # webhooks may target the demo's loopback receiver, and mail goes to the demo's sink.
+    app = create_app(
+        settings.model_copy(
+            update={
+                "public_url": "http://127.0.0.1",
+                "webhook_allow_private": True,
+                "smtp_url": SecretStr(smtp_url),
+            }
+        )
+    )
     app.state.clock = system_clock
     yield app
     app.state.engine.dispose()
@@ -77,9 +101,10 @@ def demo_environment(client_path: Path, tmp_path: Path) -> dict[str, str]:
 
 
 def test_the_installed_client_plays_the_demo(
-    installed_client: Path, live_app: FastAPI, tmp_path: Path
+    installed_client: Path, live_app: FastAPI, tmp_path: Path, smtp_url: str
 ) -> None:
     environment = demo_environment(installed_client, tmp_path)
+    environment["SHORTLIST_SMTP_URL"] = smtp_url
     which = subprocess.run(
         [sys.executable, "-c", "import shortlist_client; print(shortlist_client.__file__)"],
         env=environment,
@@ -92,7 +117,7 @@ def test_the_installed_client_plays_the_demo(
     with session_scope(live_app.state.engine) as session:
         _, issued = create_admin(session=session, email="ops@example.org", now=system_clock())
         client_id, secret = issued.client.client_id, issued.secret
-    with served(live_app) as url:
+    with served(live_app, lifespan=True) as url:
         played = subprocess.run(
             [
                 str(SHORTLIST),
@@ -131,6 +156,17 @@ def test_the_installed_client_plays_the_demo(
             path = tmp_path / "demo" / f"stage{stage}-{name}"
             assert path.stat().st_size > 0
             assert f"wrote {path}" in out
+    # What the demo caused besides its answers (issue 18): the webhook deliveries its receiver
+    # got, each signature verified with standardwebhooks, and the mails its SMTP sink got.
+    deliveries = out.split("Webhook deliveries received: ")[1].split("\n")
+    assert int(deliveries[0]) >= 14, out  # 2 x (opened, review started, closed, published) + 9 bids
+    lines = [line.split() for line in deliveries[1 : 1 + int(deliveries[0])]]
+    assert all(line[-2:] == ["signature", "ok"] for line in lines), out
+    types = {line[0] for line in lines}
+    assert {"round.opened", "application.submitted", "round.published"} <= types, types
+    mails = out.split("Mails sent: ")[1].split("\n")
+    assert int(mails[0]) >= 9, out  # at least a receipt per submitted bid
+    assert all(line.startswith("  to ") for line in mails[1 : 1 + int(mails[0])]), out
 
 
 def test_demo_against_another_server_needs_its_admin(
