@@ -38,6 +38,10 @@ REMINDER_HOURS = (72, 24)
 STALE = timedelta(minutes=10)
 """A claimed mail not marked sent after this long (its sender died) is tried again."""
 GIVE_UP_AFTER = timedelta(days=2)
+TOO_LATE = GIVE_UP_AFTER
+"""An event older than this when its mail would be queued gets none: mail turned on (or back on)
+after a while must not send people receipts, notices and outcomes of days or months ago. The
+same horizon after which a queued mail that could not be sent is given up."""
 
 TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "receipt": {
@@ -236,7 +240,8 @@ def mail_for_event(*, session: Session, event: Event, default_locale: str, now: 
 def queue_event_mail(
     *, session: Session, now: datetime, default_locale: str, batch: int = 500
 ) -> int:
-    """Queue the mail of up to ``batch`` events past the mail cursor; how many events."""
+    """Queue the mail of up to ``batch`` events past the mail cursor (none for an event older
+    than ``TOO_LATE``); how many events were passed."""
     cursor = lock_cursor(session, "mail")
     events = session.exec(
         select(Event)
@@ -254,6 +259,8 @@ def queue_event_mail(
         .limit(batch)
     ).all()
     for event in events:
+        if now - event.occurred_at >= TOO_LATE:
+            continue  # (the cursor passes it: no mail, ever)
         mail_for_event(session=session, event=event, default_locale=default_locale, now=now)
     if events:
         cursor.seq = events[-1].seq
