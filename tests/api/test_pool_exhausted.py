@@ -53,19 +53,21 @@ def test_a_read_that_finds_every_reader_connection_busy_gets_503_and_no_outage(
     (database,) = app.state.outages
     with TestClient(app) as client:
         assert client.get(path, headers=world.admin.headers).status_code == 200
+        portal = client.portal
+        assert portal is not None
         served_by = app.state.reader
         reader = LoopReader(settings.database_url, async_pool_size=1, pool_timeout=0.05)
-        client.portal.call(reader.open)
+        portal.call(reader.open)
         pool = reader._pool
-        held = client.portal.call(pool.getconn, 10)  # its one connection, busy
+        held = portal.call(pool.getconn, 10)  # its one connection, busy
         app.state.reader = reader
         try:
             busy = client.get(path, headers=world.admin.headers)
             assert not database.down
         finally:
             app.state.reader = served_by
-            client.portal.call(pool.putconn, held)
-            client.portal.call(reader.close)
+            portal.call(pool.putconn, held)
+            portal.call(reader.close)
             reader.dispose()
         assert busy.status_code == 503, busy.text
         assert busy.headers["retry-after"] == "1"
@@ -79,14 +81,14 @@ def test_a_read_that_finds_every_reader_connection_busy_gets_503_and_no_outage(
             async_pool_size=1,
             pool_timeout=0.05,
         )
-        client.portal.call(reader.open)
+        portal.call(reader.open)
         app.state.reader = reader
         try:
             down = client.get(path, headers=world.admin.headers)
             assert database.down
         finally:
             app.state.reader = served_by
-            client.portal.call(reader.close)
+            portal.call(reader.close)
             reader.dispose()
         assert down.status_code == 503, down.text
         for _ in range(200):  # its probe finds the database back (and renews the reader's pool)
