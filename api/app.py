@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 _app.state.listener = listener
                 listener.start()
-                background.callback(listener.stop)
+                background.push_async_callback(listener.aclose)
             await background.enter_async_context(_app.state.affinities.running())
             yield
         database.close()

@@ -147,9 +147,10 @@ db_log = structlog.get_logger("shortlist.db")
 
 
 async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
-    """Every connection of the process's pool stayed taken for the pool's whole timeout: the
-    server is overloaded, not broken, so 503 with ``Retry-After`` (a load balancer or client may
-    try again, here or elsewhere), not 500. The database is not marked down: it answers."""
+    """Every connection of the process's pool (the sessions', or the reader's asynchronous one:
+    ``infra.db.ReaderPoolExhausted``) stayed taken for the pool's whole timeout: the server is
+    overloaded, not broken, so 503 with ``Retry-After`` (a load balancer or client may try
+    again, here or elsewhere), not 500. The database is not marked down: it answers."""
     assert isinstance(exc, sa.exc.TimeoutError)
     db_log.warning("db.pool_exhausted", method=request.method, path=request.url.path)
     return problem(

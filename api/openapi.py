@@ -58,7 +58,8 @@ _DESCRIPTIONS = {
     "503": "The database is unreachable: retry after Retry-After seconds",
 }
 # While a dependency is down, the edge answers every operation but OUTAGE_EXEMPT's with a 503
-# problem and this header (API.md, "Conventions"; api/middleware.py).
+# problem and this header (API.md, "Conventions"; api/middleware.py); the rate limiter's 429
+# carries it too (infra/ratelimit.py).
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "Retry-After": {
         "description": "Seconds to wait before retrying",
@@ -210,9 +211,12 @@ def _problem_response(code: str) -> dict[str, Any]:
 
 
 def _declare_retry_after(responses: dict[str, Any], edge: set[str]) -> None:
-    """The outage 503 (the edge's, for every operation it may refuse) carries ``Retry-After``."""
+    """The outage 503 (the edge's, for every operation it may refuse) and the rate limiter's 429
+    (wherever it may answer one) carry ``Retry-After``."""
     if "503" in edge:
         responses["503"]["headers"] = RETRY_AFTER_HEADER
+    if "429" in responses:
+        responses["429"]["headers"] = RETRY_AFTER_HEADER
 
 
 def problem_openapi(app: FastAPI) -> dict[str, Any]:

@@ -9,7 +9,8 @@ moved to one minute from then, and the applicants arrive evenly spread over its 
 distinct valid PDF per applicant), then ``POST .../submit``. The client is Python (``httpx``,
 asyncio) on the same machine.
 
-Reported: errors (any answer other than 201 and 200, or a failed connection; target 0), submit
+Reported: errors (any answer other than 201 and 200, the scan's status polls' included, or a
+failed connection; target 0), submit
 latency p50 and p99 (target p99 under 2 s), upload p50 and p99, and the storm's duration. Then
 every accepted submission is checked: its application answers with a receipt that names the
 proposal with the uploaded file's SHA-256, and the stored blob, downloaded again, has those
@@ -56,6 +57,7 @@ BLOCK = 1024 * 1024
 P99_TARGET_SECONDS = 2.0
 MAX_DOCUMENT_BYTES = 10 * MB
 WORKERS = 2
+SCAN_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,15 @@ class Outcome:
     sha256: str = ""
     document_id: str | None = None
     errors: list[str] = field(default_factory=list)
+    """What stopped this applicant (it is not counted as accepted)."""
+    poll_errors: list[str] = field(default_factory=list)
+    """Answers other than 200 to the scan's status polls: errors too, though the applicant went
+    on polling (and may have submitted)."""
+
+
+def errors_of(outcomes: list[Outcome]) -> list[str]:
+    """Every error of the storm: what stopped an applicant, and every failed scan poll."""
+    return [e for o in outcomes for e in (*o.errors, *o.poll_errors)]
 
 
 def seed(database_url: str, applicants: int) -> tuple[uuid.UUID, list[Applicant]]:
@@ -180,19 +191,24 @@ async def _stream(body: list[bytes | int], block: bytes) -> AsyncIterator[bytes]
 
 
 async def _scanned(
-    client: httpx.AsyncClient, applicant: Applicant, document: dict[str, Any]
+    client: httpx.AsyncClient, applicant: Applicant, document: dict[str, Any], outcome: Outcome
 ) -> str:
     """With a malware scanner the upload starts ``pending_scan``: wait (up to 5 minutes) for the
-    job workers to scan it; its status then."""
+    job workers to scan it; its status then. A poll answered other than 200 is recorded in
+    ``outcome.poll_errors`` (and polling goes on)."""
     status = str(document["status"])
     deadline = time.monotonic() + 300
     while status == "pending_scan" and time.monotonic() < deadline:
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(SCAN_POLL_SECONDS)
         response = await client.get(
             f"/api/v1/documents/{document['id']}", headers=applicant.headers
         )
         if response.status_code == 200:
             status = str(response.json()["status"])
+        else:
+            outcome.poll_errors.append(
+                f"scan poll of {document['id']} {response.status_code}: {response.text[:200]}"
+            )
     return status
 
 
@@ -231,7 +247,7 @@ async def _applicant(
         outcome.document_id = uploaded.json()["id"]
         if wait_scanned:
             step = "scan"
-            status = await _scanned(client, applicant, uploaded.json())
+            status = await _scanned(client, applicant, uploaded.json(), outcome)
             if status != "clean":
                 outcome.errors.append(f"scan of {outcome.document_id}: {status}")
                 return outcome
@@ -370,7 +386,7 @@ def run(
                 storm(server.base_url, people, size, spread)
             )
             loads = load_average()
-    errors = [e for o in outcomes for e in o.errors]
+    errors = errors_of(outcomes)
     submits = [o.submit_seconds for o in outcomes if o.submit_seconds is not None]
     uploads = [o.upload_seconds for o in outcomes if o.upload_seconds is not None]
     accepted = sum(1 for o in outcomes if not o.errors)

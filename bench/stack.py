@@ -55,7 +55,15 @@ from typing import IO
 import httpx
 import sqlalchemy as sa
 
-from bench.bench_storm import _chunks, _pdf, _percentile, move_deadline, seed, storm
+from bench.bench_storm import (
+    _chunks,
+    _pdf,
+    _percentile,
+    errors_of,
+    move_deadline,
+    seed,
+    storm,
+)
 from bench.support import (
     PG_ADMIN_URL,
     PUBLIC_URL,
@@ -420,8 +428,8 @@ def calibrate(base_url: str, database_url: str, size: int, *, wait_scanned: bool
         outcomes, duration, _, problems = asyncio.run(
             storm(base_url, [person], size, 0.0, wait_scanned=wait_scanned)
         )
-        if outcomes[0].errors or problems:
-            raise StackError(f"calibration: {[*outcomes[0].errors, *problems]}")
+        if errors_of(outcomes) or problems:
+            raise StackError(f"calibration: {[*errors_of(outcomes), *problems]}")
         seconds.append(duration)
     return statistics.median(seconds)
 
@@ -569,7 +577,7 @@ def play(args: argparse.Namespace, work: Path, logs: Path, stack: ExitStack) -> 
         outcomes, duration, probes, problems = asyncio.run(
             storm(base_url, people, size, args.spread, wait_scanned=wait_scanned)
         )
-    errors = [e for o in outcomes for e in o.errors]
+    errors = errors_of(outcomes)
     submits = [o.submit_seconds for o in outcomes if o.submit_seconds is not None]
     uploads = [o.upload_seconds for o in outcomes if o.upload_seconds is not None]
     accepted = sum(1 for o in outcomes if not o.errors)

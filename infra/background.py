@@ -17,6 +17,9 @@ import structlog
 log = structlog.get_logger("shortlist.background")
 
 RECANCEL_SECONDS = 0.5
+STOP_MARGIN_SECONDS = 5.0
+"""How much longer than a worker's own graceful shutdown ``stop_worker`` waits before cancelling
+it again: time for the worker to record the jobs it cut short at the end of its grace."""
 
 
 def where(task: "asyncio.Task[Any]") -> list[str]:
@@ -81,10 +84,12 @@ async def stop_tasks(tasks: Iterable["asyncio.Task[Any]"]) -> None:
     await _stop(tasks, first_wait=RECANCEL_SECONDS)
 
 
-async def stop_worker(task: "asyncio.Task[Any]", *, grace: float = 10.0) -> None:
+async def stop_worker(task: "asyncio.Task[Any]", *, grace: float) -> None:
     """Cancel a job library's worker and wait for it: its cancellation starts a graceful
-    shutdown that lets the running job finish, which cancelling again at once would cut short
-    (the job then left as if its worker had died). After ``grace`` seconds it is cancelled
-    again until it ends, with a warning (as ``stop_tasks``), so that a swallowed cancellation
-    cannot hold the app's shutdown for ever. Other failures are raised."""
-    await _stop([task], first_wait=grace)
+    shutdown that lets the running job finish for up to ``grace`` seconds (the worker's own
+    setting, procrastinate's ``shutdown_graceful_timeout``: pass the same constant), which
+    cancelling again sooner would cut short (the job then left as if its worker had died).
+    After ``grace`` plus ``STOP_MARGIN_SECONDS`` it is cancelled again until it ends, with a
+    warning (as ``stop_tasks``), so that a swallowed cancellation cannot hold the app's shutdown
+    for ever. Other failures are raised."""
+    await _stop([task], first_wait=grace + STOP_MARGIN_SECONDS)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from opentelemetry.trace import SpanKind, Tracer
+from psycopg_pool import PoolTimeout
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -68,6 +69,14 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return Session(bind, expire_on_commit=False, autoflush=True)
 
 
+class ReaderPoolExhausted(sa.exc.TimeoutError):
+    """Every connection of the reader's asynchronous pool stayed lent (to reads the database is
+    answering) for the pool's whole timeout: the server is busy, as when SQLAlchemy's pool
+    times out, so the request gets a 503 with ``Retry-After`` (``api.errors``) and the database
+    is not marked down. A timeout with connections still to be made (the pool cannot connect)
+    stays psycopg_pool's ``PoolTimeout``: an outage (``infra.outage``)."""
+
+
 class LoopReader:
     """Short reads that run on the event loop itself, without a threadpool hop.
 
@@ -79,7 +88,14 @@ class LoopReader:
     autocommit, so it never holds a snapshot or a lock between reads; on SQLite it is
     ``query_only``, so it cannot write."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15000, async_pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 15000,
+        async_pool_size: int = 4,
+        pool_timeout: float = 5.0,
+    ) -> None:
         parsed = sa.make_url(url)
         common: dict[str, Any] = {
             "isolation_level": "AUTOCOMMIT",
@@ -114,6 +130,9 @@ class LoopReader:
         # A cursor for each connection of the asynchronous pool, by the connection's id.
         self._cursors: dict[int, Any] = {}
         self.async_pool_size = async_pool_size if parsed.get_backend_name() == "postgresql" else 0
+        self.pool_timeout = pool_timeout
+        """How long a read waits for a connection of the asynchronous pool (all lent, or the
+        database down) before it fails."""
 
     async def open(self) -> None:
         """On PostgreSQL, open a small pool of asynchronous connections for ``fetch`` on the
@@ -132,8 +151,7 @@ class LoopReader:
             max_size=self.async_pool_size,
             open=False,
             name="shortlist-reader",
-            # A read waits this long for a connection (the database down) before it fails.
-            timeout=5,
+            timeout=self.pool_timeout,
         )
         # Connects in the background: the app starts whether or not the database is up yet,
         # as with its other (lazily connecting) engines.
@@ -194,20 +212,28 @@ class LoopReader:
         dialect = self.engine.dialect
         cursors = self._cursors
         for attempt in (1, 2):
-            async with pool.connection() as connection:
-                # One cursor kept with each pooled connection, used by one read at a time as
-                # the connection is: a cursor made per read (and psycopg's count of runs before
-                # it prepares) cost each read ~20 us of CPU (docs/speed.md).
-                cursor = cursors.get(id(connection))
-                if cursor is None or cursor.connection is not connection or cursor.closed:
-                    if len(cursors) >= 2 * self.async_pool_size:
-                        cursors.clear()  # (those of connections the pool has replaced)
-                    cursor = cursors[id(connection)] = connection.cursor()
-                try:
-                    return await hot.fetch(cursor, dialect, **params)
-                except sa.exc.DBAPIError as exc:
-                    if not exc.connection_invalidated or attempt == 2:
-                        raise
+            try:
+                async with pool.connection() as connection:
+                    # One cursor kept with each pooled connection, used by one read at a time
+                    # as the connection is: a cursor made per read (and psycopg's count of runs
+                    # before it prepares) cost each read ~20 us of CPU (docs/speed.md).
+                    cursor = cursors.get(id(connection))
+                    if cursor is None or cursor.connection is not connection or cursor.closed:
+                        if len(cursors) >= 2 * self.async_pool_size:
+                            cursors.clear()  # (those of connections the pool has replaced)
+                        cursor = cursors[id(connection)] = connection.cursor()
+                    try:
+                        return await hot.fetch(cursor, dialect, **params)
+                    except sa.exc.DBAPIError as exc:
+                        if not exc.connection_invalidated or attempt == 2:
+                            raise
+            except PoolTimeout as exc:
+                if pool.lent >= pool.max_size:
+                    raise ReaderPoolExhausted(
+                        f"all {pool.max_size} reader connections stayed busy "
+                        f"for {self.pool_timeout} s"
+                    ) from exc
+                raise
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[sa.Connection], T]) -> T:

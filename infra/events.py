@@ -116,6 +116,11 @@ class ChannelSubscriber(Protocol):
         """A notification on the subscriber's channel, with its payload."""
 
 
+STOP_WAIT_SECONDS = 5.0
+"""How long stopping a ``NotifyListener`` waits for its thread (a daemon: one that outlives it is
+left to the process's exit)."""
+
+
 class NotifyListener:
     """A thread that ``LISTEN``s on a PostgreSQL channel and notifies ``signal`` on each
     notification; it reconnects after a dropped connection (notifying once on reconnect, since
@@ -155,9 +160,19 @@ class NotifyListener:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop listening and wait (up to ``STOP_WAIT_SECONDS``) for the thread to end: for
+        callers outside an event loop. The thread may take one ``notifies`` poll (half a
+        second) to notice, so a coroutine uses ``aclose``, which does not block its loop."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
+
+    async def aclose(self) -> None:
+        """``stop`` from a coroutine: the join waits in a worker thread while the event loop
+        goes on serving its other tasks (a lifespan's shutdown, requests still finishing)."""
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, STOP_WAIT_SECONDS)
 
     def _deliver(self, channel: str, payload: str) -> None:
         subscriber = self._subscribers.get(channel)

@@ -32,6 +32,10 @@ def is_connection_failure(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, sa.exc.TimeoutError):
+            # A pool timeout, SQLAlchemy's or the reader's (``infra.db.ReaderPoolExhausted``,
+            # raised from psycopg_pool's): every connection busy, with a database that answers.
+            return False
         if _is_connection_failure(current):
             return True
         current = current.__cause__ or current.__context__

@@ -36,15 +36,26 @@ def _cancel_requests() -> int:
 
 class CancelSafePool(AsyncConnectionPool[Any]):
     """An ``AsyncConnectionPool`` whose ``getconn`` and ``wait`` raise the cancellation that
-    ``asyncio.wait_for`` swallowed under them on Python 3.11 (a no-op on later versions)."""
+    ``asyncio.wait_for`` swallowed under them on Python 3.11 (a no-op on later versions).
+
+    ``lent`` counts the connections handed out and not yet returned: a ``PoolTimeout`` while
+    all ``max_size`` are lent means the pool is busy (the database answers those), not that the
+    database is unreachable (``infra.db.LoopReader``)."""
+
+    lent = 0
 
     async def getconn(self, timeout: float | None = None) -> Any:
         requests = _cancel_requests()
         connection = await super().getconn(timeout)
+        self.lent += 1
         if _cancel_requests() > requests:
             await self.putconn(connection)
             raise asyncio.CancelledError("cancelled while the pool handed over a connection")
         return connection
+
+    async def putconn(self, conn: Any) -> None:
+        self.lent -= 1
+        await super().putconn(conn)
 
     async def wait(self, timeout: float = 30.0) -> None:
         requests = _cancel_requests()

@@ -275,6 +275,9 @@ WEBHOOK_QUEUE = "webhooks"
 DELIVER_TASK = "shortlist.deliver_webhooks"
 DELIVER_LOCK = "deliver-webhooks"
 RESTART_DELAY_SECONDS = 5.0
+WORKER_GRACE_SECONDS = TIMEOUT_SECONDS + 5
+"""How long a stopping worker lets its delivery pass finish (a request's timeout, and some):
+its ``shutdown_graceful_timeout``, and the grace ``stop_worker`` gives it."""
 
 
 class ProcrastinateWebhooks:
@@ -365,7 +368,7 @@ class ProcrastinateWebhooks:
                 concurrency=1,
                 wait=wait,
                 delete_jobs="successful",
-                shutdown_graceful_timeout=TIMEOUT_SECONDS + 5,
+                shutdown_graceful_timeout=WORKER_GRACE_SECONDS,
                 install_signal_handlers=handle_signals,
                 update_heartbeat_interval=self.stalled_seconds / 3,
                 stalled_worker_timeout=self.stalled_seconds,
@@ -402,7 +405,7 @@ class ProcrastinateWebhooks:
             finally:
                 await stop_tasks([wake])
                 if worker is not None:
-                    await stop_worker(worker)
+                    await stop_worker(worker, grace=WORKER_GRACE_SECONDS)
                 self.deliveries.engine.dispose()
 
 

@@ -11,7 +11,7 @@ import statistics
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -22,9 +22,11 @@ from models.applications import Application
 from models.audit import AuditHead
 from models.desk import RoundProgress
 from models.errors import Conflict
-from models.identity import Actor, User
+from models.identity import Actor, Organization, User
 from models.reviewers import Assignment, AssignmentStatus, Review, ReviewStatus, RoundResult
 from models.rounds import Round, RoundStatus
+from reviewers import conflict_detection
+from reviewers.conflict_detection import ConflictSource, read_reason
 from reviewers.conflicts import round_conflicts
 from reviewers.decision import MIN_REVIEWS_FOR_CALIBRATION, inputs_from_canonical
 from reviewers.decision.validation import prepare
@@ -125,6 +127,9 @@ class Desk:
     reviewer_means: Sequence[ReviewerMean]
     spreads: Sequence[Spread]
     gate_votes: Sequence[GateVotes]
+    organization_names: Mapping[str, str] = field(default_factory=dict)
+    """The names of the organizations the conflicts' reasons name by id (the report shows the
+    name, the id only where an organization has none)."""
 
 
 def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datetime) -> Desk:
@@ -168,6 +173,20 @@ def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datet
             ).all()
         }
         if user_ids
+        else {}
+    )
+    organization_ids = _reason_organizations(conflicts)
+    organization_names = (
+        {
+            str(i): n
+            for i, n in session.exec(
+                select(Organization.id, Organization.name).where(
+                    col(Organization.id).in_(organization_ids)
+                )
+            ).all()
+            if n
+        }
+        if organization_ids
         else {}
     )
     active = {a.id for a in assignments if a.status == AssignmentStatus.active}
@@ -224,7 +243,25 @@ def load_desk(*, session: Session, actor: Actor, round_id: uuid.UUID, now: datet
         reviewer_means=reviewer_means(inputs, names),
         spreads=spreads(inputs),
         gate_votes=gate_votes(inputs, stored.result, titles),
+        organization_names=organization_names,
     )
+
+
+def _reason_organizations(
+    conflicts: Sequence[conflict_detection.Conflict],
+) -> set[uuid.UUID]:
+    """The organizations the detected conflicts' reasons name (by id)."""
+    found: set[uuid.UUID] = set()
+    for conflict in conflicts:
+        read = read_reason(conflict.reason, ConflictSource(conflict.source))
+        named = read[1].get("organization") if read else None
+        if named is None:
+            continue
+        try:
+            found.add(uuid.UUID(named))
+        except ValueError:
+            continue
+    return found
 
 
 def _sorted_reviews(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from models.rounds import RoundStatus
 from reviewers import report_charts as charts
-from reviewers.conflict_detection import ConflictSource, read_reason
+from reviewers.conflict_detection import DETECTED_REASONS, ConflictSource, read_reason
 from reviewers.desk import ConflictLine, Desk
 from submissions.canonical import rfc3339
 
@@ -287,17 +287,28 @@ def _chart_window(rows: Sequence[Mapping[str, Any]], n_shortlisted: int) -> tupl
     return start, start + CHART_ROWS
 
 
-def _conflict_reason(t: Mapping[str, str], conflict: ConflictLine) -> str:
+def _conflict_reason(
+    t: Mapping[str, str], conflict: ConflictLine, organization_names: Mapping[str, str]
+) -> str:
     """A conflict's reason in the reader's language: a detected one, or a declaration made
-    without words; a declaration's own words stay as written, and so does every reason where
-    the locale has no template (English: the API's own words)."""
+    without words; a declaration's own words stay as written. Where the locale has no template
+    the API's own words are used (English: ``DETECTED_REASONS``). The organization a reason
+    names by id is shown by its name (the id where it has none). Plain text: the template
+    escapes it."""
     read = read_reason(conflict.reason, ConflictSource(conflict.source))
-    if read is None or f"reason_{read[0]}" not in t:
+    if read is None:
         return conflict.reason
     kind, fields = read
+    template = t.get(f"reason_{kind}", DETECTED_REASONS.get(kind))
+    if template is None:
+        return conflict.reason
+    if "organization" in fields:
+        fields["organization"] = (
+            organization_names.get(fields["organization"]) or (fields["organization"])
+        )
     if "role" in fields:
         fields["role"] = t.get(f"role_{fields['role']}", fields["role"])
-    return t[f"reason_{kind}"].format(**fields)
+    return template.format(**fields)
 
 
 def _tie_break(t: Mapping[str, str], item: str, criterion_titles: Mapping[str, str]) -> str:
@@ -425,7 +436,7 @@ def render_report(*, desk: Desk, locale: str, now: datetime) -> str:
         status=t.get(f"round_{desk.round.status}", RoundStatus(desk.round.status).value),
         aggregate=t[f"aggregate_{config.shortlist.aggregate.value}"],
         chain=chain,
-        conflict_reason=lambda conflict: _conflict_reason(t, conflict),
+        conflict_reason=lambda conflict: _conflict_reason(t, conflict, desk.organization_names),
         rows=rows,
         titles=titles,
         criterion_titles=criterion_titles,

@@ -32,7 +32,7 @@ from infra.migrate import upgrade
 from infra.settings import Settings
 from tests.examples import PROFILE as HYPOTHESIS_PROFILE
 from tests.examples import register_profiles
-from tests.factories import NOW, Clock
+from tests.factories import NOW, Clock, IssuedToken, issue_client_credentials_token
 
 PG_URL = os.environ.get("SHORTLIST_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
@@ -234,3 +234,10 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def client_token(app: FastAPI, client: TestClient) -> IssuedToken:
+    """An applicant, a confidential OAuth client of theirs and a client_credentials access token
+    the token endpoint issued to it (the OAuth endpoints need a loopback or https issuer)."""
+    return issue_client_credentials_token(app, client)

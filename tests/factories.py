@@ -4,10 +4,12 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from identity.accounts import create_client, create_user
@@ -183,6 +185,37 @@ def make_oauth_client(
     )
     session.commit()
     return issued.client.client_id, issued.secret
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A user, a confidential OAuth client of theirs (``auth``: its credentials, as the form
+    fields of the OAuth endpoints) and an access token ``POST /oauth/token`` issued to it."""
+
+    user: User
+    client_id: str
+    auth: dict[str, str]
+    token: str
+
+
+def issue_client_credentials_token(
+    app: FastAPI, client: TestClient, *, roles: list[Role] | None = None
+) -> IssuedToken:
+    """An ``IssuedToken`` of a new user (an applicant unless ``roles``), through the token
+    endpoint's client_credentials grant (the app's settings must accept its issuer)."""
+    session = open_session(app.state.engine, write=True)
+    try:
+        user = make_user(session, roles=roles or [Role.applicant])
+        client_id, secret = make_oauth_client(session, user)
+    finally:
+        session.close()
+    assert secret is not None
+    auth = {"client_id": client_id, "client_secret": secret}
+    issued = client.post("/oauth/token", data={"grant_type": "client_credentials", **auth})
+    assert issued.status_code == 200, issued.text
+    return IssuedToken(
+        user=user, client_id=client_id, auth=auth, token=issued.json()["access_token"]
+    )
 
 
 def pkce_pair() -> tuple[str, str]:

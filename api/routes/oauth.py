@@ -316,6 +316,10 @@ AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
     302: {"description": "Back to the client's registered redirect URI with a code or error"},
     400: {"description": "The request cannot go back to the client", "content": _HTML},
     413: {"description": "The request body is too large"},
+}
+# Only the login form is rate limited (``_limit(request, "login")``); showing the page is not.
+LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **AUTHORIZE_RESPONSES,
     429: {"description": "Too many requests (see Retry-After)"},
 }
 
@@ -355,7 +359,7 @@ def authorize(request: Request, server: ServerDep) -> Response:
 @router.post(
     "/oauth/authorize",
     response_class=HTMLResponse,
-    responses=AUTHORIZE_RESPONSES,
+    responses=LOGIN_RESPONSES,
     openapi_extra=_form_body(
         {
             **{name: {} for name in AUTHORIZE_PARAMS},

@@ -53,6 +53,9 @@ AFFINITY_QUEUE = "affinity"
 COMPUTE_TASK = "shortlist.compute_affinity"
 SCHEDULE_TASK = "shortlist.schedule_affinity"
 RESTART_DELAY_SECONDS = 5.0
+WORKER_GRACE_SECONDS = 10.0
+"""How long a stopping worker lets its computation finish (one cut short is deferred again
+later): its ``shutdown_graceful_timeout``, and the grace ``stop_worker`` gives it."""
 
 
 class AffinityWork:
@@ -284,7 +287,7 @@ class ProcrastinateAffinity:
             concurrency=1,
             wait=wait,
             delete_jobs="successful",
-            shutdown_graceful_timeout=10.0,  # a computation cut short is deferred again later
+            shutdown_graceful_timeout=WORKER_GRACE_SECONDS,
             install_signal_handlers=handle_signals,
         )
 
@@ -315,7 +318,7 @@ class ProcrastinateAffinity:
             finally:
                 await stop_tasks([notify])
                 if worker is not None:
-                    await stop_worker(worker)
+                    await stop_worker(worker, grace=WORKER_GRACE_SECONDS)
                 self._wake = self._loop = None
 
 

@@ -51,6 +51,9 @@ SCAN_RETRY = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2)
 leaves its document pending, and the next periodic pass defers a new one."""
 REQUEUE_BATCH = 1000
 RESTART_DELAY_SECONDS = 5.0
+WORKER_GRACE_SECONDS = 10.0
+"""How long a stopping worker lets its scans finish (one cut short is deferred again later):
+its ``shutdown_graceful_timeout``, and the grace ``stop_worker`` gives it."""
 
 
 class ScanFailed(Exception):
@@ -120,7 +123,7 @@ class ProcrastinateScans:
             try:
                 yield
             finally:
-                await stop_worker(task)
+                await stop_worker(task, grace=WORKER_GRACE_SECONDS)
 
     async def scan_later(self, document_id: uuid.UUID) -> None:
         try:
@@ -196,7 +199,7 @@ class ProcrastinateScans:
             concurrency=self.concurrency,
             wait=wait,
             delete_jobs="successful",  # failed jobs stay, as the record of what gave up
-            shutdown_graceful_timeout=10.0,  # a scan cut short is deferred again later
+            shutdown_graceful_timeout=WORKER_GRACE_SECONDS,
             install_signal_handlers=handle_signals,
         )
 

@@ -19,7 +19,7 @@ from infra.db import open_session
 from infra.settings import LISTENED_ACTOR_CACHE_SECONDS, Settings
 from models.identity import Role, User
 from tests.api.test_query_counts import counting
-from tests.factories import NOW, bearer, make_oauth_client, make_user
+from tests.factories import NOW, IssuedToken, bearer
 
 ME = "/api/v1/me"
 
@@ -43,22 +43,6 @@ def clock(app: FastAPI) -> Clock:
     clock = Clock()
     app.state.actor_cache = ActorCache(1.0, clock=clock)
     return clock
-
-
-@pytest.fixture
-def token(app: FastAPI, client: TestClient) -> tuple[User, str, dict[str, str]]:
-    """A user, a client_credentials access token of theirs, and their client's credentials."""
-    session = open_session(app.state.engine, write=True)
-    try:
-        user = make_user(session, roles=[Role.applicant])
-        client_id, secret = make_oauth_client(session, user)
-    finally:
-        session.close()
-    assert secret is not None
-    auth = {"client_id": client_id, "client_secret": secret}
-    issued = client.post("/oauth/token", data={"grant_type": "client_credentials", **auth})
-    assert issued.status_code == 200, issued.text
-    return user, issued.json()["access_token"], auth
 
 
 def _me_statements(client: TestClient, token: str) -> int:
@@ -108,10 +92,10 @@ def test_the_default_is_off_on_sqlite_and_listened_on_postgresql(settings: Setti
 
 
 def test_off_every_request_reads_and_revocation_holds_at_once(
-    app: FastAPI, client: TestClient, token: tuple[User, str, dict[str, str]]
+    app: FastAPI, client: TestClient, client_token: IssuedToken
 ) -> None:
     assert app.state.actor_cache.seconds == 0
-    _user, access, _auth = token
+    access = client_token.token
     assert client.get(ME, headers=bearer(access)).status_code == 200
     first = _me_statements(client, access)
     assert _me_statements(client, access) == first
@@ -120,9 +104,9 @@ def test_off_every_request_reads_and_revocation_holds_at_once(
 
 
 def test_a_remembered_token_saves_its_statement_until_the_window_ends(
-    client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+    client: TestClient, clock: Clock, client_token: IssuedToken
 ) -> None:
-    _user, access, _auth = token
+    access = client_token.token
     first = _me_statements(client, access)
     assert _me_statements(client, access) == first - 1
     clock.now += 1.0
@@ -130,9 +114,9 @@ def test_a_remembered_token_saves_its_statement_until_the_window_ends(
 
 
 def test_a_revocation_elsewhere_holds_once_the_window_ends(
-    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+    app: FastAPI, client: TestClient, clock: Clock, client_token: IssuedToken
 ) -> None:
-    _user, access, _auth = token
+    access = client_token.token
     assert not _refused(client, access)
     _revoke_behind_the_apps_back(app, access)
     clock.now += 0.5
@@ -142,18 +126,18 @@ def test_a_revocation_elsewhere_holds_once_the_window_ends(
 
 
 def test_a_revocation_through_this_process_holds_at_once(
-    client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+    client: TestClient, clock: Clock, client_token: IssuedToken
 ) -> None:
-    _user, access, auth = token
+    access, auth = client_token.token, client_token.auth
     assert not _refused(client, access)
     assert client.post("/oauth/revoke", data={"token": access, **auth}).status_code == 200
     assert _refused(client, access)
 
 
 def test_a_user_changed_through_this_process_is_read_again_at_once(
-    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+    app: FastAPI, client: TestClient, clock: Clock, client_token: IssuedToken
 ) -> None:
-    user, access, _auth = token
+    user, access = client_token.user, client_token.token
     assert client.get(ME, headers=bearer(access)).json()["roles"] == [Role.applicant.value]
     _deactivate(app, user, keep=True)
     response = client.get(ME, headers=bearer(access))
@@ -162,9 +146,9 @@ def test_a_user_changed_through_this_process_is_read_again_at_once(
 
 
 def test_a_rolled_back_change_forgets_nothing(
-    app: FastAPI, client: TestClient, clock: Clock, token: tuple[User, str, dict[str, str]]
+    app: FastAPI, client: TestClient, clock: Clock, client_token: IssuedToken
 ) -> None:
-    user, access, _auth = token
+    user, access = client_token.user, client_token.token
     cold = _me_statements(client, access)
     generation = app.state.actor_cache.generation
     _deactivate(app, user, keep=False)

@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from models.identity import Role
+from models.identity import Organization, Role
 from tests.api.desk_world import MARKS, closed_round
 from tests.api.test_review_flow import T0, Round, submit_review
 from tests.factories import make_principal, ok
@@ -217,6 +218,59 @@ def test_the_report_speaks_the_viewers_language(
     assert (
         client.get(f"/api/v1/rounds/{c.rid}/report?locale=fr", headers=c.admin).status_code == 422
     )
+
+
+def _rename_organization(app: FastAPI, org_id: str, name: str) -> None:
+    with Session(app.state.engine) as session:
+        organization = session.get(Organization, uuid.UUID(org_id))
+        assert organization is not None
+        organization.name = name
+        session.add(organization)
+        session.commit()
+
+
+HOSTILE_ORGANIZATION = '<img src=x onerror=alert(1)> "Consortium" {organization} & Co'
+
+
+def test_the_reports_conflicts_name_the_organization_as_text_in_both_languages(
+    app: FastAPI, client: TestClient, competition: Round
+) -> None:
+    """The conflicts table shows the organization a reason names by its name (a program officer
+    does not read ids), escaped like every other text; an organization without a name keeps its
+    id. The decision record, which anyone may have once the round is published, still names
+    no organization, by name or by id."""
+    c = competition
+    closed_round(c, client)
+    org_id = c.orgs[0]  # reviewer 3's address is in its domain: the world's one conflict
+    _rename_organization(app, org_id, HOSTILE_ORGANIZATION)
+    listed = ok(client.get(f"/api/v1/rounds/{c.rid}/conflicts", headers=c.admin))["items"]
+    assert [x["source"] for x in listed] == ["detected"]
+    assert org_id in listed[0]["reason"]  # the API keeps ids
+    escaped = "&lt;img src=x onerror=alert(1)&gt; &#34;Consortium&#34; {organization} &amp; Co"
+    expected = {
+        "en": f"matches organization {escaped}&#39;s domain",
+        "ko": f"조직 {escaped}의 도메인",
+    }
+    for locale, phrase in expected.items():
+        page = client.get(f"/api/v1/rounds/{c.rid}/report?locale={locale}", headers=c.admin).text
+        conflicts = page[page.index('<section id="conflicts">') :]
+        conflicts = conflicts[: conflicts.index("</section>")]
+        assert phrase in conflicts, (locale, conflicts)
+        assert org_id not in conflicts, locale
+        assert "<img" not in page, locale
+    # Without a name, the id stays.
+    _rename_organization(app, org_id, "")
+    page = client.get(f"/api/v1/rounds/{c.rid}/report?locale=en", headers=c.admin).text
+    assert f"matches organization {org_id}&#39;s domain" in page
+    # The decision record names nobody, the round published or not.
+    _rename_organization(app, org_id, HOSTILE_ORGANIZATION)
+    for publish in (False, True):
+        if publish:
+            ok(client.post(f"/api/v1/rounds/{c.rid}/publish", headers=c.admin))
+        record = client.get(f"/api/v1/rounds/{c.rid}/decision-record", headers=c.admin)
+        assert record.status_code == 200, record.text
+        assert "Consortium" not in record.text
+        assert not any(org in record.text for org in c.orgs)
 
 
 def _sheet(workbook: Any, name: str) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from api.app import create_app
 from api.middleware import OUTAGE_EXEMPT
 from api.openapi import OPERATION_IDS, PROBLEM_SCHEMA, operation_id, summary_of
 from infra.settings import Settings
+from models.identity import Role
+from tests.factories import make_principal
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
 # On the OAuth endpoints, the answers that come from the edge (413, 500) and the rate limiter
@@ -141,6 +143,54 @@ def test_every_operation_declares_and_answers_the_outage_503(
     assert client.get("/healthz").status_code == 200
 
 
+def test_every_operation_the_rate_limiter_may_refuse_declares_429_with_retry_after(
+    settings: Settings,
+) -> None:
+    """The rate limiter answers 429 with ``Retry-After`` on every authenticated write
+    (api/security.py) and on the OAuth form endpoints (api/routes/oauth.py ``_limit``): the
+    document declares that 429, with the header as for the outage 503, there and nowhere else."""
+    app = create_app(settings.model_copy(update={"rate_limit_writes_per_minute": 1}))
+    try:
+        problem = {"$ref": "#/components/schemas/Problem"}
+        undeclared, unlimited = [], []
+        for method, path, operation in operations(app):
+            declared = operation["responses"].get("429")
+            may_limit = (
+                method in {"post", "put", "patch", "delete"} and bool(operation.get("security"))
+            ) or (method == "post" and path in OAUTH_FORMS)
+            if not may_limit:
+                if declared is not None:
+                    unlimited.append(f"{method.upper()} {path}")
+                continue
+            if declared is None or "Retry-After" not in declared.get("headers", {}):
+                undeclared.append(f"{method.upper()} {path}")
+                continue
+            assert declared["content"]["application/problem+json"]["schema"] == problem
+            header = declared["headers"]["Retry-After"]
+            assert header["required"] is True
+            assert header["schema"]["type"] == "integer"
+        assert not undeclared, undeclared
+        assert not unlimited, unlimited
+        # And a real 429 on an authenticated write carries it.
+        with TestClient(app) as client:
+            _, headers = make_principal(app, roles=[Role.admin])
+            answers = [
+                client.post(
+                    "/api/v1/users",
+                    json={"email": f"rl{i}@example.org", "name": "R"},
+                    headers=headers,
+                )
+                for i in range(2)
+            ]
+            assert [a.status_code for a in answers] == [201, 429], answers[-1].text
+            assert answers[-1].headers["content-type"] == "application/problem+json"
+            assert int(answers[-1].headers["retry-after"]) >= 1
+            assert _is_problem(answers[-1].json(), 429), answers[-1].text
+    finally:
+        app.state.engine.dispose()
+        app.state.reader.dispose()
+
+
 def test_oauth_413_and_429_are_declared_and_answered_as_problems(settings: Settings) -> None:
     """Issue 17: the OAuth form endpoints declared their 413 and 429 without a body, while the
     edge (body cap) and the rate limiter answer them as problems."""
@@ -158,6 +208,7 @@ def test_oauth_413_and_429_are_declared_and_answered_as_problems(settings: Setti
                         problem
                     ), (path, code)
                     assert responses[code]["description"] != "Error", (path, code)
+                assert responses["429"]["headers"]["Retry-After"]["required"] is True, path
                 refused = client.post(path, data=too_big)
                 assert refused.status_code == 413, (path, refused.text)
                 assert refused.headers["content-type"] == "application/problem+json"

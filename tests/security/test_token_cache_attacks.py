@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from identity.actors import ActorCache
 from infra.db import open_session
-from models.identity import Role, SigningKey
-from tests.factories import bearer, make_application, make_oauth_client, make_round, make_user
+from models.identity import SigningKey
+from tests.factories import IssuedToken, bearer, make_application, make_round
 
 
 @dataclass
@@ -27,22 +27,16 @@ class Warm:
 
 
 @pytest.fixture
-def warm(app: FastAPI, client: TestClient) -> Warm:
+def warm(app: FastAPI, client: TestClient, client_token: IssuedToken) -> Warm:
     """An applicant's client_credentials token, read with twice so that both caches hold it."""
     # Remembered for a minute, whatever the database (off by default on SQLite).
     app.state.actor_cache = ActorCache(60.0)
     session = open_session(app.state.engine, write=True)
     try:
-        applicant = make_user(session, roles=[Role.applicant])
-        application = make_application(session, make_round(session), applicant)
-        client_id, secret = make_oauth_client(session, applicant)
+        application = make_application(session, make_round(session), client_token.user)
     finally:
         session.close()
-    assert secret is not None
-    auth = {"client_id": client_id, "client_secret": secret}
-    issued = client.post("/oauth/token", data={"grant_type": "client_credentials", **auth})
-    assert issued.status_code == 200, issued.text
-    token = issued.json()["access_token"]
+    token, client_id, auth = client_token.token, client_token.client_id, client_token.auth
     path = f"/api/v1/applications/{application.id}"
     for _ in range(2):
         assert client.get(path, headers=bearer(token)).status_code == 200

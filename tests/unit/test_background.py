@@ -130,6 +130,7 @@ def test_a_worker_that_swallows_its_cancellation_is_cancelled_again_after_its_gr
 ) -> None:
     recorded = RecordedLog()
     monkeypatch.setattr("infra.background.log", recorded)
+    monkeypatch.setattr("infra.background.STOP_MARGIN_SECONDS", 0.0)
     loop, swallowed = swallowing(times=1)
 
     async def main() -> asyncio.Task[None]:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg import errors
 
+from infra.db import ReaderPoolExhausted
 from infra.metrics import token_failure_reason
 from infra.outage import Dependency, is_connection_failure
 from tests.factories import RecordedLog
@@ -57,6 +58,15 @@ def test_an_outage_raised_from_within_another_error() -> None:
 )
 def test_failed_statements_are_not_outages(exc: Exception) -> None:
     assert not is_connection_failure(exc)
+
+
+def test_a_busy_pool_is_not_an_outage() -> None:
+    """Every connection busy (SQLAlchemy's pool timeout, or the reader's, raised from
+    psycopg_pool's ``PoolTimeout``): the database answers, so it is not marked down."""
+    assert not is_connection_failure(sa.exc.TimeoutError("QueuePool limit reached"))
+    busy = ReaderPoolExhausted("all 1 reader connections stayed busy")
+    busy.__cause__ = psycopg_pool.PoolTimeout("couldn't get a connection after 5.00 sec")
+    assert not is_connection_failure(busy)
 
 
 def test_down_then_up_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
