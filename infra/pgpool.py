@@ -14,7 +14,7 @@ procrastinate app's pool: the webhook wake-up loop (its ``defer``) and recovery 
 ``recover_stalled``) went on looping until ``infra.background.stop_tasks`` cancelled them again
 (before that, the app's shutdown hung for ever), and the in-process worker, cancelled in
 procrastinate's ``prune_stalled_workers`` as it started, ran on until ``stop_worker``'s grace
-of 10 s was out.
+was out.
 
 ``CancelSafePool`` re-raises such a cancellation where it was swallowed: after ``getconn`` (the
 connection goes back to the pool) or ``wait``, if the task's count of cancellation requests
