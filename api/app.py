@@ -16,6 +16,7 @@ from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
+from api.application_answers import ApplicationAnswers
 from api.middleware import EdgeMiddleware
 from api.openapi import api_version, install_openapi, operation_id
 from api.routes import (
@@ -165,6 +166,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if cache_seconds is None:
         cache_seconds = LISTENED_ACTOR_CACHE_SECONDS if postgresql else 0.0
     app.state.actor_cache = ActorCache(cache_seconds, listened=postgresql)
+    app.state.application_answers = (
+        ApplicationAnswers(settings.application_cache_size)
+        if settings.application_cache_size
+        else None
+    )
     app.state.token_verifier = TokenVerifier(
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )

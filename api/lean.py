@@ -94,6 +94,8 @@ class _Plan:
         if self.response_name:
             values[self.response_name] = sub_response
         raw = await route.endpoint(**values)
+        if isinstance(raw, Response):
+            return raw  # as FastAPI passes a returned response through
         try:
             answer = self.response.validate_python(raw, from_attributes=True)
         except ValidationError:
