@@ -77,6 +77,8 @@ class ApplicationAnswers:
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.hits = 0
+        """Answers given again (their stamp unchanged)."""
         self._entries: OrderedDict[Key, Remembered] = OrderedDict()
 
     def __len__(self) -> int:

@@ -120,6 +120,7 @@ async def get_application(
     if remembered is not None:
         stamps = await reader.fetch(APPLICATION_READ_STAMP, application_id=application_id)
         if stamps and stamps[0].read_stamp == remembered.read_stamp:
+            answers.hits += 1
             return remembered.answer()
     try:
         read = await read_application_stamped(
