@@ -263,6 +263,12 @@ def test_cached_answers_are_the_uncached_answers_after_every_kind_of_write(
     s.check("assignment added")
     s.sql("UPDATE round SET blind = :blind WHERE id = :id", blind=True, id=world.round.id)
     s.check("round made blind (SQL): the assigned reviewer's view loses the organizations")
+    # The answer depends on the caller's roles (no trigger: they are in the cache's key).
+    reviewer = world.reviewer.user.id
+    s.sql("UPDATE \"user\" SET roles = '[]' WHERE id = :id", id=reviewer)
+    s.check("the assigned reviewer loses the reviewer role")
+    s.sql("UPDATE \"user\" SET roles = '[\"reviewer\"]' WHERE id = :id", id=reviewer)
+    s.check("the assigned reviewer has it again")
     s.sql(
         "UPDATE assignment SET status = :status WHERE id = :id",
         status=AssignmentStatus.recused.value,
