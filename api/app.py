@@ -11,12 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import TracerProvider
 
+from api.application_answers import ApplicationAnswers
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
 from api.http.idempotency import install_idempotency
 from api.lean import LeanRoutes
-from api.application_answers import ApplicationAnswers
 from api.middleware import EdgeMiddleware
 from api.openapi import api_version, install_openapi, operation_id
 from api.routes import (

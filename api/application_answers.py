@@ -25,7 +25,6 @@ from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from models.applications import ApplicationPublic, ApplicationSealed, ApplicationView
-from submissions.visibility import view_etag
 
 Key = tuple[uuid.UUID, uuid.UUID, frozenset[str]]
 """(application, user, the user's roles): everything of the caller the answer depends on (the
@@ -65,11 +64,10 @@ class Remembered:
         return Answer(self.body, self.etag)
 
 
-def serialize(view: ApplicationView) -> tuple[bytes, bytes | None]:
-    """The body and entity tag the route sends for ``view`` (its response model's serializer,
-    by alias, as FastAPI's and the lean path's)."""
-    tag = view_etag(view)
-    return _DUMPS[type(view)](view, by_alias=True), None if tag is None else tag.encode()
+def serialize(view: ApplicationView) -> bytes:
+    """The body the route sends for ``view`` (its response model's serializer, by alias, as
+    FastAPI's and the lean path's)."""
+    return _DUMPS[type(view)](view, by_alias=True)
 
 
 class ApplicationAnswers:

@@ -14,6 +14,7 @@ from typing import Any, Concatenate
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.applications import READ_STAMP as _READ_STAMP
 from models.applications import (
     Application,
     ApplicationOrganization,
@@ -25,7 +26,6 @@ from models.applications import (
     Receipt,
     ReceiptPublic,
 )
-from models.applications import READ_STAMP as _READ_STAMP
 from models.documents import Document
 from models.errors import NotFound
 from models.identity import Actor, Organization, OrganizationMember, Role

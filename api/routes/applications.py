@@ -99,7 +99,7 @@ def get_applications(
 @lean
 async def get_application(
     application_id: uuid.UUID, actor: ApplicationsRead, request: Request, response: Response
-) -> ApplicationView:
+) -> ApplicationView | Response:
     """An application; before the deadline an admin sees only id, title, status, organizations."""
     # The busiest read of the review period: the reader and the clock straight from the app's
     # state rather than as dependencies, each of which costs every request its resolution.
@@ -129,8 +129,14 @@ async def get_application(
     except NotFound:
         answers.forget(key)
         raise
-    body, etag = serialize(read.view)
-    remembered = Remembered(read.read_stamp, read.close_at, now <= read.close_at, body, etag)
+    tag = view_etag(read.view)
+    remembered = Remembered(
+        read.read_stamp,
+        read.close_at,
+        now <= read.close_at,
+        serialize(read.view),
+        None if tag is None else tag.encode(),
+    )
     answers.put(key, remembered)
     return remembered.answer()
 

@@ -8,7 +8,7 @@ given again only while the application's read stamp, kept by database triggers, 
 - the remembered answer never reaches another caller (anonymous, wrong scope, stranger)."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -47,12 +47,12 @@ def _answer(response: Response) -> tuple[int, bytes, str | None, str]:
     )
 
 
-def _uncached(app: FastAPI, read: Callable[[], Response]) -> Response:
-    """``read()`` with the app's remembered answers switched off (the read as it was)."""
+def _uncached(app: FastAPI, read: Callable[..., Response], *args: Any, **kwargs: Any) -> Response:
+    """``read(...)`` with the app's remembered answers switched off (the read as it was)."""
     answers = app.state.application_answers
     app.state.application_answers = None
     try:
-        return read()
+        return read(*args, **kwargs)
     finally:
         app.state.application_answers = answers
 
@@ -71,8 +71,8 @@ def _sqlite(app: FastAPI) -> bool:
 
 
 @pytest.fixture
-def world(app: FastAPI, client: TestClient) -> Iterator[World]:
-    yield build_world(app, required_documents=[PROPOSAL])
+def world(app: FastAPI, client: TestClient) -> World:
+    return build_world(app, required_documents=[PROPOSAL])
 
 
 class Scenario:
@@ -128,7 +128,7 @@ class Scenario:
                 first = self.client.get(path, headers=headers)
                 self.hits_seen += answers.hits - hits
                 second = self.client.get(path, headers=headers)
-                plain = _uncached(self.app, lambda: self.client.get(path, headers=headers))
+                plain = _uncached(self.app, self.client.get, path, headers=headers)
                 where = f"after {step!r}, {name} reading {path}"
                 assert _answer(first) == _answer(plain), where
                 assert _answer(second) == _answer(plain), where
@@ -267,7 +267,7 @@ def test_cached_answers_are_the_uncached_answers_after_every_kind_of_write(
     reviewer = world.reviewer.user.id
     s.sql("UPDATE \"user\" SET roles = '[]' WHERE id = :id", id=reviewer)
     s.check("the assigned reviewer loses the reviewer role")
-    s.sql("UPDATE \"user\" SET roles = '[\"reviewer\"]' WHERE id = :id", id=reviewer)
+    s.sql('UPDATE "user" SET roles = \'["reviewer"]\' WHERE id = :id', id=reviewer)
     s.check("the assigned reviewer has it again")
     s.sql(
         "UPDATE assignment SET status = :status WHERE id = :id",
