@@ -11,12 +11,13 @@ router, solving the dependency graph afresh, two exit stacks, the exception midd
 cost a point read more CPU than the read itself (issue 8).
 
 An endpoint may return a ``Response`` (a remembered answer, ``api.application_answers``): it is
-sent as it is, as FastAPI sends one. An exception is answered by the handler FastAPI would call for it (a 401, 403 or 404 problem),
-the same one. Anything else is not answered here: a path parameter that does not validate, an
-exception no handler takes. The request then goes on through FastAPI exactly as if this path
-did not exist. That is why only GET routes qualify, whose work changes nothing (such a request
-runs twice), and why the lean path stands aside whenever dependency overrides are set (tests)
-or FastAPI's own telemetry observes the request (``SHORTLIST_OTEL``).
+sent as it is, as FastAPI sends one. An exception is answered by the handler FastAPI would call
+for it (a 401, 403 or 404 problem), the same one. Anything else is not answered here: a path
+parameter that does not validate, an exception no handler takes. The request then goes on
+through FastAPI exactly as if this path did not exist. That is why only GET routes qualify,
+whose work changes nothing (such a request runs twice), and why the lean path stands aside
+whenever dependency overrides are set (tests) or FastAPI's own telemetry observes the request
+(``SHORTLIST_OTEL``).
 """
 
 import inspect
