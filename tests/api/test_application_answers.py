@@ -93,6 +93,15 @@ class Scenario:
                 now=world.clock.now,
             )
             self.second_id = self.second.id
+            # A third, listing the partner organization, which will decline it.
+            self.third_id = make_application(
+                session,
+                world.round,
+                world.applicant.user,
+                members=[world.partner_org],
+                title="Third bid",
+                now=world.clock.now,
+            ).id
         finally:
             session.close()
         self.viewers: dict[str, Person] = {
@@ -113,6 +122,7 @@ class Scenario:
         return [
             f"/api/v1/applications/{self.world.application.id}",
             f"/api/v1/applications/{self.second_id}",
+            f"/api/v1/applications/{self.third_id}",
         ]
 
     def check(self, step: str) -> None:
@@ -157,7 +167,7 @@ def test_cached_answers_are_the_uncached_answers_after_every_kind_of_write(
 ) -> None:
     s = Scenario(app, client, world)
     admin, applicant, partner = world.admin, world.applicant, world.partner
-    app_path, second_path = s.paths()
+    app_path, second_path, third_path = s.paths()
     round_path = f"/api/v1/rounds/{world.round.id}"
     s.check("nothing yet")
 
@@ -172,6 +182,9 @@ def test_cached_answers_are_the_uncached_answers_after_every_kind_of_write(
     confirm = f"{app_path}/members/{world.partner_org.id}/confirm"
     s.ok(client.post(confirm, headers=partner.headers))
     s.check("member confirms")
+    decline = f"{third_path}/members/{world.partner_org.id}/decline"
+    s.ok(client.post(decline, headers=partner.headers), 204)
+    s.check("member declines the third application")
 
     session = open_session(app.state.engine, write=True)
     try:
