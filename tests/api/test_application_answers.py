@@ -231,6 +231,21 @@ def test_cached_answers_are_the_uncached_answers_after_every_kind_of_write(
     s.check("reopen (receipt voided)")
     s.ok(client.post(f"{app_path}/submit", headers=applicant.headers))
     s.check("submitted again")
+    # Writes by plain SQL to rows the answer shows, touching no application row.
+    s.sql(
+        "UPDATE application_organization SET role = 'co-applicant' "
+        "WHERE application_id = :id AND is_lead = :lead",
+        id=world.application.id,
+        lead=False,
+    )
+    s.check("a member's role in the application changed (SQL)")
+    s.sql(
+        "UPDATE receipt SET application_sha256 = :sha WHERE application_id = :id "
+        "AND voided_at IS NULL",
+        sha="0" * 64,
+        id=world.application.id,
+    )
+    s.check("the receipt's digest rewritten (SQL)")
 
     round_tag = str(client.get(round_path, headers=admin.headers).headers["etag"])
     s.ok(
