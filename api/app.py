@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import TracerProvider
 
+from api.application_answers import ApplicationAnswers
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.http.finite_json import FiniteJsonBodies
@@ -165,6 +166,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if cache_seconds is None:
         cache_seconds = LISTENED_ACTOR_CACHE_SECONDS if postgresql else 0.0
     app.state.actor_cache = ActorCache(cache_seconds, listened=postgresql)
+    app.state.application_answers = (
+        ApplicationAnswers(settings.application_cache_size)
+        if settings.application_cache_size
+        else None
+    )
     app.state.token_verifier = TokenVerifier(
         trusted_issuers(settings, app.state.keys), now=lambda: app.state.clock().timestamp()
     )

@@ -10,12 +10,14 @@ field. It skips FastAPI's per-request work around that (matching the path agains
 router, solving the dependency graph afresh, two exit stacks, the exception middleware), which
 cost a point read more CPU than the read itself (issue 8).
 
-An exception is answered by the handler FastAPI would call for it (a 401, 403 or 404 problem),
-the same one. Anything else is not answered here: a path parameter that does not validate, an
-exception no handler takes. The request then goes on through FastAPI exactly as if this path
-did not exist. That is why only GET routes qualify, whose work changes nothing (such a request
-runs twice), and why the lean path stands aside whenever dependency overrides are set (tests)
-or FastAPI's own telemetry observes the request (``SHORTLIST_OTEL``).
+An endpoint may return a ``Response`` (a remembered answer, ``api.application_answers``): it is
+sent as it is, as FastAPI sends one. An exception is answered by the handler FastAPI would call
+for it (a 401, 403 or 404 problem), the same one. Anything else is not answered here: a path
+parameter that does not validate, an exception no handler takes. The request then goes on
+through FastAPI exactly as if this path did not exist. That is why only GET routes qualify,
+whose work changes nothing (such a request runs twice), and why the lean path stands aside
+whenever dependency overrides are set (tests) or FastAPI's own telemetry observes the request
+(``SHORTLIST_OTEL``).
 """
 
 import inspect
@@ -94,6 +96,8 @@ class _Plan:
         if self.response_name:
             values[self.response_name] = sub_response
         raw = await route.endpoint(**values)
+        if isinstance(raw, Response):
+            return raw  # as FastAPI passes a returned response through
         try:
             answer = self.response.validate_python(raw, from_attributes=True)
         except ValidationError:

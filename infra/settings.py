@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     changes made by the others (``NOTIFY``) and bypasses the cache while it cannot listen; 0 on
     SQLite, where processes cannot tell each other (a change made through another process
     would hold here only after N seconds). See ``identity.actors.ActorCache``."""
+    application_cache_size: int = Field(default=4096, ge=0)
+    """Answers of ``GET /api/v1/applications/{id}`` each process remembers (by application and
+    caller), each given again only after one point read of the application's read stamp says
+    nothing it shows has changed (``api.application_answers``); 0: off, every read reads it all."""
     redis_url: str | None = None
     rate_limit_writes_per_minute: int = Field(default=600, ge=0)
     rate_limit_token_per_minute: int = Field(default=120, ge=0)

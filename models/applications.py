@@ -54,6 +54,14 @@ class Application(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
+READ_STAMP = sa.Column("read_stamp", sa.BigInteger(), nullable=False, server_default="0")
+"""Grows whenever anything an application's read (``ONE_APPLICATION``) shows may have changed:
+kept by database triggers (migration ``0012_rcache``), on every write path. In the table, not
+in the ORM's mapping (the class's attributes were mapped before it was added): no session
+writes or reads it, only the cached read (``api.application_answers``) and the triggers."""
+Application.__table__.append_column(READ_STAMP)  # type: ignore[attr-defined]
+
+
 LIVE_PARTICIPATION = "withdrawn_at IS NULL AND confirmed_at IS NOT NULL"
 """The rows of ``uq_application_organization_live``: confirmed parts of live applications."""
 

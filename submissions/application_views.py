@@ -7,12 +7,14 @@ The changes to applications are in ``submissions.applications``.
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Concatenate
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.applications import READ_STAMP as _READ_STAMP
 from models.applications import (
     Application,
     ApplicationOrganization,
@@ -274,6 +276,7 @@ ONE_APPLICATION = (
         _RC.application_sha256,
         _RC.documents.label("receipt_documents"),
         _RC.audit_hash,
+        _A.read_stamp,
     )
     .select_from(Application.__table__)  # type: ignore[attr-defined]
     .join(Round.__table__, _R.id == _A.round_id)  # type: ignore[attr-defined]
@@ -287,7 +290,12 @@ ONE_APPLICATION = (
     .order_by(_P.is_lead.desc(), _O.name)
 )
 """One application with its round, organizations (each flagged when the caller is a member)
-and valid receipt, and whether it is assigned to the caller: one row per organization."""
+and valid receipt, and whether it is assigned to the caller: one row per organization. Each row
+also has the application's ``read_stamp``, read in the same statement (the same snapshot)."""
+
+APPLICATION_READ_STAMP = sa.select(_READ_STAMP).where(_A.id == sa.bindparam("application_id"))
+"""The one point read that tells whether an application as a caller saw it may have changed
+since: its ``read_stamp`` (no row: it is gone)."""
 
 
 def read_application(
@@ -316,6 +324,32 @@ async def load_application(
     return _application_view(rows, actor=actor, now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationRead:
+    """An application as a caller sees it, with what tells when that answer may be given again:
+    the application's ``read_stamp`` when it was read, and when its round closes (before then
+    the answer may be sealed; the same answer holds only on the same side of ``close_at``)."""
+
+    view: ApplicationView
+    read_stamp: int
+    close_at: datetime
+
+
+async def read_application_stamped(
+    fetch: Fetch, *, actor: Actor, application_id: uuid.UUID, now: datetime
+) -> ApplicationRead:
+    """``load_application`` with the read stamp and the closing time of the same rows."""
+    rows = await fetch(ONE_APPLICATION, application_id=application_id, user_id=actor.user_id)
+    view = _application_view(rows, actor=actor, now=now)
+    first = rows[0]
+    return ApplicationRead(view, first.read_stamp, _close_at(first))
+
+
+def _close_at(row: Any) -> datetime:
+    close_at: datetime = row.submission_deadline + timedelta(seconds=row.grace_seconds)
+    return close_at
+
+
 def _application_view(rows: Sequence[Any], *, actor: Actor, now: datetime) -> ApplicationView:
     """The application in ``ONE_APPLICATION``'s rows as the caller may see it; 404 when they
     may not see it at all."""
@@ -331,7 +365,7 @@ def _application_view(rows: Sequence[Any], *, actor: Actor, now: datetime) -> Ap
             first.receipt_documents,
             first.audit_hash,
         )
-    close_at = first.submission_deadline + timedelta(seconds=first.grace_seconds)
+    close_at = _close_at(first)
     view = _view(
         actor=actor,
         application=first,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
+from api.application_answers import ApplicationAnswers, Remembered, serialize
 from api.deps import NowDep, SessionDep
 from api.http.answer import commit_answer
 from api.http.etag import ETAG_RESPONSES, IfMatchDep, set_application_etag
@@ -23,12 +24,15 @@ from models.applications import (
     ApplicationUpdate,
     ApplicationView,
 )
+from models.errors import NotFound
 from models.identity import Actor
 from models.pagination import Page
 from submissions.application_views import (
+    APPLICATION_READ_STAMP,
     list_applications,
     load_application,
     present_application,
+    read_application_stamped,
 )
 from submissions.applications import (
     confirm_member,
@@ -95,15 +99,46 @@ def get_applications(
 @lean
 async def get_application(
     application_id: uuid.UUID, actor: ApplicationsRead, request: Request, response: Response
-) -> ApplicationView:
+) -> ApplicationView | Response:
     """An application; before the deadline an admin sees only id, title, status, organizations."""
     # The busiest read of the review period: the reader and the clock straight from the app's
     # state rather than as dependencies, each of which costs every request its resolution.
-    now = request.app.state.clock()
-    reader: LoopReader = request.app.state.reader
-    out = await load_application(reader.fetch, actor=actor, application_id=application_id, now=now)
-    set_application_etag(response, out)
-    return out
+    state = request.app.state
+    now = state.clock()
+    reader: LoopReader = state.reader
+    answers: ApplicationAnswers | None = state.application_answers
+    if answers is None:  # (SHORTLIST_APPLICATION_CACHE_SIZE=0)
+        out = await load_application(
+            reader.fetch, actor=actor, application_id=application_id, now=now
+        )
+        set_application_etag(response, out)
+        return out
+    # The answer this process gave the same caller, if the application's read stamp says that
+    # nothing it shows has changed since (api/application_answers.py): one point read.
+    key = (application_id, actor.user_id, actor.roles)
+    remembered = answers.get(key, now)
+    if remembered is not None:
+        stamps = await reader.fetch(APPLICATION_READ_STAMP, application_id=application_id)
+        if stamps and stamps[0].read_stamp == remembered.read_stamp:
+            answers.hits += 1
+            return remembered.answer()
+    try:
+        read = await read_application_stamped(
+            reader.fetch, actor=actor, application_id=application_id, now=now
+        )
+    except NotFound:
+        answers.forget(key)
+        raise
+    tag = view_etag(read.view)
+    remembered = Remembered(
+        read.read_stamp,
+        read.close_at,
+        now <= read.close_at,
+        serialize(read.view),
+        None if tag is None else tag.encode(),
+    )
+    answers.put(key, remembered)
+    return remembered.answer()
 
 
 @router.patch(
