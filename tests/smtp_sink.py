@@ -41,6 +41,17 @@ class Sink:
             self.messages.append(message)
         return "250 OK"
 
+    def wait_matching(
+        self, match: Callable[[EmailMessage], bool], count: int, timeout: float = 30.0
+    ) -> list[EmailMessage]:
+        """The first ``count`` mails that ``match``, once that many have arrived."""
+        deadline = time.monotonic() + timeout
+        while len(found := [m for m in list(self.messages) if match(m)]) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(found)} matching mails arrived, not {count}")
+            time.sleep(0.02)
+        return found[:count]
+
     def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count:
