@@ -161,8 +161,43 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# A statement the database refused because of a concurrent transaction, not because of the
+# request: deadlock detected, serialization failure, lock not available (a lock_timeout). The
+# transaction was rolled back whole, so nothing of the request was made; trying again may pass.
+_CONCURRENCY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_concurrency_refusal(exc: BaseException) -> bool:
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) in _CONCURRENCY_SQLSTATES:
+        return True
+    # SQLite: the write lock still held by another writer after the busy timeout.
+    return type(original).__name__ == "OperationalError" and "database is locked" in str(original)
+
+
+async def _concurrency_refusal(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for ``is_concurrency_refusal``; any other operational error
+    goes on as raised (an outage is the edge's to answer, anything else a 500)."""
+    if not is_concurrency_refusal(exc):
+        raise exc
+    original = getattr(exc, "orig", None)
+    db_log.warning(
+        "db.concurrent_refusal",
+        method=request.method,
+        path=request.url.path,
+        sqlstate=getattr(original, "sqlstate", None),
+    )
+    return problem(
+        503,
+        "the change met a concurrent one and was not made; retry shortly",
+        type="service-unavailable",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(sa.exc.TimeoutError, _pool_exhausted)
+    app.add_exception_handler(sa.exc.OperationalError, _concurrency_refusal)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -55,7 +55,7 @@ _DESCRIPTIONS = {
     "428": "If-Match is required",
     "429": "Too many requests (see Retry-After)",
     "500": "Unexpected error (quote the X-Request-ID)",
-    "503": "The database is unreachable: retry after Retry-After seconds",
+    "503": "The database is unreachable or busy (nothing was changed): retry after Retry-After",
 }
 # While a dependency is down, the edge answers every operation but OUTAGE_EXEMPT's with a 503
 # problem and this header (API.md, "Conventions"; api/middleware.py); the rate limiter's 429
