@@ -5,8 +5,9 @@ An answer (its JSON body and entity tag, as the route serializes them) is rememb
 application and caller: the user, and their roles, which decide what they may see (an admin's
 raw status, a reviewer's blind view). Before it is given again, one point read
 (``APPLICATION_READ_STAMP``) asks for the application's ``read_stamp``, which database triggers
-bump on every write to anything the answer shows (migration ``0012_rcache``: the application,
-its round's status, deadline, grace and blindness, its organizations and their names, its
+bump on every write to anything the answer shows (migrations ``0012_rcache``, and
+``0013_rtrunc`` for PostgreSQL's ``TRUNCATE``, which fires no row trigger: the application, its
+round's status, deadline, grace and blindness, its organizations and their names, its
 receipts, its organizations' members, its assignments), whatever the write path. The same stamp:
 the same rows, so the same answer; another: the full read, whose rows carry the stamp of their
 own snapshot. Nothing is trusted for a while: a write committed through any process is seen by
