@@ -305,3 +305,37 @@ def test_a_remembered_tag_fails_if_match_after_another_process_writes(
     )
     assert stale.status_code == 412, stale.text
     assert client.get(reads.path, headers=owner).json()["summary"] == "Elsewhere"
+
+
+def test_an_application_row_restored_with_an_older_stamp_is_not_answered_from_memory(
+    app: FastAPI, reads: Reads, world: World
+) -> None:
+    """An operator restores the application from a backup (its rows deleted and inserted
+    again, the backup's older ``read_stamp`` with them): the writes that follow bring the stamp
+    back to a value a process remembers, for other content. An inserted row starts from a
+    stamp no process can have remembered."""
+    owner = world.applicant.headers
+    reads.remember(owner)
+    with app.state.engine.begin() as connection:
+        id = world.application.id.hex if _sqlite(app) else world.application.id
+        parts = connection.execute(
+            sa.text("SELECT count(*) FROM application_organization WHERE application_id = :id"),
+            {"id": id},
+        ).scalar_one()
+        for statement in (
+            "CREATE TEMPORARY TABLE saved_application AS SELECT * FROM application WHERE id = :id",
+            "CREATE TEMPORARY TABLE saved_parts AS "
+            "SELECT * FROM application_organization WHERE application_id = :id",
+            "DELETE FROM application_organization WHERE application_id = :id",
+            "DELETE FROM application WHERE id = :id",
+            # The backup's row: another title, and the stamp it had before its parts were added.
+            "UPDATE saved_application SET title = 'Restored from backup', "
+            f"read_stamp = read_stamp - {parts}",
+            "INSERT INTO application SELECT * FROM saved_application",
+            "INSERT INTO application_organization SELECT * FROM saved_parts",
+            "DROP TABLE saved_application",
+            "DROP TABLE saved_parts",
+        ):
+            connection.execute(sa.text(statement), {"id": id})
+    restored = reads.same(owner, "application restored from a backup")
+    assert restored.json()["title"] == "Restored from backup"
