@@ -56,7 +56,8 @@ class Application(SQLModel, table=True):
 
 READ_STAMP = sa.Column("read_stamp", sa.BigInteger(), nullable=False, server_default="0")
 """Grows whenever anything an application's read (``ONE_APPLICATION``) shows may have changed:
-kept by database triggers (migration ``0012_rcache``), on every write path. In the table, not
+kept by database triggers (migrations ``0012_rcache`` to ``0014_rinsert``: an inserted row starts
+at a random stamp), on every write path. In the table, not
 in the ORM's mapping (the class's attributes were mapped before it was added): no session
 writes or reads it, only the cached read (``api.application_answers``) and the triggers."""
 Application.__table__.append_column(READ_STAMP)  # type: ignore[attr-defined]
