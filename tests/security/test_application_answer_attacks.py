@@ -13,6 +13,8 @@ through the API and by SQL, another process's write, another caller, the bound) 
 
 import base64
 import json
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -339,3 +341,94 @@ def test_an_application_row_restored_with_an_older_stamp_is_not_answered_from_me
             connection.execute(sa.text(statement), {"id": id})
     restored = reads.same(owner, "application restored from a backup")
     assert restored.json()["title"] == "Restored from backup"
+
+
+def _race(app: FastAPI, first: str, second: str, read: Callable[[], None], **params: Any) -> None:
+    """``first`` run and left uncommitted; ``second`` run and committed in another transaction
+    meanwhile (or waiting on ``first``, which then commits); ``read`` runs once ``second`` has
+    committed or is waiting, before ``first`` commits. PostgreSQL only (SQLite writes one at a
+    time)."""
+    results: dict[str, Any] = {}
+
+    def run_second() -> None:
+        with app.state.engine.begin() as connection:
+            results["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            for statement in second.split(";"):
+                connection.execute(sa.text(statement), params)
+
+    with app.state.engine.connect() as connection:
+        transaction = connection.begin()
+        connection.execute(sa.text(first), params)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        while thread.is_alive():
+            pid = results.get("pid")
+            if pid is not None and connection.execute(
+                sa.text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": pid},
+            ).scalar():
+                break
+            time.sleep(0.005)
+        read()
+        transaction.commit()
+    thread.join()
+
+
+def test_a_member_removed_while_their_organization_joins_the_application(
+    app: FastAPI, reads: Reads, world: World
+) -> None:
+    """Removing a member bumps the applications its organization takes part in as its own
+    transaction sees them: not the one the organization joins in a concurrent transaction, which
+    commits first. The former member's answer, read in between, must not be given again."""
+    if _sqlite(app):
+        pytest.skip("SQLite writes one transaction at a time")
+    stranger = world.stranger
+    _race(
+        app,
+        "DELETE FROM organization_member WHERE organization_id = :org AND user_id = :user",
+        "INSERT INTO application_organization (id, application_id, round_id, organization_id,"
+        " role, is_lead) VALUES (:id, :application, :round, :org, 'member', false)",
+        lambda: reads.client.get(reads.path, headers=stranger.headers) and None,
+        org=world.stranger_org.id,
+        user=stranger.user.id,
+        id=uuid.uuid4(),
+        application=world.application.id,
+        round=world.round.id,
+    )
+    assert reads.same(stranger.headers, "member removed during the join").status_code == 404
+
+
+def test_a_deadline_moved_while_an_application_is_created(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Moving the deadline bumps the round's applications as its own transaction sees them: not
+    one created meanwhile. An admin's answer read in between (full, by the old deadline) must
+    not be given again once the new deadline seals the bids."""
+    if _sqlite(app):
+        pytest.skip("SQLite writes one transaction at a time")
+    close_at = world.round.submission_deadline + timedelta(seconds=world.round.grace_seconds)
+    world.clock.now = close_at + timedelta(minutes=1)
+    new_id = uuid.uuid4()
+    reads = Reads(app, client, f"/api/v1/applications/{new_id}")
+    admin = world.admin.headers
+    columns = (
+        "title, status, round_id, lead_organization_id, summary, keywords, version, created_by,"
+        " created_at, updated_at, submitted_at, withdrawn_at"
+    )
+    _race(
+        app,
+        "UPDATE round SET submission_deadline = submission_deadline + interval '1 day'"
+        " WHERE id = :round",
+        f"INSERT INTO application (id, {columns}) SELECT :id, {columns} FROM application"
+        " WHERE id = :application;"
+        " INSERT INTO application_organization (id, application_id, round_id, organization_id,"
+        " role, is_lead, confirmed_at) VALUES (:part, :id, :round, :org, 'lead', true, now())",
+        lambda: reads.client.get(reads.path, headers=admin) and None,
+        id=new_id,
+        part=uuid.uuid4(),
+        application=world.application.id,
+        round=world.round.id,
+        org=world.stranger_org.id,
+    )
+    sealed = reads.same(admin, "deadline moved during the creation")
+    assert set(sealed.json()) == {"id", "title", "status", "organizations"}
