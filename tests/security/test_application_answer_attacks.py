@@ -162,7 +162,9 @@ def test_emptying_the_receipts_ends_the_remembered_receipt(
 def _jti(headers: dict[str, str]) -> str:
     token = headers["Authorization"].split(" ", 1)[1]
     payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
     return str(claims["jti"])
 
 
@@ -187,7 +189,12 @@ def test_a_deactivated_user_gets_no_remembered_answer(
 ) -> None:
     headers = world.partner_member.headers
     reads.remember(headers)
-    _sql(app, 'UPDATE "user" SET is_active = :f WHERE id = :id', f=False, id=world.partner_member.user.id)
+    _sql(
+        app,
+        'UPDATE "user" SET is_active = :f WHERE id = :id',
+        f=False,
+        id=world.partner_member.user.id,
+    )
     assert reads.same(headers, "user deactivated").status_code == 401
 
 
@@ -270,9 +277,9 @@ def test_fastapis_own_path_gives_the_same_answers(
         for caller in others:
             reads.same(caller.headers, "FastAPI's path")
         reads.remember(world.applicant.headers)
-        world.clock.now = world.round.submission_deadline + timedelta(
-            seconds=world.round.grace_seconds
-        ) + US
+        world.clock.now = (
+            world.round.submission_deadline + timedelta(seconds=world.round.grace_seconds) + US
+        )
         for caller in others:
             reads.same(caller.headers, "FastAPI's path, after the closing time")
     finally:
@@ -363,10 +370,15 @@ def _race(app: FastAPI, first: str, second: str, read: Callable[[], None], **par
         thread.start()
         while thread.is_alive():
             pid = results.get("pid")
-            if pid is not None and connection.execute(
-                sa.text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-                {"pid": pid},
-            ).scalar():
+            if (
+                pid is not None
+                and connection.execute(
+                    sa.text(
+                        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"
+                    ),
+                    {"pid": pid},
+                ).scalar()
+            ):
                 break
             time.sleep(0.005)
         read()
