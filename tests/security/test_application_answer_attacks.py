@@ -30,7 +30,6 @@ from api.app import create_app
 from infra.settings import Settings
 from models.identity import Role
 from tests.api.intake import Person, World, build_world, person
-from tests.factories import make_token
 from tests.security.conftest import BASE_URL
 
 US = timedelta(microseconds=1)
@@ -127,7 +126,8 @@ def test_emptying_the_assignments_ends_a_reviewers_remembered_answer(
     _sql(
         app,
         "INSERT INTO assignment (id, round_id, application_id, reviewer_id, affinity, status,"
-        " source, created_at) VALUES (:id, :round, :application, :user, 0, 'active', 'manual', :now)",
+        " source, created_at)"
+        " VALUES (:id, :round, :application, :user, 0, 'active', 'manual', :now)",
         id=uuid.uuid4(),
         round=world.round.id,
         application=world.application.id,
@@ -350,7 +350,7 @@ def test_an_application_row_restored_with_an_older_stamp_is_not_answered_from_me
     assert restored.json()["title"] == "Restored from backup"
 
 
-def _race(app: FastAPI, first: str, second: str, read: Callable[[], None], **params: Any) -> None:
+def _race(app: FastAPI, first: str, second: str, read: Callable[[], object], **params: Any) -> None:
     """``first`` run and left uncommitted; ``second`` run and committed in another transaction
     meanwhile (or waiting on ``first``, which then commits); ``read`` runs once ``second`` has
     committed or is waiting, before ``first`` commits. PostgreSQL only (SQLite writes one at a
@@ -400,7 +400,7 @@ def test_a_member_removed_while_their_organization_joins_the_application(
         "DELETE FROM organization_member WHERE organization_id = :org AND user_id = :user",
         "INSERT INTO application_organization (id, application_id, round_id, organization_id,"
         " role, is_lead) VALUES (:id, :application, :round, :org, 'member', false)",
-        lambda: reads.client.get(reads.path, headers=stranger.headers) and None,
+        lambda: reads.client.get(reads.path, headers=stranger.headers),
         org=world.stranger_org.id,
         user=stranger.user.id,
         id=uuid.uuid4(),
@@ -435,7 +435,7 @@ def test_a_deadline_moved_while_an_application_is_created(
         " WHERE id = :application;"
         " INSERT INTO application_organization (id, application_id, round_id, organization_id,"
         " role, is_lead, confirmed_at) VALUES (:part, :id, :round, :org, 'lead', true, now())",
-        lambda: reads.client.get(reads.path, headers=admin) and None,
+        lambda: reads.client.get(reads.path, headers=admin),
         id=new_id,
         part=uuid.uuid4(),
         application=world.application.id,

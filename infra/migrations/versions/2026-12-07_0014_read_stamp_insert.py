@@ -23,6 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BOUND = 2**62
+"""(4611686018427387904, as SQLite's trigger spells it.)"""
 
 
 def upgrade() -> None:
@@ -42,7 +43,7 @@ def upgrade() -> None:
         op.execute(
             "CREATE TRIGGER application_read_stamp_start AFTER INSERT ON application "
             "FOR EACH ROW BEGIN UPDATE application SET read_stamp = "
-            f"abs(random() % {BOUND}) WHERE id = NEW.id; END"
+            "abs(random() % 4611686018427387904) WHERE id = NEW.id; END"
         )
 
 
