@@ -444,3 +444,44 @@ def test_a_deadline_moved_while_an_application_is_created(
     )
     sealed = reads.same(admin, "deadline moved during the creation")
     assert set(sealed.json()) == {"id", "title", "status", "organizations"}
+
+
+def test_an_organization_renamed_while_it_joins_the_application(
+    app: FastAPI, reads: Reads, world: World
+) -> None:
+    """The rename bumps the applications the organization takes part in as its transaction
+    sees them; the join, committed first, is one of them (the advisory lock on the
+    organization), so no one keeps the old name."""
+    if _sqlite(app):
+        pytest.skip("SQLite writes one transaction at a time")
+    owner = world.applicant.headers
+    _race(
+        app,
+        "UPDATE organization SET name = 'Renamed Inc' WHERE id = :org",
+        "INSERT INTO application_organization (id, application_id, round_id, organization_id,"
+        " role, is_lead) VALUES (:id, :application, :round, :org, 'member', false)",
+        lambda: reads.client.get(reads.path, headers=owner),
+        org=world.stranger_org.id,
+        id=uuid.uuid4(),
+        application=world.application.id,
+        round=world.round.id,
+    )
+    names = [
+        o["name"] for o in reads.same(owner, "renamed during the join").json()["organizations"]
+    ]
+    assert "Renamed Inc" in names
+
+
+def test_a_head_request_answers_as_the_get_without_the_cache(
+    app: FastAPI, client: TestClient, reads: Reads, world: World
+) -> None:
+    for caller in (world.applicant, world.admin, world.stranger):
+        headers = caller.headers
+        reads.remember(headers) if caller is world.applicant else None
+        head = client.head(reads.path, headers=headers)
+        plain = _uncached(app, lambda: client.head(reads.path, headers=headers))
+        assert (head.status_code, head.headers.get("etag"), head.content) == (
+            plain.status_code,
+            plain.headers.get("etag"),
+            plain.content,
+        )
