@@ -11,9 +11,10 @@ Baseline, same run, same uvicorn flags and worker count: a bare FastAPI app whos
 endpoint returns a constant JSON object. The two servers are loaded in turn, ``--rounds`` times
 each, and each keeps its best round (the least disturbed by the other work on this shared
 machine). Targets: p99 under 50 ms at 16 connections; requests/s with one worker at least 0.40 of
-the bare endpoint's on SQLite, and on PostgreSQL (actor cache on by default), where that floor
-itself stands below 0.40 of the bare endpoint, at least 0.9 of the one-round-trip floor (``floor_app``'s ``/floor-one``: the bare endpoint plus one point read)
-measured beside it (issue 18). The request the benchmark repeats is answered, after its first
+the bare endpoint's on SQLite, and on PostgreSQL (actor cache on by default), where the floor
+itself stands below 0.40 of the bare endpoint, at least 0.9 of the one-round-trip floor
+(``floor_app``'s ``/floor-one``: the bare endpoint plus one point read) measured beside it
+(issue 18). The request the benchmark repeats is answered, after its first
 time, from the process's remembered answers (``api.application_answers``, on by default): one
 point read of the application's ``read_stamp`` (kept by database triggers) checks that nothing
 it shows has changed, so the figure is that of a repeated read of an unchanged application by

@@ -11,7 +11,10 @@ name or deadline, and the later commit left its stamp as it was: a former member
 Both sides now take a transaction-scoped advisory lock on the organization (members, name;
 an application's parts) or the round (its status, deadline, grace, blindness; an application
 inserted in it) before they bump: the second waits for the first to commit, and its bump, a
-statement of its own, sees the first's rows.
+statement of its own, sees the first's rows. The side that adds or changes one application (a
+part, an insert) takes the lock shared, the side that bumps them all (members, name, the
+round's fields) exclusive: applications made in one round, or joined by one organization, at
+the same time do not wait for each other.
 
 Revision ID: 0015_rlocks
 Revises: 0014_rinsert
@@ -36,16 +39,17 @@ BY_ORGANIZATION = (
 )
 
 # (table, events, the lock's class and the column whose value it locks, the bump (``{row}``
-# for OLD./NEW.)): the functions of 0012_rcache, the lock taken first.
-FUNCTIONS: list[tuple[str, tuple[str, ...], int, str, str]] = [
-    ("round", ("UPDATE",), ROUND, "id", "round_id = {row}id"),
-    ("organization", ("UPDATE",), ORGANIZATION, "id", BY_ORGANIZATION.format("{row}id")),
+# for OLD./NEW.), whether the lock is shared): the functions of 0012_rcache, the lock first.
+FUNCTIONS: list[tuple[str, tuple[str, ...], int, str, str, bool]] = [
+    ("round", ("UPDATE",), ROUND, "id", "round_id = {row}id", False),
+    ("organization", ("UPDATE",), ORGANIZATION, "id", BY_ORGANIZATION.format("{row}id"), False),
     (
         "organization_member",
         ("INSERT", "UPDATE", "DELETE"),
         ORGANIZATION,
         "organization_id",
         BY_ORGANIZATION.format("{row}organization_id"),
+        False,
     ),
     (
         "application_organization",
@@ -53,6 +57,7 @@ FUNCTIONS: list[tuple[str, tuple[str, ...], int, str, str]] = [
         ORGANIZATION,
         "organization_id",
         "id = {row}application_id",
+        True,
     ),
 ]
 
@@ -61,17 +66,27 @@ def _rows(event: str) -> tuple[str, ...]:
     return {"INSERT": ("NEW.",), "DELETE": ("OLD.",), "UPDATE": ("OLD.", "NEW.")}[event]
 
 
-def _lock(kind: int, value: str) -> str:
-    return f"PERFORM pg_advisory_xact_lock({kind}, hashtext({value}::text));"
+def _lock(kind: int, value: str, *, shared: bool = False) -> str:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    return f"PERFORM {function}({kind}, hashtext({value}::text));"
 
 
 def _function(
-    table: str, events: tuple[str, ...], kind: int, column: str, where: str, *, locked: bool
+    table: str,
+    events: tuple[str, ...],
+    kind: int,
+    column: str,
+    where: str,
+    shared: bool,
+    *,
+    locked: bool,
 ) -> str:
     body = []
     for event in events:
         rows = _rows(event)
-        locks = " ".join(_lock(kind, f"{row}{column}") for row in rows) if locked else ""
+        locks = (
+            " ".join(_lock(kind, f"{row}{column}", shared=shared) for row in rows) if locked else ""
+        )
         bumps = " ".join(f"{BUMP}{where.format(row=row)};" for row in rows)
         body.append(f"IF TG_OP = '{event}' THEN {locks} {bumps} END IF;")
     return (
@@ -81,7 +96,7 @@ def _function(
 
 
 def _start(*, locked: bool) -> str:
-    lock = _lock(ROUND, "NEW.round_id") if locked else ""
+    lock = _lock(ROUND, "NEW.round_id", shared=True) if locked else ""
     return (
         "CREATE OR REPLACE FUNCTION shortlist_application_read_stamp_start() RETURNS trigger "
         f"LANGUAGE plpgsql AS $$ BEGIN {lock} "
@@ -92,8 +107,8 @@ def _start(*, locked: bool) -> str:
 def _replace(*, locked: bool) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table, events, kind, column, where in FUNCTIONS:
-        op.execute(_function(table, events, kind, column, where, locked=locked))
+    for table, events, kind, column, where, shared in FUNCTIONS:
+        op.execute(_function(table, events, kind, column, where, shared, locked=locked))
     op.execute(_start(locked=locked))
 
 
