@@ -387,14 +387,14 @@ def _race(app: FastAPI, first: str, second: str, read: Callable[[], object], **p
     thread.join()
 
 
+# SQLite writes one transaction at a time: the race needs PostgreSQL.
+@pytest.mark.postgres
 def test_a_member_removed_while_their_organization_joins_the_application(
     app: FastAPI, reads: Reads, world: World
 ) -> None:
     """Removing a member bumps the applications its organization takes part in as its own
     transaction sees them: not the one the organization joins in a concurrent transaction, which
     commits first. The former member's answer, read in between, must not be given again."""
-    if _sqlite(app):
-        pytest.skip("SQLite writes one transaction at a time")
     stranger = world.stranger
     _race(
         app,
@@ -411,14 +411,14 @@ def test_a_member_removed_while_their_organization_joins_the_application(
     assert reads.same(stranger.headers, "member removed during the join").status_code == 404
 
 
+# SQLite writes one transaction at a time: the race needs PostgreSQL.
+@pytest.mark.postgres
 def test_a_deadline_moved_while_an_application_is_created(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
     """Moving the deadline bumps the round's applications as its own transaction sees them: not
     one created meanwhile. An admin's answer read in between (full, by the old deadline) must
     not be given again once the new deadline seals the bids."""
-    if _sqlite(app):
-        pytest.skip("SQLite writes one transaction at a time")
     close_at = world.round.submission_deadline + timedelta(seconds=world.round.grace_seconds)
     world.clock.now = close_at + timedelta(minutes=1)
     new_id = uuid.uuid4()
@@ -447,14 +447,14 @@ def test_a_deadline_moved_while_an_application_is_created(
     assert set(sealed.json()) == {"id", "title", "status", "organizations"}
 
 
+# SQLite writes one transaction at a time: the race needs PostgreSQL.
+@pytest.mark.postgres
 def test_an_organization_renamed_while_it_joins_the_application(
     app: FastAPI, reads: Reads, world: World
 ) -> None:
     """The rename bumps the applications the organization takes part in as its transaction
     sees them; the join, committed first, is one of them (the advisory lock on the
     organization), so no one keeps the old name."""
-    if _sqlite(app):
-        pytest.skip("SQLite writes one transaction at a time")
     owner = world.applicant.headers
     _race(
         app,
