@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.app import create_app
+from infra.db import open_session
 from infra.settings import Settings
+from notifications.mail import queue_event_mail
 from tests.api.test_review_flow import T0
 from tests.factories import Clock
 from tests.integration.conftest import free_port
@@ -94,6 +96,18 @@ class MailPasses:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{target - self.ended} mail passes did not end in time")
             time.sleep(0.02)
+
+
+def queue_all_mail(app: FastAPI) -> None:
+    """Queue the mail of every event so far, as the app's mail pass does (under the same lock on
+    the mail cursor): what is composed from here on was composed by now."""
+    session = open_session(app.state.engine, write=True)
+    try:
+        while queue_event_mail(session=session, now=app.state.clock(), default_locale="en"):
+            session.commit()
+        session.commit()
+    finally:
+        session.close()
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from infra.db import open_session
-from notifications.mail import queue_event_mail
 from tests.api.test_events import run_round
 from tests.api.test_review_flow import T0, Round
 from tests.factories import ok
-from tests.smtp_sink import Sink, app, body, sink, to
+from tests.smtp_sink import Sink, app, body, queue_all_mail, sink, to
 
 __all__ = ["app", "sink"]  # (fixtures, used by name)
 
@@ -28,13 +26,7 @@ def is_outcome(mail: EmailMessage) -> bool:
 def settle_mail(app: FastAPI, timeout: float = 30.0) -> None:
     """Queue the mail of every event so far (as the app's mail pass does, under the same lock
     on the mail cursor), then wait until none is left to send."""
-    session = open_session(app.state.engine, write=True)
-    try:
-        while queue_event_mail(session=session, now=app.state.clock(), default_locale="en"):
-            session.commit()
-        session.commit()
-    finally:
-        session.close()
+    queue_all_mail(app)
     deadline = time.monotonic() + timeout
     while True:
         with app.state.engine.connect() as connection:
