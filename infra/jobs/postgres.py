@@ -164,11 +164,29 @@ class ProcrastinateScans:
         pending = await anyio.to_thread.run_sync(
             lambda: load_pending(self.engine, limit=REQUEUE_BATCH)
         )
+        # Not beside a scan job of the same document that is waiting or running: the queueing
+        # lock only keeps out a second waiting one, and a running job that fails is retried by
+        # putting it back to waiting, which a job deferred meanwhile makes a unique violation
+        # (the retry is lost and the job stays 'doing' for ever, holding the document's lock).
+        busy = await self._busy_scan_keys([item.document_id for item in pending])
         deferred = 0
         for item in pending:
+            if f"scan-document:{item.document_id}" in busy:
+                continue
             deferred += await self.defer_scan(item.document_id)
         if deferred:
             log.info("scans.requeued", pending=len(pending), deferred=deferred)
+
+    async def _busy_scan_keys(self, document_ids: list[uuid.UUID]) -> set[str]:
+        """The queueing locks of these documents' scan jobs that are waiting or running."""
+        if not document_ids:
+            return set()
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT queueing_lock FROM procrastinate_jobs "
+            "WHERE queueing_lock = ANY(%(keys)s) AND status IN ('todo', 'doing')",
+            keys=[f"scan-document:{d}" for d in document_ids],
+        )
+        return {row["queueing_lock"] for row in rows}
 
     async def _prune_scan_jobs(self, timestamp: int) -> None:  # noqa: ARG002 - the tick
         await self.app.job_manager.delete_old_jobs(

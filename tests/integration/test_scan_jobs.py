@@ -349,3 +349,41 @@ def test_ended_scan_jobs_are_deleted_once_kept_long_enough(
         connection.execute(sa.text("UPDATE procrastinate_events SET at = at - interval '2 hours'"))
     # Ended two hours ago, kept for one: deleted; the waiting job stays.
     assert asyncio.run(pass_and_prune(1)) == [(document_id, "todo")]
+
+
+def test_the_periodic_pass_defers_nothing_beside_a_running_scan(
+    jobs_app: FastAPI, scanner: CountingScanner
+) -> None:
+    """A document whose scan job is running (alive, heartbeat fresh) gets no second job from the
+    periodic pass: when the running one fails, procrastinate retries it by putting it back to
+    waiting, which a waiting twin turns into a unique violation; the retry is lost and the job
+    stays 'doing' for ever, holding the document's lock (seen in CI)."""
+    app = jobs_app
+    world = build_world(app, required_documents=[ANNEX])
+    with TestClient(app) as client:
+        document_id = upload_annex(client, world, b"in flight\n")
+    with app.state.engine.begin() as connection:  # taken by a live worker
+        connection.execute(
+            sa.text(
+                "WITH alive AS (INSERT INTO procrastinate_workers (last_heartbeat) "
+                "VALUES (now()) RETURNING id) "
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM alive)"
+            )
+        )
+    worker = worker_for(app, scanner)
+
+    async def one_pass() -> None:
+        async with worker.app.open_async():
+            await worker._requeue_pending_scans(0)
+
+    asyncio.run(one_pass())
+    with app.state.engine.connect() as connection:
+        jobs = (
+            connection.execute(
+                sa.text("SELECT status::text FROM procrastinate_jobs WHERE queueing_lock = :key"),
+                {"key": f"scan-document:{document_id}"},
+            )
+            .scalars()
+            .all()
+        )
+    assert jobs == ["doing"]
